@@ -1,0 +1,1 @@
+"""deltagrad: the command line on top of autograd, nn and viz."""

@@ -1,0 +1,8 @@
+"""nn: neurons, layers, MLPs, activations, losses and optimizers, built only from autograd primitives."""
+
+from .activations import ACTIVATIONS, activation_fn
+from .losses import cross_entropy, mse, softmax
+from .module import MLP, Layer, Module, Neuron
+from .optim import SGD
+
+__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron", "SGD", "activation_fn", "cross_entropy", "mse", "softmax"]

@@ -1,0 +1,173 @@
+"""Module, Neuron, Layer, MLP on Values, with every z, a, w and b tagged so δ = z.grad can be found."""
+
+from __future__ import annotations
+
+import random
+from typing import Iterable, Sequence
+
+from autograd import Tag, Value, linear
+
+from .activations import ACTIVATIONS, activation_fn
+
+
+class Module:
+    """Base class: anything with parameters. ``parameters()`` lists them, ``zero_grad()`` resets them."""
+
+    def parameters(self) -> list[Value]:
+        """Every trainable Value of this module, in a fixed order."""
+        return []
+
+    def zero_grad(self) -> None:
+        """Set ``grad = 0.0`` on every parameter (call before each ``backward()``: gradients accumulate)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+def _as_values(x: Iterable, layer: int, sample: int | None) -> list[Value]:
+    out = []
+    for i, xi in enumerate(x):
+        if not isinstance(xi, Value):
+            xi = Value(float(xi), label=f"x{i + 1}", requires_grad=False)
+            xi.tag = Tag(layer, i, "x", sample=sample)
+        out.append(xi)
+    return out
+
+
+class Neuron(Module):
+    """One neuron: z = Σᵢ wᵢ xᵢ + b, a = g(z).
+
+    Args:
+        nin: number of inputs.
+        nonlin: the activation g: ``True`` (relu, micrograd's default), ``False`` (identity), or a
+            name from :data:`nn.ACTIVATIONS` (``"relu"``, ``"tanh"``, ``"sigmoid"``, ...).
+        layer, index: where the neuron sits (for the tags; set by :class:`Layer`).
+        rng: a ``random.Random`` for the initial weights (uniform in [-1, 1], as micrograd).
+        fused: build z as one ``linear`` node (fast, default) or as the unfused chain of ``*`` and
+            ``+`` nodes a learner reads in the op view. Values and gradients are identical.
+
+    Every call tags z and a with ``Tag(layer, index, "z"|"a", sample=...)``; weights carry
+    ``Tag(layer, index, "w", index=i)`` and the bias ``Tag(layer, index, "b")``. After
+    ``backward()``, δ = ∂L/∂z is ``z.grad``.
+
+    >>> from nn import Neuron
+    >>> import random
+    >>> n = Neuron(2, "tanh", rng=random.Random(0))
+    >>> a = n([1.0, -2.0]); len(n.parameters())
+    3
+    """
+
+    def __init__(self, nin: int, nonlin: bool | str = True, *, layer: int = 1, index: int = 0,
+                 rng: random.Random | None = None, fused: bool = True):
+        if nin < 1:
+            raise ValueError(f"Neuron: nin must be >= 1, got {nin}")
+        rng = rng or random.Random()
+        self.activation = "relu" if nonlin is True else "linear" if nonlin is False else nonlin
+        self._g = activation_fn(self.activation)
+        self.layer, self.index, self.fused = layer, index, fused
+        self.w = [Value(rng.uniform(-1, 1), label=f"w{layer}[{index},{i}]") for i in range(nin)]
+        self.b = Value(0.0, label=f"b{layer}[{index}]")
+        for i, w in enumerate(self.w):
+            w.tag = Tag(layer, index, "w", index=i)
+        self.b.tag = Tag(layer, index, "b")
+
+    def __call__(self, x: Sequence, sample: int | None = None) -> Value:
+        x = _as_values(x, self.layer - 1, sample)
+        if len(x) != len(self.w):
+            raise ValueError(f"Neuron(layer {self.layer}, {self.index}): expected {len(self.w)} inputs, got {len(x)}")
+        if self.fused:
+            z = linear(self.w, x, self.b)
+        else:
+            z = self.b
+            for wi, xi in zip(self.w, x):
+                z = wi * xi + z
+        z.tag = Tag(self.layer, self.index, "z", sample=sample)
+        z.label = f"z{self.layer}[{self.index}]"
+        a = self._g(z)
+        if a is not z:
+            a.tag = Tag(self.layer, self.index, "a", sample=sample)
+            a.label = f"a{self.layer}[{self.index}]"
+        return a
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, {self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs: the seed's z = W a + b, a = g(z).
+
+    W is laid out as in the seed documents: ``layer.neurons[j].w[i]`` is W[j, i], the weight from
+    input i to neuron j.
+    """
+
+    def __init__(self, nin: int, nout: int, nonlin: bool | str = True, *, layer: int = 1,
+                 rng: random.Random | None = None, fused: bool = True):
+        if nout < 1:
+            raise ValueError(f"Layer: nout must be >= 1, got {nout}")
+        rng = rng or random.Random()
+        self.layer = layer
+        self.neurons = [Neuron(nin, nonlin, layer=layer, index=j, rng=rng, fused=fused) for j in range(nout)]
+
+    def __call__(self, x: Sequence, sample: int | None = None) -> list[Value]:
+        x = _as_values(x, self.layer - 1, sample)
+        return [n(x, sample) for n in self.neurons]
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer([{', '.join(repr(n) for n in self.neurons)}])"
+
+
+class MLP(Module):
+    """A multi-layer perceptron of Values: ``MLP(nin, [h1, ..., nout])``.
+
+    Args:
+        nin: number of inputs.
+        nouts: neurons per layer; the last entry is the output layer.
+        activation: hidden layers' activation (a name from :data:`nn.ACTIVATIONS`), default relu.
+        output_activation: the output layer's activation, default ``"linear"`` (logits, for
+            softmax cross-entropy); use ``"sigmoid"`` for the seed's XOR net.
+        seed: seeds the ``random.Random`` that draws initial weights (uniform in [-1, 1]).
+        fused: see :class:`Neuron`.
+
+    Calling it on one sample (a sequence of ``nin`` numbers or Values) returns a list of ``nout``
+    Values (a single Value when ``nout == 1``).
+
+    >>> from nn import MLP
+    >>> net = MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    >>> len(net.parameters())      # 2*3 + 3 + 3*1 + 1
+    13
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
+                 output_activation: str = "linear", *, seed: int | None = None, fused: bool = True):
+        if not nouts:
+            raise ValueError("MLP: nouts must list at least one layer size")
+        for name in (activation, output_activation):
+            if name not in ACTIVATIONS:
+                raise ValueError(f"MLP: unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}")
+        rng = random.Random(seed)
+        sizes = [nin, *nouts]
+        self.sizes = sizes
+        self.activation, self.output_activation = activation, output_activation
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], activation if i < len(nouts) - 1 else output_activation,
+                  layer=i + 1, rng=rng, fused=fused)
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Sequence, sample: int | None = None) -> Value | list[Value]:
+        if len(x) != self.sizes[0]:
+            raise ValueError(f"MLP: expected {self.sizes[0]} inputs, got {len(x)}")
+        for layer in self.layers:
+            x = layer(x, sample)
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        return f"MLP({self.sizes[0]}, {self.sizes[1:]}, activation={self.activation!r}, output_activation={self.output_activation!r})"
