@@ -1,0 +1,172 @@
+"""The ``deltagrad`` command: argument parsing and one-line errors; the work is in train.py (and bench.py)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from typing import Sequence
+
+from .data import DataError
+from .outputs import OutputError
+from .train import DATASETS, DEFAULTS, TrainConfig, TrainError, train
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but every usage error is one line: ``deltagrad: error: … (see '… --help')``."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        sys.stderr.write(f"deltagrad: error: {message} (see '{self.prog} --help')\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer ≥ 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return n
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not 0 < x < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return x
+
+
+def hidden_sizes(text: str) -> list[int]:
+    """argparse type: hidden layer sizes as comma-separated positive integers, e.g. ``"8,8"``.
+
+    >>> hidden_sizes("8, 4")
+    [8, 4]
+    """
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        sizes = [int(p) for p in parts]
+    except ValueError:
+        sizes = []
+    if not sizes or any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers like 8 or 16,8, got {text!r}")
+    return sizes
+
+
+def _add_train(sub) -> None:
+    iris, xor = DEFAULTS["iris"], DEFAULTS["xor"]
+    p = sub.add_parser(
+        "train", help="train an MLP; write metrics.json, network.svg (z, a, δ per neuron) and loss.png",
+        description="Train a small MLP with the scalar autograd engine and write metrics.json, "
+                    "network.svg (the network view: z, a and δ = ∂L/∂z per neuron, after one more "
+                    "backward on the first training sample) and loss.png into --out.",
+        epilog=f"defaults: iris: MLP(4, [{iris['hidden'][0]}, 3]) relu, softmax cross-entropy, SGD lr {iris['lr']} "
+               f"momentum {iris['momentum']}, {iris['epochs']} epochs, batch {iris['batch_size']}, stratified "
+               f"80/20 split, standardized inputs. xor: the seed's 2-3-1 sigmoid net and initial weights, MSE, "
+               f"plain SGD lr {xor['lr']}, {xor['epochs']} epochs, full batch. --csv: as iris.",
+    )
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--dataset", choices=DATASETS, default="iris", help="bundled dataset (default: iris)")
+    src.add_argument("--csv", metavar="PATH", help="your own CSV table with a header row (numeric features)")
+    p.add_argument("--target", metavar="COLUMN", help="the label column of --csv (required with --csv)")
+    p.add_argument("--epochs", type=positive_int, metavar="N", help="passes over the training data")
+    p.add_argument("--lr", type=positive_float, metavar="X", help="learning rate")
+    p.add_argument("--hidden", type=hidden_sizes, metavar="H[,H...]", help="hidden layer sizes, e.g. 8 or 16,8")
+    p.add_argument("--batch-size", type=positive_int, metavar="N", help="minibatch size")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of split, weights and shuffle (default: 0)")
+    p.add_argument("--out", default="deltagrad-out", metavar="DIR", help="output directory (default: ./deltagrad-out)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (the summary is still printed)")
+    p.set_defaults(handler=_run_train, parser=p)
+
+
+def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.csv is not None and not args.target:
+        parser.error("--csv needs --target COLUMN")
+    if args.target and args.csv is None:
+        parser.error("--target only applies with --csv")
+    cfg = TrainConfig(dataset=args.dataset, csv=args.csv, target=args.target, epochs=args.epochs, lr=args.lr,
+                      hidden=args.hidden, batch_size=args.batch_size, seed=args.seed, out=args.out, quiet=args.quiet)
+    m = train_and_report(cfg)
+    return 0 if m is not None else EXIT_USAGE
+
+
+def _fmt_acc(acc: float | None, n: int) -> str:
+    return "n/a (empty split)" if acc is None else f"{acc:.3f} ({round(acc * n)}/{n})"
+
+
+def train_and_report(cfg: TrainConfig) -> dict | None:
+    """Run :func:`deltagrad.train.train` and print a summary; on bad input print one error line, return None."""
+    try:
+        m = train(cfg)
+    except (DataError, TrainError, OutputError) as e:
+        print(f"deltagrad: error: {e}", file=sys.stderr)
+        return None
+    same = " (the same 4 points)" if m["dataset"] == "xor" else ""
+    print(f"trained {m['dataset']}: MLP {m['architecture']}, {m['epochs']} epochs, lr {m['lr']}, {m['seconds']:.1f} s")
+    print(f"final loss {m['final_loss']:.4f}   train accuracy {_fmt_acc(m['train_accuracy'], m['n_train'])}   "
+          f"test accuracy {_fmt_acc(m['test_accuracy'], m['n_test'])}{same}")
+    print(f"wrote {', '.join(m['files'])} to {m['out']}")
+    return m
+
+
+def _add_bench(sub) -> None:
+    if importlib.util.find_spec("deltagrad.bench") is None:
+        return
+    p = sub.add_parser("bench", help="time the engine side by side with its peers")
+    try:
+        from . import bench
+
+        bench.add_arguments(p)
+        run = bench.run
+    except Exception as e:  # a broken or half-written bench must not break `deltagrad train`
+        err = f"{type(e).__name__}: {e}"
+        p.set_defaults(handler=lambda args, parser: _bench_unavailable(err), parser=p)
+        return
+    p.set_defaults(handler=lambda args, parser: run(args), parser=p)
+
+
+def _bench_unavailable(err: str) -> int:
+    print(f"deltagrad: error: bench is unavailable ({err})", file=sys.stderr)
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``deltagrad`` argument parser with its subcommands (``train``; ``bench`` when present)."""
+    parser = _Parser(prog="deltagrad", description="deltagrad: reverse-mode autodiff for learning backpropagation.")
+    try:
+        from importlib.metadata import version
+
+        parser.add_argument("--version", action="version", version=f"deltagrad {version('deltagrad')}")
+    except Exception:  # not installed (running from a source tree)
+        pass
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    _add_train(sub)
+    _add_bench(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``deltagrad`` command; returns the exit status.
+
+    0 on success, 2 on bad input (one line ``deltagrad: error: …`` on stderr, no traceback, no
+    files written), 130 on Ctrl-C.
+
+    >>> main(["train", "--epochs", "0"])    # doctest: +SKIP
+    2
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return int(args.handler(args, getattr(args, "parser", parser)) or 0)
+    except SystemExit as e:  # argparse: --help, --version (0) and usage errors (2)
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else EXIT_USAGE)
+    except KeyboardInterrupt:
+        print("deltagrad: interrupted", file=sys.stderr)
+        return 130

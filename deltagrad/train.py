@@ -1,0 +1,242 @@
+"""The training loop behind ``deltagrad train``: data → MLP → minibatch SGD → metrics, network.svg, loss.png."""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import nn
+from autograd import no_grad
+
+from .data import Dataset, load_csv, load_iris, load_xor, standardize, stratified_split
+from .outputs import check_out_dir, plot_loss, staged_output, write_json
+
+DATASETS = ("iris", "xor")
+
+# Per-dataset defaults, measured on a 2-core machine: iris reaches 0.93-0.97 test accuracy (seeds 0-4)
+# in ~1.5 s of training; xor reaches MSE 0.0055 and 4/4 in ~0.35 s (loss < 0.05 from epoch ~900).
+DEFAULTS = {
+    "iris": dict(epochs=100, lr=0.05, hidden=[8], batch_size=16, momentum=0.9),
+    "xor": dict(epochs=2000, lr=0.5, hidden=[3], batch_size=4, momentum=0.0),
+    "csv": dict(epochs=100, lr=0.05, hidden=[8], batch_size=16, momentum=0.9),
+}
+
+
+class TrainError(ValueError):
+    """A training option is invalid (non-positive epochs, lr or batch size, bad hidden sizes)."""
+
+
+@dataclass
+class TrainConfig:
+    """Options of one run; ``None`` means the dataset's default from :data:`DEFAULTS`.
+
+    Attributes:
+        dataset: ``"iris"`` or ``"xor"`` (ignored when ``csv`` is set).
+        csv, target: a user's CSV table and its label column (see :func:`deltagrad.data.load_csv`).
+        epochs, lr, hidden, batch_size: training settings (hidden = sizes of the hidden layers).
+        seed: seeds the split, the initial weights (except xor's, fixed by the seed documents)
+            and the minibatch shuffle.
+        out: output directory for metrics.json, network.svg and loss.png.
+        quiet: no progress bar.
+    """
+
+    dataset: str = "iris"
+    csv: str | Path | None = None
+    target: str | None = None
+    epochs: int | None = None
+    lr: float | None = None
+    hidden: list[int] | None = None
+    batch_size: int | None = None
+    seed: int = 0
+    out: str | Path = "deltagrad-out"
+    quiet: bool = False
+
+    def resolved(self) -> dict:
+        """The effective settings: defaults filled in and validated. Raises :class:`TrainError`."""
+        kind = "csv" if self.csv is not None else self.dataset
+        if kind not in DEFAULTS:
+            raise TrainError(f"unknown dataset {self.dataset!r}; choose from {', '.join(DATASETS)} or use --csv")
+        if kind == "csv" and not self.target:
+            raise TrainError("--csv needs --target COLUMN (the name of the label column)")
+        s = dict(DEFAULTS[kind])
+        for key in ("epochs", "lr", "hidden", "batch_size"):
+            if getattr(self, key) is not None:
+                s[key] = getattr(self, key)
+        if not (isinstance(s["epochs"], int) and s["epochs"] > 0):
+            raise TrainError(f"epochs must be a positive integer, got {s['epochs']!r}")
+        if not (isinstance(s["batch_size"], int) and s["batch_size"] > 0):
+            raise TrainError(f"batch size must be a positive integer, got {s['batch_size']!r}")
+        if not (s["lr"] > 0 and s["lr"] < float("inf")):
+            raise TrainError(f"lr must be a positive number, got {s['lr']!r}")
+        if not s["hidden"] or any(not isinstance(h, int) or h < 1 for h in s["hidden"]):
+            raise TrainError(f"hidden sizes must be positive integers, got {s['hidden']!r}")
+        s["kind"] = kind
+        return s
+
+
+def seed_xor_weights(net: nn.MLP) -> None:
+    """Set a 2-3-1 net to the seed documents' initial weights.
+
+    ``rs = numpy.random.RandomState(43); W1 = rs.randn(2, 3); W2 = rs.randn(3, 1)``, biases 0,
+    where W1[i, j] is the weight from input i to hidden neuron j (``layers[0].neurons[j].w[i]``)
+    and W2[j, 0] from hidden neuron j to the output.
+    """
+    rs = np.random.RandomState(43)
+    W1, W2 = rs.randn(2, 3), rs.randn(3, 1)
+    for j, neuron in enumerate(net.layers[0].neurons):
+        neuron.w[0].data, neuron.w[1].data, neuron.b.data = float(W1[0, j]), float(W1[1, j]), 0.0
+    out = net.layers[1].neurons[0]
+    for j in range(3):
+        out.w[j].data = float(W2[j, 0])
+    out.b.data = 0.0
+
+
+def _as_list(o):
+    return o if isinstance(o, list) else [o]
+
+
+def _loss(net: nn.MLP, X, y, binary: bool):
+    outs = [net(x, sample=k) for k, x in enumerate(X)]
+    return nn.mse(outs, [float(t) for t in y]) if binary else nn.cross_entropy([_as_list(o) for o in outs], list(y))
+
+
+def evaluate(net: nn.MLP, X, y, binary: bool) -> tuple[float, float | None]:
+    """(loss, accuracy) of ``net`` on rows ``X`` with labels ``y``, under ``no_grad()``.
+
+    Accuracy is argmax of the logits, or ``output > 0.5`` for a single sigmoid output (``binary``).
+    Returns ``(nan, None)`` for an empty split.
+    """
+    if not X:
+        return float("nan"), None
+    with no_grad():
+        outs = [net(x) for x in X]
+        loss = nn.mse(outs, [float(t) for t in y]) if binary else nn.cross_entropy([_as_list(o) for o in outs], list(y))
+    if binary:
+        pred = [int(o.data > 0.5) for o in outs]
+    else:
+        pred = [max(range(len(o)), key=lambda j, o=o: o[j].data) for o in map(_as_list, outs)]
+    return loss.data, sum(p == t for p, t in zip(pred, y)) / len(y)
+
+
+def _load(cfg: TrainConfig, kind: str) -> Dataset:
+    if kind == "csv":
+        return load_csv(cfg.csv, cfg.target)
+    return load_iris() if kind == "iris" else load_xor()
+
+
+def train(config: TrainConfig) -> dict:
+    """Train an MLP and write ``metrics.json``, ``network.svg`` and ``loss.png`` into ``config.out``.
+
+    Iris / CSV: stratified 80/20 split (seed), inputs standardized with the training split's
+    statistics, ``MLP(d, [*hidden, k])`` with relu hidden layers and linear logits, softmax
+    cross-entropy, SGD with momentum 0.9, shuffled minibatches. XOR: the seed documents' 2-3-1
+    sigmoid net with their initial weights, all 4 points as one batch, MSE, plain SGD; train and
+    test are the same 4 points. Each step: forward every sample of the batch with
+    ``net(x, sample=k)``, loss, ``opt.zero_grad()``, ``loss.backward()``, ``opt.step()``.
+
+    After training, one more forward + backward on the first training sample gives every neuron
+    a δ = ∂L/∂z, drawn by ``viz.draw(loss, view="network")``. All files are written to a
+    temporary directory and moved into ``out`` only when all succeeded.
+
+    Returns:
+        The metrics dict (also written to metrics.json): dataset, epochs, final_loss (loss on the
+        whole training split after training), train_accuracy, test_accuracy, seconds, lr,
+        hidden, batch_size, seed, engine, n_train, n_test, loss_history (mean loss per epoch,
+        averaged over the epoch's minibatches as they were trained), out, files.
+
+    Raises:
+        TrainError: invalid options. DataError: the data cannot be read.
+        OutputError: ``out`` cannot be used. (All are ValueErrors.)
+
+    >>> import tempfile
+    >>> m = train(TrainConfig(dataset="xor", epochs=5, out=tempfile.mkdtemp(), quiet=True))
+    >>> m["n_train"], sorted(m["files"])
+    (4, ['loss.png', 'metrics.json', 'network.svg'])
+    """
+    from tqdm import tqdm
+
+    import viz
+
+    t0 = time.perf_counter()
+    s = config.resolved()
+    out = Path(config.out)
+    check_out_dir(out)
+    kind = s["kind"]
+    data = _load(config, kind)
+    binary = kind == "xor"
+    if binary:
+        train_idx = test_idx = list(range(len(data.y)))
+        X_tr = X_te = data.X
+    else:
+        train_idx, test_idx = stratified_split(data.y, 0.2, seed=config.seed)
+        X_tr, X_te = standardize([data.X[i] for i in train_idx], [data.X[i] for i in test_idx])
+    y_tr, y_te = [data.y[i] for i in train_idx], [data.y[i] for i in test_idx]
+
+    if binary:
+        net = nn.MLP(2, [*s["hidden"], 1], activation="sigmoid", output_activation="sigmoid", seed=config.seed)
+        if s["hidden"] == [3]:
+            seed_xor_weights(net)
+    else:
+        net = nn.MLP(data.n_features, [*s["hidden"], data.n_classes], seed=config.seed)
+    opt = nn.SGD(net.parameters(), lr=s["lr"], momentum=s["momentum"])
+
+    rng = random.Random(config.seed)
+    order = list(range(len(y_tr)))
+    bs = s["batch_size"]
+    history: list[float] = []
+    bar = tqdm(range(s["epochs"]), desc=f"train {data.name}", unit="epoch", file=sys.stderr,
+               disable=True if config.quiet else None, leave=False)
+    for _ in bar:
+        if not binary:
+            rng.shuffle(order)  # xor keeps the seed's full batch in its order
+        total = 0.0
+        for start in range(0, len(order), bs):
+            batch = order[start:start + bs]
+            loss = _loss(net, [X_tr[i] for i in batch], [y_tr[i] for i in batch], binary)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.data * len(batch)
+        history.append(total / len(order))
+        bar.set_postfix(loss=f"{history[-1]:.4f}", refresh=False)
+    bar.close()
+
+    final_loss, train_acc = evaluate(net, X_tr, y_tr, binary)
+    _, test_acc = evaluate(net, X_te, y_te, binary)
+
+    # One more forward + backward on the first training sample: every neuron gets its δ.
+    net.zero_grad()
+    loss = _loss(net, [X_tr[0]], [y_tr[0]], binary)
+    loss.backward()
+
+    loss_name = "MSE loss" if binary else "cross-entropy loss"
+    metrics = {
+        "dataset": data.name, "engine": "value", "epochs": s["epochs"], "lr": s["lr"],
+        "momentum": s["momentum"], "batch_size": bs, "hidden": s["hidden"], "seed": config.seed,
+        "architecture": net.sizes, "loss": "mse" if binary else "cross_entropy",
+        "final_loss": final_loss, "train_accuracy": train_acc, "test_accuracy": test_acc,
+        "n_train": len(y_tr), "n_test": len(y_te), "classes": data.class_names,
+        "features": data.feature_names, "loss_history": history,
+    }
+    if binary:
+        metrics["note"] = "xor: train and test are the same 4 points; test_accuracy is accuracy on them"
+        metrics["init"] = ("seed documents: RandomState(43), W1 = randn(2, 3), W2 = randn(3, 1), biases 0"
+                           if s["hidden"] == [3] else f"MLP uniform[-1, 1], seed {config.seed}")
+    if kind == "csv":
+        metrics["csv"], metrics["target"] = str(config.csv), config.target
+    files = ["metrics.json", "network.svg", "loss.png"]
+    with staged_output(out) as tmp:
+        try:
+            viz.draw(loss, view="network", path=tmp / "network.svg")
+        except ValueError as e:  # e.g. a network too big to draw: report it as a bad option
+            raise TrainError(f"cannot draw network.svg: {e}") from None
+        plot_loss(tmp / "loss.png", history, f"deltagrad train: {data.name}, MLP {net.sizes}", loss_name)
+        metrics["seconds"] = round(time.perf_counter() - t0, 3)
+        metrics["out"], metrics["files"] = str(out), files
+        write_json(tmp / "metrics.json", metrics)
+    return metrics
