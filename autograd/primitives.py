@@ -138,6 +138,16 @@ def f_softplus(x: float) -> float:
     return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
 
 
+def f_sum(*xs: float) -> float:
+    try:
+        return math.fsum(xs)  # exactly rounded
+    except (ValueError, OverflowError):  # inf - inf, or an overflowing partial sum: IEEE order instead
+        total = 0.0
+        for x in xs:
+            total += x
+        return total
+
+
 def f_gelu(x: float) -> float:
     return 0.5 * x * (1.0 + math.erf(x / math.sqrt(2.0)))
 
@@ -167,6 +177,20 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TWO_OVER_SQRTPI = 2.0 / math.sqrt(math.pi)
 
 
+def div(a, b):
+    """a / b: IEEE on floats (x/0 = ±inf, 0/0 = nan), the node op otherwise."""
+    if (type(a) is float or type(a) is int) and (type(b) is float or type(b) is int):
+        return f_div(a, b)
+    return a / b
+
+
+def pow_(x, p):
+    """x ** p: numpy's rules on floats (never complex, never an exception), the node op otherwise."""
+    if (type(x) is float or type(x) is int) and (type(p) is float or type(p) is int):
+        return f_pow(x, p)
+    return x**p
+
+
 def _zero(g):
     return g * 0.0
 
@@ -177,7 +201,7 @@ def _zero(g):
 def v_pow(g, out, x, p):
     if p == 0:
         return (_zero(g),)  # d/dx x**0 = 0, also at x = 0
-    return (g * p * x ** (p - 1),)
+    return (g * p * pow_(x, p - 1),)
 
 
 def v_rpow(g, out, y, c):
@@ -189,7 +213,7 @@ def v_rpow(g, out, y, c):
 
 def v_powv(g, out, x, y):
     xd, yd = _data(x), _data(y)
-    gx = _zero(g) if yd == 0 else g * y * x ** (y - 1)
+    gx = _zero(g) if yd == 0 else g * y * pow_(x, y - 1)
     gy = _zero(g) if (xd == 0 and yd >= 0) else g * out * log(x)
     return gx, gy
 
@@ -246,17 +270,17 @@ _TABLE = {
     "add": (2, lambda x, y: x + y, lambda g, out, x, y: (g, g), "+"),
     "sub": (2, lambda x, y: x - y, lambda g, out, x, y: (g, -g), "-"),
     "mul": (2, lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x), "*"),
-    "div": (2, f_div, lambda g, out, x, y: (g / y, -g * out / y), "/"),
+    "div": (2, f_div, lambda g, out, x, y: (div(g, y), div(-g * out, y)), "/"),
     "neg": (1, lambda x: -x, lambda g, out, x: (-g,), "neg"),
     "abs": (1, abs, lambda g, out, x: (g * _sign(x),), "abs"),
     "pow": (1, f_pow, v_pow, "**"),  # x ** p, p a number (ctx)
     "rpow": (1, lambda y, c: f_pow(c, y), v_rpow, "**"),  # c ** y, c a number (ctx)
     "powv": (2, f_pow, v_powv, "**"),  # x ** y, both nodes
     "exp": (1, f_exp, lambda g, out, x: (g * out,), "exp"),
-    "log": (1, f_log, lambda g, out, x: (g / x,), "log"),
-    "log1p": (1, f_log1p, lambda g, out, x: (g / (1.0 + x),), "log1p"),
+    "log": (1, f_log, lambda g, out, x: (div(g, x),), "log"),
+    "log1p": (1, f_log1p, lambda g, out, x: (div(g, 1.0 + x),), "log1p"),
     "expm1": (1, f_expm1, lambda g, out, x: (g * (out + 1.0),), "expm1"),
-    "sqrt": (1, f_sqrt, lambda g, out, x: (g / (2.0 * out),), "sqrt"),
+    "sqrt": (1, f_sqrt, lambda g, out, x: (div(g, 2.0 * out),), "sqrt"),
     "sin": (1, f_trig(math.sin), lambda g, out, x: (g * cos(x),), "sin"),
     "cos": (1, f_trig(math.cos), lambda g, out, x: (-g * sin(x),), "cos"),
     "tanh": (1, math.tanh, lambda g, out, x: (g * (1.0 - out * out),), "tanh"),
@@ -270,8 +294,8 @@ _TABLE = {
     "clamp": (1, lambda x, lo, hi: x if x != x else min(max(x, lo), hi), v_clamp, "clamp"),
     "maximum": (2, lambda x, y: x if x >= y or x != x else y, v_max, "max"),
     "minimum": (2, lambda x, y: x if x <= y or x != x else y, v_min, "min"),
-    "sum": (None, lambda *xs: math.fsum(xs) if xs else 0.0, lambda g, out, *xs: (g,) * len(xs), "Σ"),
-    "mean": (None, lambda *xs: math.fsum(xs) / len(xs), lambda g, out, *xs: (g / len(xs),) * len(xs), "mean"),
+    "sum": (None, f_sum, lambda g, out, *xs: (g,) * len(xs), "Σ"),
+    "mean": (None, lambda *xs: f_sum(*xs) / len(xs), lambda g, out, *xs: (g * (1.0 / len(xs)),) * len(xs), "mean"),
     # a neuron's pre-activation sum_i w_i x_i + b as one node (ctx = n): same graph a learner reads
     # in the network view, about 2n times fewer nodes to build and walk
     "linear": (None, f_linear, v_linear, "Σwx+b"),
