@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from .data import DataError
 from .outputs import OutputError
@@ -17,7 +18,7 @@ EXIT_USAGE = 2
 class _Parser(argparse.ArgumentParser):
     """argparse, but every usage error is one line: ``deltagrad: error: … (see '… --help')``."""
 
-    def error(self, message: str):  # noqa: D401 - argparse's hook
+    def error(self, message: str):
         sys.stderr.write(f"deltagrad: error: {message} (see '{self.prog} --help')\n")
         raise SystemExit(EXIT_USAGE)
 
@@ -63,14 +64,15 @@ def hidden_sizes(text: str) -> list[int]:
 def _add_train(sub) -> None:
     iris, xor = DEFAULTS["iris"], DEFAULTS["xor"]
     p = sub.add_parser(
-        "train", help="train an MLP; write metrics.json, network.svg (z, a, δ per neuron) and loss.png",
+        "train",
+        help="train an MLP; write metrics.json, network.svg (z, a, δ per neuron) and loss.png",
         description="Train a small MLP with the scalar autograd engine and write metrics.json, "
-                    "network.svg (the network view: z, a and δ = ∂L/∂z per neuron, after one more "
-                    "backward on the first training sample) and loss.png into --out.",
+        "network.svg (the network view: z, a and δ = ∂L/∂z per neuron, after one more "
+        "backward on the first training sample) and loss.png into --out.",
         epilog=f"defaults: iris: MLP(4, [{iris['hidden'][0]}, 3]) relu, softmax cross-entropy, SGD lr {iris['lr']} "
-               f"momentum {iris['momentum']}, {iris['epochs']} epochs, batch {iris['batch_size']}, stratified "
-               f"80/20 split, standardized inputs. xor: the seed's 2-3-1 sigmoid net and initial weights, MSE, "
-               f"plain SGD lr {xor['lr']}, {xor['epochs']} epochs, full batch. --csv: as iris.",
+        f"momentum {iris['momentum']}, {iris['epochs']} epochs, batch {iris['batch_size']}, stratified "
+        f"80/20 split, standardized inputs. xor: the seed's 2-3-1 sigmoid net and initial weights, MSE, "
+        f"plain SGD lr {xor['lr']}, {xor['epochs']} epochs, full batch. --csv: as iris.",
     )
     src = p.add_mutually_exclusive_group()
     src.add_argument("--dataset", choices=DATASETS, default="iris", help="bundled dataset (default: iris)")
@@ -91,8 +93,18 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         parser.error("--csv needs --target COLUMN")
     if args.target and args.csv is None:
         parser.error("--target only applies with --csv")
-    cfg = TrainConfig(dataset=args.dataset, csv=args.csv, target=args.target, epochs=args.epochs, lr=args.lr,
-                      hidden=args.hidden, batch_size=args.batch_size, seed=args.seed, out=args.out, quiet=args.quiet)
+    cfg = TrainConfig(
+        dataset=args.dataset,
+        csv=args.csv,
+        target=args.target,
+        epochs=args.epochs,
+        lr=args.lr,
+        hidden=args.hidden,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        out=args.out,
+        quiet=args.quiet,
+    )
     m = train_and_report(cfg)
     return 0 if m is not None else EXIT_USAGE
 
@@ -110,8 +122,10 @@ def train_and_report(cfg: TrainConfig) -> dict | None:
         return None
     same = " (the same 4 points)" if m["dataset"] == "xor" else ""
     print(f"trained {m['dataset']}: MLP {m['architecture']}, {m['epochs']} epochs, lr {m['lr']}, {m['seconds']:.1f} s")
-    print(f"final loss {m['final_loss']:.4f}   train accuracy {_fmt_acc(m['train_accuracy'], m['n_train'])}   "
-          f"test accuracy {_fmt_acc(m['test_accuracy'], m['n_test'])}{same}")
+    print(
+        f"final loss {m['final_loss']:.4f}   train accuracy {_fmt_acc(m['train_accuracy'], m['n_train'])}   "
+        f"test accuracy {_fmt_acc(m['test_accuracy'], m['n_test'])}{same}"
+    )
     print(f"wrote {', '.join(m['files'])} to {m['out']}")
     return m
 
@@ -125,7 +139,7 @@ def _add_bench(sub) -> None:
 
         bench.add_arguments(p)
         run = bench.run
-    except Exception as e:  # a broken or half-written bench must not break `deltagrad train`
+    except Exception as e:  # noqa: BLE001 - a broken or half-written bench must not break `deltagrad train`
         err = f"{type(e).__name__}: {e}"
         p.set_defaults(handler=lambda args, parser: _bench_unavailable(err), parser=p)
         return
@@ -140,12 +154,10 @@ def _bench_unavailable(err: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The ``deltagrad`` argument parser with its subcommands (``train``; ``bench`` when present)."""
     parser = _Parser(prog="deltagrad", description="deltagrad: reverse-mode autodiff for learning backpropagation.")
-    try:
-        from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
+    with contextlib.suppress(PackageNotFoundError):  # not installed: running from a source tree
         parser.add_argument("--version", action="version", version=f"deltagrad {version('deltagrad')}")
-    except Exception:  # not installed (running from a source tree)
-        pass
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     _add_train(sub)
     _add_bench(sub)

@@ -30,15 +30,18 @@ def _run(capsys, args):
     return rc, cap.out, cap.err
 
 
-@pytest.mark.parametrize("text, needles", [
-    (None, ["no such file"]),
-    ("", ["empty table"]),
-    ("a,b,label\n", ["empty table"]),
-    ("a,b,species\n1,2,x\n", ["no column 'label'", "a, b, species"]),
-    ("a,b,label\n1,2,x\n3,4,y\n5,6\n", ["line 4", "2 fields", "3"]),
-    ("a,b,label\n1,2,x\n3,4,y\n5,six,x\n", ["line 4", "column 'b'", "'six'"]),
-    ("a,b,label\n1,2,x\n3,4,x\n", ["1 class"]),
-])
+@pytest.mark.parametrize(
+    "text, needles",
+    [
+        (None, ["no such file"]),
+        ("", ["empty table"]),
+        ("a,b,label\n", ["empty table"]),
+        ("a,b,species\n1,2,x\n", ["no column 'label'", "a, b, species"]),
+        ("a,b,label\n1,2,x\n3,4,y\n5,6\n", ["line 4", "2 fields", "3"]),
+        ("a,b,label\n1,2,x\n3,4,y\n5,six,x\n", ["line 4", "column 'b'", "'six'"]),
+        ("a,b,label\n1,2,x\n3,4,x\n", ["1 class"]),
+    ],
+)
 def test_csv_errors_exit_2_one_line_no_files(tmp_path, out, capsys, text, needles):
     csv = tmp_path / "data.csv"
     if text is not None:
@@ -53,25 +56,28 @@ def test_csv_errors_exit_2_one_line_no_files(tmp_path, out, capsys, text, needle
     assert _snapshot(out) == before
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["--dataset", "mnist"], "invalid choice"),
-    (["--epochs", "0"], "--epochs"),
-    (["--epochs", "-3"], "--epochs"),
-    (["--lr", "0"], "--lr"),
-    (["--lr", "nan"], "--lr"),
-    (["--lr", "abc"], "--lr"),
-    (["--hidden", "8,x"], "--hidden"),
-    (["--hidden", "8,0"], "--hidden"),
-    (["--hidden", ""], "--hidden"),
-    (["--batch-size", "0"], "--batch-size"),
-    (["--frobnicate"], "unrecognized arguments"),
-    (["--csv", "x.csv"], "--target"),
-    (["--target", "label"], "--target only applies with --csv"),
-    (["--dataset", "xor", "--csv", "x.csv", "--target", "y"], "not allowed with"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--dataset", "mnist"], "invalid choice"),
+        (["--epochs", "0"], "--epochs"),
+        (["--epochs", "-3"], "--epochs"),
+        (["--lr", "0"], "--lr"),
+        (["--lr", "nan"], "--lr"),
+        (["--lr", "abc"], "--lr"),
+        (["--hidden", "8,x"], "--hidden"),
+        (["--hidden", "8,0"], "--hidden"),
+        (["--hidden", ""], "--hidden"),
+        (["--batch-size", "0"], "--batch-size"),
+        (["--frobnicate"], "unrecognized arguments"),
+        (["--csv", "x.csv"], "--target"),
+        (["--target", "label"], "--target only applies with --csv"),
+        (["--dataset", "xor", "--csv", "x.csv", "--target", "y"], "not allowed with"),
+    ],
+)
 def test_bad_options_exit_2(out, capsys, args, needle):
     before = _snapshot(out)
-    rc, stdout, err = _run(capsys, ["train", "--out", str(out), *args])
+    rc, _stdout, err = _run(capsys, ["train", "--out", str(out), *args])
     assert rc == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("deltagrad: error: ") and needle in lines[0], err
@@ -90,7 +96,18 @@ def test_no_command_and_help(capsys):
     assert "COMMAND" in capsys.readouterr().err
     assert main(["train", "--help"]) == 0
     usage = capsys.readouterr().out
-    for opt in ("--dataset", "--csv", "--target", "--epochs", "--lr", "--hidden", "--seed", "--out", "--batch-size", "--quiet"):
+    for opt in (
+        "--dataset",
+        "--csv",
+        "--target",
+        "--epochs",
+        "--lr",
+        "--hidden",
+        "--seed",
+        "--out",
+        "--batch-size",
+        "--quiet",
+    ):
         assert opt in usage
 
 
@@ -99,5 +116,7 @@ def test_hidden_sizes():
 
 
 def test_python_dash_m():
-    r = subprocess.run([sys.executable, "-m", "deltagrad", "train", "--epochs", "0"], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "deltagrad", "train", "--epochs", "0"], capture_output=True, text=True, check=False
+    )
     assert r.returncode == 2 and r.stderr.startswith("deltagrad: error:") and "Traceback" not in r.stderr

@@ -65,16 +65,19 @@ def test_load_csv_string_labels_sorted(tmp_path):
     assert d.X == [[4.0, 30.0], [3.5, 25.0], [5.0, 40.0]]
 
 
-@pytest.mark.parametrize("text, target, needles", [
-    (None, "y", ["no such file"]),
-    ("", "y", ["empty table"]),
-    ("a,b,y\n", "y", ["empty table", "no data rows"]),
-    ("a,b,c\n1,2,3\n", "y", ["no column 'y'", "a, b, c"]),
-    ("a,b,y\n1,2,x\n1,2\n", "y", ["line 3", "2 fields"]),
-    ("a,b,y\n1,2,x\n1,oops,z\n", "y", ["line 3", "'b'", "'oops'"]),
-    ("a,b,y\n1,2,x\n1,nan,z\n", "y", ["line 3", "'b'", "'nan'"]),
-    ("a,b,y\n1,2,x\n3,4,x\n", "y", ["1 class", "at least 2"]),
-])
+@pytest.mark.parametrize(
+    "text, target, needles",
+    [
+        (None, "y", ["no such file"]),
+        ("", "y", ["empty table"]),
+        ("a,b,y\n", "y", ["empty table", "no data rows"]),
+        ("a,b,c\n1,2,3\n", "y", ["no column 'y'", "a, b, c"]),
+        ("a,b,y\n1,2,x\n1,2\n", "y", ["line 3", "2 fields"]),
+        ("a,b,y\n1,2,x\n1,oops,z\n", "y", ["line 3", "'b'", "'oops'"]),
+        ("a,b,y\n1,2,x\n1,nan,z\n", "y", ["line 3", "'b'", "'nan'"]),
+        ("a,b,y\n1,2,x\n3,4,x\n", "y", ["1 class", "at least 2"]),
+    ],
+)
 def test_load_csv_errors(tmp_path, text, target, needles):
     p = tmp_path / "t.csv"
     if text is not None:

@@ -6,10 +6,10 @@ import csv
 import io
 import math
 import random
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -189,8 +189,9 @@ def stratified_split(y: Sequence[int], test_fraction: float = 0.2, seed: int = 0
     return sorted(train), sorted(test)
 
 
-def standardize(X_train: Iterable[Sequence[float]], X_test: Iterable[Sequence[float]] = ()
-                ) -> tuple[list[list[float]], list[list[float]]]:
+def standardize(
+    X_train: Iterable[Sequence[float]], X_test: Iterable[Sequence[float]] = ()
+) -> tuple[list[list[float]], list[list[float]]]:
     """z-score both splits with the training split's statistics: x' = (x - μ_train) / σ_train.
 
     σ is the population standard deviation (numpy's default, ddof=0); a constant column (σ = 0)
