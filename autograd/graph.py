@@ -130,16 +130,19 @@ def topo_order(root: Any) -> list:
     order: list = []
     seen: set = {root}
     stack = [(root, iter(root.parents))]
+    push, emit, mark = stack.append, order.append, seen.add
     while stack:
         node, it = stack[-1]
         for p in it:
             if p not in seen:
-                seen.add(p)
-                stack.append((p, iter(p.parents)))
-                break
+                mark(p)
+                if p.parents:
+                    push((p, iter(p.parents)))
+                    break
+                emit(p)  # a leaf: nothing to visit first
         else:
             stack.pop()
-            order.append(node)
+            emit(node)
     return order
 
 
@@ -152,6 +155,9 @@ def _run_backward(root: Any, seed: Any, create_graph: bool, inputs: tuple | None
     left by earlier calls never leak into this one (accumulation stays exact across calls).
     """
     order = topo_order(root)
+    if inputs is None and not create_graph and not mode.anomaly:
+        _sweep_floats(order, seed)
+        return None
     for n in order:
         n._g = None
     root._g = seed
@@ -167,10 +173,7 @@ def _run_backward(root: Any, seed: Any, create_graph: bool, inputs: tuple | None
                 continue
             n._g = None
             if n._hooks:
-                for hook in n._hooks:
-                    r = hook(g)
-                    if r is not None:
-                        g = r
+                g = _call_hooks(n, g)
             if wanted is None:
                 n.grad = n.grad + g
             elif n in wanted:
@@ -198,6 +201,44 @@ def _run_backward(root: Any, seed: Any, create_graph: bool, inputs: tuple | None
         for n in order:
             n._g = None
     return found
+
+
+def _call_hooks(n: Any, g: Any) -> Any:
+    for hook in n._hooks:
+        r = hook(g)
+        if r is not None:
+            g = r
+    return g
+
+
+def _sweep_floats(order: list, seed: float) -> None:
+    """The common case of _run_backward (plain floats, every .grad accumulated), kept lean: it is
+    the inner loop of every training step."""
+    for n in order:
+        n._g = 0.0
+    order[-1]._g = seed
+    prev_mode = mode.grad_enabled
+    mode.grad_enabled = False
+    try:
+        for n in reversed(order):
+            g = n._g
+            n._g = None
+            if not n.requires_grad:
+                continue
+            if n._hooks:
+                g = _call_hooks(n, g)
+            n.grad += g
+            op = n.op
+            if op is not None:
+                ps = n.parents
+                for p, gi in zip(ps, op.vjp(g, n.data, *[p.data for p in ps], *n.ctx)):
+                    p._g += gi
+    except BaseException:
+        for n in order:
+            n._g = None
+        raise
+    finally:
+        mode.grad_enabled = prev_mode
 
 
 def backward(root: Any, grad: Any = None, create_graph: bool = False) -> None:

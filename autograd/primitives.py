@@ -23,7 +23,9 @@ evenly; we follow the rule of the ``max`` reduction instead, so a tie is never a
 from __future__ import annotations
 
 import math
+from builtins import sum as _sum
 from dataclasses import dataclass
+from operator import mul as _mul
 from typing import Callable
 
 INF = math.inf
@@ -246,10 +248,7 @@ def v_gelu(g, out, x):
 def f_linear(*args):
     # args = w_1..w_n, x_1..x_n, b, n  -> sum_i w_i x_i + b
     n = args[-1]
-    s = args[2 * n]
-    for i in range(n):
-        s += args[i] * args[n + i]
-    return s
+    return _sum(map(_mul, args[:n], args[n : 2 * n]), args[2 * n])
 
 
 def v_linear(g, out, *args):

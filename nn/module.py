@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from typing import Iterable, Sequence
 
-from autograd import Tag, Value, linear
+from autograd import Tag, Value
+from autograd.value import _linear
 
 from .activations import ACTIVATIONS, activation_fn
 
@@ -24,6 +25,8 @@ class Module:
 
 
 def _as_values(x: Iterable, layer: int, sample: int | None) -> list[Value]:
+    if all(type(xi) is Value for xi in x):
+        return x if type(x) is list else list(x)
     out = []
     for i, xi in enumerate(x):
         if not isinstance(xi, Value):
@@ -64,6 +67,8 @@ class Neuron(Module):
         self.activation = "relu" if nonlin is True else "linear" if nonlin is False else nonlin
         self._g = activation_fn(self.activation)
         self.layer, self.index, self.fused = layer, index, fused
+        self._zlabel, self._alabel = f"z{layer}[{index}]", f"a{layer}[{index}]"
+        self._tags: dict = {}  # sample -> (z tag, a tag), made once
         self.w = [Value(rng.uniform(-1, 1), label=f"w{layer}[{index},{i}]") for i in range(nin)]
         self.b = Value(0.0, label=f"b{layer}[{index}]")
         for i, w in enumerate(self.w):
@@ -74,18 +79,25 @@ class Neuron(Module):
         x = _as_values(x, self.layer - 1, sample)
         if len(x) != len(self.w):
             raise ValueError(f"Neuron(layer {self.layer}, {self.index}): expected {len(self.w)} inputs, got {len(x)}")
+        return self._forward(x, sample)
+
+    def _forward(self, x: list[Value], sample: int | None) -> Value:
         if self.fused:
-            z = linear(self.w, x, self.b)
+            z = _linear(self.w, x, self.b)
         else:
             z = self.b
             for wi, xi in zip(self.w, x):
                 z = wi * xi + z
-        z.tag = Tag(self.layer, self.index, "z", sample=sample)
-        z.label = f"z{self.layer}[{self.index}]"
+        tags = self._tags.get(sample)
+        if tags is None:
+            tags = self._tags[sample] = (
+                Tag(self.layer, self.index, "z", sample=sample),
+                Tag(self.layer, self.index, "a", sample=sample),
+            )
+        z.tag, z.label = tags[0], self._zlabel
         a = self._g(z)
         if a is not z:
-            a.tag = Tag(self.layer, self.index, "a", sample=sample)
-            a.label = f"a{self.layer}[{self.index}]"
+            a.tag, a.label = tags[1], self._alabel
         return a
 
     def parameters(self) -> list[Value]:
@@ -107,12 +119,14 @@ class Layer(Module):
         if nout < 1:
             raise ValueError(f"Layer: nout must be >= 1, got {nout}")
         rng = rng or random.Random()
-        self.layer = layer
+        self.layer, self.nin = layer, nin
         self.neurons = [Neuron(nin, nonlin, layer=layer, index=j, rng=rng, fused=fused) for j in range(nout)]
 
     def __call__(self, x: Sequence, sample: int | None = None) -> list[Value]:
         x = _as_values(x, self.layer - 1, sample)
-        return [n(x, sample) for n in self.neurons]
+        if len(x) != self.nin:
+            raise ValueError(f"Layer {self.layer}: expected {self.nin} inputs, got {len(x)}")
+        return [n._forward(x, sample) for n in self.neurons]
 
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
