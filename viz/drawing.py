@@ -1,0 +1,164 @@
+"""draw() and Drawing: build a view's DOT source, render it, save it atomically, show it in Jupyter."""
+
+from __future__ import annotations
+
+import os
+
+from . import render as _render
+from .network_view import network_source
+from .ops_view import MAX_NODES, ops_source
+
+VIEWS = ("ops", "network")
+RANKDIRS = ("LR", "TB", "RL", "BT")
+
+
+class Drawing:
+    """A drawn graph: its DOT ``source``, rendered on demand (and cached) by :mod:`viz.render`.
+
+    Attributes:
+        source: the DOT text (str); the same graph always gives the same text.
+        view: ``"ops"`` or ``"network"``.
+
+    In Jupyter the drawing shows itself as SVG; without a renderer it shows the DOT source and one
+    line of advice instead (display never raises).
+
+    >>> from autograd import Value
+    >>> from viz import draw
+    >>> d = draw(Value(2.0, label="x") * 3)
+    >>> d.source.startswith("digraph")
+    True
+    """
+
+    def __init__(self, source: str, view: str = "ops"):
+        self.source = source
+        self.view = view
+        self._cache: dict[str, bytes] = {}
+
+    def pipe(self, format: str = "svg") -> bytes:
+        """The drawing rendered to ``format`` (``"svg"``, ``"png"`` or ``"dot"``) as bytes.
+
+        Raises:
+            ValueError: for an unknown format.
+            RendererNotFound: if no Graphviz renderer is installed.
+            RenderError: if the renderer fails.
+        """
+        if format not in self._cache:
+            self._cache[format] = _render.render(self.source, format)
+        return self._cache[format]
+
+    def svg(self) -> str:
+        """The drawing as SVG text (UTF-8 XML). Raises as :meth:`pipe`."""
+        return self.pipe("svg").decode("utf-8")
+
+    def save(self, path: str | os.PathLike, format: str | None = None) -> str:
+        """Render and write the drawing to ``path``; return the path written.
+
+        ``format`` defaults to the path's suffix (``.svg``, ``.png``, ``.dot``), else ``"svg"``.
+        The file is rendered to bytes first and then replaces ``path`` in one step, so a failed
+        render or write never leaves a half-written file.
+
+        Raises:
+            ValueError: for an unknown format, or a ``format`` that contradicts the suffix.
+            RendererNotFound, RenderError: as :meth:`pipe` (``.dot`` needs no renderer).
+            OSError: if the file cannot be written.
+        """
+        fmt = output_format(path, format)
+        _render.write_atomic(path, self.pipe(fmt))
+        return os.fspath(path)
+
+    def _fallback(self, err: Exception) -> str:
+        advice = _render.ADVICE if isinstance(err, _render.RendererNotFound) else "see the error above"
+        return f"[viz] could not render ({err}); {advice}. DOT source:\n{self.source}"
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter display: ``image/svg+xml`` when rendering works, else the DOT source as text. Never raises."""
+        try:
+            return {"image/svg+xml": self.svg()}
+        except Exception as err:  # noqa: BLE001 - display must never raise
+            return {"text/plain": self._fallback(err)}
+
+    def _repr_svg_(self) -> str | None:
+        """The SVG for Jupyter, or None (then the text repr is shown) if rendering fails. Never raises."""
+        try:
+            return self.svg()
+        except Exception:  # noqa: BLE001 - display must never raise
+            return None
+
+    def __repr__(self) -> str:
+        lines = self.source.count("\n")
+        return f"<viz.Drawing view={self.view!r}, {lines} lines of DOT; .svg(), .save(path), .source>"
+
+
+def output_format(path, format: str | None) -> str:
+    """The format to write ``path`` in: ``format`` if given, else from the suffix, else ``"svg"``.
+
+    Raises:
+        ValueError: for an unknown format or one that contradicts a known suffix.
+    """
+    suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".") if path is not None else ""
+    if format is None:
+        return suffix if suffix in _render.FORMATS else "svg"
+    format = format.lower()
+    if format not in _render.FORMATS:
+        raise ValueError(f"unknown format {format!r}; choose from {', '.join(_render.FORMATS)}")
+    if suffix in _render.FORMATS and suffix != format:
+        raise ValueError(f"path ends in .{suffix} but format={format!r}; make them agree")
+    return format
+
+
+def draw(
+    root,
+    view: str = "ops",
+    path: str | os.PathLike | None = None,
+    format: str | None = None,
+    rankdir: str = "LR",
+    precision: int = 4,
+    sample=None,
+    max_nodes: int = MAX_NODES,
+) -> Drawing:
+    """Draw the graph that computed ``root`` (a Value) and return a :class:`Drawing`.
+
+    Args:
+        root: the output Value, usually the loss after ``backward()`` (so grads are filled in).
+        view: ``"ops"`` -- every Value a record ``{ label | data | grad }`` and every op a node;
+            ``"network"`` -- one node per neuron (z, a, δ = ∂L/∂z), one edge per weight (w, ∂L/∂w),
+            for graphs built with ``nn`` (read from the Values' tags).
+        path: if given, also write the rendered file there (atomically).
+        format: ``"svg"``, ``"png"`` or ``"dot"``; default from the suffix of ``path``, else svg.
+        rankdir: Graphviz direction, ``"LR"`` (left to right, default), ``"TB"``, ``"RL"``, ``"BT"``.
+        precision: significant digits of every number shown (>= 1).
+        sample: network view only -- which sample (forward pass) to show; default the first.
+        max_nodes: refuse graphs with more Values (ops) or neurons (network) than this.
+
+    Raises:
+        ValueError: for a bad argument, a graph over ``max_nodes``, or ``view="network"`` on a
+            graph without nn tags.
+        RendererNotFound: only when ``path`` asks for svg/png and no Graphviz renderer exists.
+        RenderError: if the renderer fails while writing ``path``.
+
+    >>> from autograd import Value
+    >>> x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(1.0, label="b")
+    >>> y = (x * w + b).tanh(); y.backward()
+    >>> d = draw(y)                    # d.svg() for the SVG text, draw(y, path="y.png") to save
+    >>> d.source.count("shape=ellipse")     # the ops *, +, tanh
+    3
+    """
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view!r}; choose 'ops' (every op) or 'network' (one node per neuron)")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"unknown rankdir {rankdir!r}; choose from {', '.join(RANKDIRS)}")
+    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 1:
+        raise ValueError(f"precision must be an int >= 1 (significant digits), got {precision!r}")
+    if not hasattr(root, "parents"):
+        raise TypeError(f"draw: expected a Value (a graph node), got {type(root).__name__}")
+    fmt = output_format(path, format)  # fail on a bad format before the (possibly slow) layout
+    if view == "ops":
+        if sample is not None:
+            raise ValueError("sample= selects a forward pass in view='network'; the op view draws the whole graph")
+        source = ops_source(root, rankdir=rankdir, precision=precision, max_nodes=max_nodes)
+    else:
+        source = network_source(root, rankdir=rankdir, precision=precision, sample=sample, max_nodes=max_nodes)
+    drawing = Drawing(source, view)
+    if path is not None:
+        drawing.save(path, fmt)
+    return drawing
