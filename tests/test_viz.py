@@ -1,27 +1,22 @@
-"""Tests for viz: op view, network view, escaping, renderer chain, atomic writes, notebook display."""
+"""Tests for viz views: the op view, the network view (z, a, δ), escaping, number formatting."""
 
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
 import string
-import sys
 import xml.etree.ElementTree as ET
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import viz
 from autograd import Tag, Value
 from nn import MLP, cross_entropy
-from viz import Drawing, RendererNotFound, RenderError, draw
+from viz import draw
 from viz.style import diverging, escape_html, escape_record, number
 
 SVG = "{http://www.w3.org/2000/svg}"
-GRAPHVIZ_PURE = shutil.which("graphviz-pure", path=os.path.dirname(sys.executable)) or shutil.which("graphviz-pure")
 
 
 def nodes_of(svg: str) -> dict[str, list[str]]:
@@ -285,116 +280,16 @@ def test_diverging_palette_is_zero_centred():
     assert number(-0.0) == "0" and number(float("inf")) == "inf" and number(123456.0, 3) == "1.23e+05"
 
 
-# ---------------------------------------------------------------- output files and arguments
-
-
-def test_png_output_and_file_formats(tmp_path):
-    y = tanh_neuron()[-1]
-    assert draw(y).pipe("png").startswith(b"\x89PNG\r\n\x1a\n")
-    draw(y, path=tmp_path / "y.png")
-    assert (tmp_path / "y.png").read_bytes().startswith(b"\x89PNG")
-    draw(y, path=tmp_path / "y.svg")
-    ET.fromstring((tmp_path / "y.svg").read_text("utf-8"))
-    d = draw(y, path=tmp_path / "y.dot")
-    assert (tmp_path / "y.dot").read_text("utf-8") == d.source
-    draw(y, path=tmp_path / "y.out", format="png")
-    assert (tmp_path / "y.out").read_bytes().startswith(b"\x89PNG")
-    assert sorted(os.listdir(tmp_path)) == ["y.dot", "y.out", "y.png", "y.svg"]  # no temp files left
-
-
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [
-        ({"view": "graph"}, "unknown view"),
-        ({"rankdir": "XY"}, "unknown rankdir"),
-        ({"precision": 0}, "precision"),
-        ({"format": "gif"}, "unknown format"),
-        ({"path": "y.png", "format": "svg"}, "make them agree"),
-        ({"sample": 1}, "view='network'"),
-    ],
-)
-def test_bad_arguments_raise_clear_errors(kwargs, match, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(ValueError, match=match):
-        draw(tanh_neuron()[-1], **kwargs)
-    assert os.listdir(tmp_path) == []
-
-
 def test_precision_controls_every_number():
     y = tanh_neuron()[-1]
     assert "data -0.9999092 " in draw(y, precision=8).source
     assert "data -1 " in draw(y, precision=2).source
 
 
-# ---------------------------------------------------------------- renderer chain
-
-
-@pytest.fixture
-def no_renderer(tmp_path, monkeypatch):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    monkeypatch.delenv("DELTAGRAD_DOT", raising=False)
-    monkeypatch.setenv("PATH", str(empty))
-    monkeypatch.setattr(sys, "executable", str(empty / "python"))
-    return tmp_path
-
-
-def test_no_renderer_raises_with_advice_but_display_never_raises(no_renderer):
-    d = draw(tanh_neuron()[-1])  # building the DOT needs no renderer
-    with pytest.raises(RendererNotFound, match="pip install graphviz-pure"):
-        d.svg()
-    bundle = d._repr_mimebundle_()
-    assert list(bundle) == ["text/plain"]
-    assert "pip install graphviz-pure" in bundle["text/plain"] and d.source in bundle["text/plain"]
-    assert d._repr_svg_() is None
-    draw(tanh_neuron()[-1], path=no_renderer / "y.dot")  # .dot needs no renderer
-    with pytest.raises(RendererNotFound):
-        draw(tanh_neuron()[-1], path=no_renderer / "y.svg")
-    assert not (no_renderer / "y.svg").exists()
-
-
-def test_renderer_found_next_to_the_interpreter(no_renderer, monkeypatch):
-    assert shutil.which("graphviz-pure") is None  # PATH really is empty here
-    monkeypatch.setattr(sys, "executable", os.path.join(os.path.dirname(GRAPHVIZ_PURE), "python"))
-    assert viz.find_renderer() == GRAPHVIZ_PURE
-
-
-def test_env_var_forces_a_renderer(monkeypatch, tmp_path):
-    real = viz.find_renderer()
-    monkeypatch.setenv("DELTAGRAD_DOT", str(tmp_path / "nothing-here"))
-    with pytest.raises(RendererNotFound, match="DELTAGRAD_DOT"):
-        viz.find_renderer()
-    monkeypatch.setenv("DELTAGRAD_DOT", real)
-    assert viz.find_renderer() == real
-    assert draw(tanh_neuron()[-1]).svg().lstrip().startswith("<?xml")
-
-
-def failing_renderer(tmp_path) -> str:
-    script = tmp_path / "broken-dot"
-    script.write_text("#!/bin/sh\necho 'syntax error in line 1' >&2\nexit 3\n")
-    script.chmod(0o755)
-    return str(script)
-
-
-@pytest.mark.skipif(os.name == "nt", reason="uses a POSIX shell script as the failing renderer")
-def test_failed_render_leaves_no_file_and_keeps_an_old_one(tmp_path, monkeypatch):
-    monkeypatch.setenv("DELTAGRAD_DOT", failing_renderer(tmp_path))
-    out = tmp_path / "out"
-    out.mkdir()
-    with pytest.raises(RenderError, match="syntax error"):
-        draw(tanh_neuron()[-1], path=out / "y.svg")
-    assert os.listdir(out) == []
-    (out / "old.png").write_bytes(b"old")
-    with pytest.raises(RenderError):
-        draw(tanh_neuron()[-1], path=out / "old.png")
-    assert (out / "old.png").read_bytes() == b"old" and os.listdir(out) == ["old.png"]
-    d = draw(tanh_neuron()[-1])
-    assert "image/svg+xml" not in d._repr_mimebundle_() and d._repr_svg_() is None
-
-
-def test_drawing_repr_and_jupyter_bundle():
-    d = draw(tanh_neuron()[-1])
-    assert isinstance(d, Drawing) and "view='ops'" in repr(d)
-    bundle = d._repr_mimebundle_()
-    ET.fromstring(bundle["image/svg+xml"])
-    assert d._repr_svg_() == bundle["image/svg+xml"]
+@pytest.mark.parametrize("fused", [True, False])
+def test_untagged_value_inputs_are_read_off_the_first_layer(fused):
+    net = MLP(2, [2, 1], activation="tanh", seed=0, fused=fused)
+    out = net([Value(0.5, label="u"), Value(-1.5, label="v")])
+    out.backward()
+    texts = nodes_of(draw(out, view="network").svg())
+    assert texts["x0"] == ["x[0]", "x = 0.5"] and texts["x1"] == ["x[1]", "x = -1.5"]

@@ -58,12 +58,22 @@ def _pick(nodes: list, key) -> dict:
     return {(n.tag.layer, n.tag.neuron): n for n, k in zip(nodes, _passes(nodes)) if k == key}
 
 
-def _input_from_linear(z_of: dict, layer: int, i: int):
-    """Input i of ``layer`` read off a fused ``linear`` z (parents w_1..w_n, x_1..x_n, b) when untagged."""
-    for (lay, _), z in sorted(z_of.items(), key=lambda kv: kv[0]):
-        if lay == layer and z.op is not None and z.op.name == "linear" and z.ctx and i < z.ctx[0]:
-            return z.parents[z.ctx[0] + i]
-    return None
+def _inputs_of(z) -> dict:
+    """The inputs x_i of a first-layer neuron, read off its z when they carry no tag.
+
+    A fused z is ``linear(w_1..w_n, x_1..x_n, b)``; an unfused one is a chain of ``w_i * x_i`` and
+    ``+`` nodes, small enough to walk.
+    """
+    if z.op is not None and z.op.name == "linear" and z.ctx:
+        n = int(z.ctx[0])
+        return {i: z.parents[n + i] for i in range(n)}
+    out = {}
+    for node in topo_order(z):
+        if node.op is not None and node.op.name == "mul" and len(node.parents) == 2:
+            for w, x in (node.parents, node.parents[::-1]):
+                if w.tag is not None and w.tag.role == "w" and w.tag.index is not None:
+                    out.setdefault(w.tag.index, x)
+    return out
 
 
 def _html_node(name: str, rows: list, fill: str, bad: bool) -> str:
@@ -153,8 +163,9 @@ def network_source(root, *, rankdir: str = "LR", precision: int = 4, sample=None
         "  subgraph cluster_input {",
         '    label="input"; rank=same; style=rounded; color="#bbbbbb";',
     ]
+    untagged = {} if len(x_of) >= len(inputs) else _inputs_of(z_of[(first, layers[first][0])])
     for i in inputs:
-        x = x_of.get((first - 1, i)) or _input_from_linear(z_of, first, i)
+        x = x_of.get((first - 1, i)) or untagged.get(i)
         text = number(x.data, precision) if x is not None else "?"
         bad = x is not None and not is_finite(x.data)
         out.append(f"    x{i} [{_html_node(f'x[{i}]', [f'x = {text}'], '#ffffff', bad)}];")
