@@ -1,0 +1,65 @@
+"""deltagrad bench: the hand-written float step is an independent oracle for the engine's step, and the report runs."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from deltagrad import bench
+
+
+def _steps(engine: str, n: int = 6):
+    xs, ys = bench.two_moons(n, seed=1)
+    W, B = bench.init_weights(seed=3)
+    step, params = bench.ENGINES[engine][0](W, B)
+    losses = [step(x, y) for x, y in zip(xs, ys)]
+    return losses, params()
+
+
+@pytest.mark.parametrize("engine", ["deltagrad", "deltagrad unfused"])
+def test_floor_and_engine_agree_step_by_step(engine):
+    floor_losses, floor_params = _steps("plain-float floor")
+    losses, params = _steps(engine)
+    assert any(v > 0 for v in floor_losses), "hinge inactive everywhere: the test would check no gradient"
+    assert losses == pytest.approx(floor_losses, abs=1e-12)
+    assert params == pytest.approx(floor_params, abs=1e-12)
+    assert params != bench.flat(*bench.init_weights(seed=3)), "the steps changed no weight"
+
+
+def test_floor_and_micrograd_agree():
+    pytest.importorskip("micrograd")
+    floor_losses, floor_params = _steps("plain-float floor")
+    losses, params = _steps("micrograd 0.1.0")
+    assert losses == pytest.approx(floor_losses, abs=1e-12)
+    assert params == pytest.approx(floor_params, abs=1e-12)
+
+
+def test_floor_step_matches_finite_differences():
+    # the oracle's own backward, checked once: loss(w + h) - loss(w - h) over 2h for one weight
+    xs, ys = bench.two_moons(4, seed=1)
+    W, B = bench.init_weights(seed=3)
+    loss = lambda W: bench.floor_step([[list(w) for w in Wl] for Wl in W], [list(b) for b in B], xs[0], ys[0], lr=0.0)
+    h, lr = 1e-6, 1e-3
+    Wp = [[list(w) for w in Wl] for Wl in W]
+    Wp[0][3][1] += h
+    Wm = [[list(w) for w in Wl] for Wl in W]
+    Wm[0][3][1] -= h
+    fd = (loss(Wp) - loss(Wm)) / (2 * h)
+    W2, B2 = [[list(w) for w in Wl] for Wl in W], [list(b) for b in B]
+    bench.floor_step(W2, B2, xs[0], ys[0], lr=lr)
+    assert (W[0][3][1] - W2[0][3][1]) / lr == pytest.approx(fd, abs=1e-6)
+
+
+def test_run_quick_writes_report(tmp_path, monkeypatch):
+    monkeypatch.setitem(bench.QUICK, "n", 200)
+    monkeypatch.setitem(bench.QUICK, "shallow", 100)
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    out = tmp_path / "RESULTS.md"
+    args = parser.parse_args(["--quick", "--skip", "micrograd", "--skip", "torch", "--output", str(out)])
+    assert bench.run(args) == 0
+    text = out.read_text()
+    for heading in ("## Targets", "## (a)", "## (b)", "## (c)", "## (d)", "plain-float floor", "micrograd: skipped"):
+        assert heading in text
+    assert "| deltagrad | MLP sample + hinge loss |" in text
