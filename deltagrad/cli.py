@@ -10,9 +10,10 @@ from collections.abc import Sequence
 
 from .data import DataError
 from .outputs import OutputError
-from .train import DATASETS, DEFAULTS, TrainConfig, TrainError, train
+from .train import DATASETS, DEFAULTS, RenderFailed, TrainConfig, TrainError, train
 
 EXIT_USAGE = 2
+EXIT_FAILURE = 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -105,21 +106,27 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         out=args.out,
         quiet=args.quiet,
     )
-    m = train_and_report(cfg)
-    return 0 if m is not None else EXIT_USAGE
+    return train_and_report(cfg)
 
 
 def _fmt_acc(acc: float | None, n: int) -> str:
     return "n/a (empty split)" if acc is None else f"{acc:.3f} ({round(acc * n)}/{n})"
 
 
-def train_and_report(cfg: TrainConfig) -> dict | None:
-    """Run :func:`deltagrad.train.train` and print a summary; on bad input print one error line, return None."""
+def train_and_report(cfg: TrainConfig) -> int:
+    """Run :func:`deltagrad.train.train`, print a 3-line summary and return the exit status.
+
+    0 on success; 2 on bad input (data, options, --out) and 1 when network.svg cannot be
+    rendered, each with one line ``deltagrad: error: …`` on stderr and nothing written.
+    """
     try:
         m = train(cfg)
     except (DataError, TrainError, OutputError) as e:
         print(f"deltagrad: error: {e}", file=sys.stderr)
-        return None
+        return EXIT_USAGE
+    except RenderFailed as e:
+        print(f"deltagrad: error: {e}", file=sys.stderr)
+        return EXIT_FAILURE
     same = " (the same 4 points)" if m["dataset"] == "xor" else ""
     print(f"trained {m['dataset']}: MLP {m['architecture']}, {m['epochs']} epochs, lr {m['lr']}, {m['seconds']:.1f} s")
     print(
@@ -127,7 +134,7 @@ def train_and_report(cfg: TrainConfig) -> dict | None:
         f"test accuracy {_fmt_acc(m['test_accuracy'], m['n_test'])}{same}"
     )
     print(f"wrote {', '.join(m['files'])} to {m['out']}")
-    return m
+    return 0
 
 
 def _add_bench(sub) -> None:

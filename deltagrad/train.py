@@ -31,6 +31,10 @@ class TrainError(ValueError):
     """A training option is invalid (non-positive epochs, lr or batch size, bad hidden sizes)."""
 
 
+class RenderFailed(RuntimeError):
+    """No Graphviz renderer, or it failed: network.svg could not be written (nothing was written)."""
+
+
 @dataclass
 class TrainConfig:
     """Options of one run; ``None`` means the dataset's default from :data:`DEFAULTS`.
@@ -151,7 +155,8 @@ def train(config: TrainConfig) -> dict:
 
     Raises:
         TrainError: invalid options. DataError: the data cannot be read.
-        OutputError: ``out`` cannot be used. (All are ValueErrors.)
+        OutputError: ``out`` cannot be used. (These three are ValueErrors: bad input.)
+        RenderFailed: no working Graphviz renderer for network.svg.
 
     >>> import tempfile
     >>> m = train(TrainConfig(dataset="xor", epochs=5, out=tempfile.mkdtemp(), quiet=True))
@@ -256,6 +261,8 @@ def train(config: TrainConfig) -> dict:
             viz.draw(loss, view="network", path=tmp / "network.svg")
         except ValueError as e:  # e.g. a network too big to draw: report it as a bad option
             raise TrainError(f"cannot draw network.svg: {e}") from None
+        except (viz.RendererNotFound, viz.RenderError) as e:  # the environment, not the input
+            raise RenderFailed(f"cannot render network.svg: {e}") from None
         plot_loss(
             tmp / "loss.png",
             history,

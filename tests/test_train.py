@@ -1,0 +1,142 @@
+"""deltagrad train end to end: xor reaches the seed's fit, iris writes metrics.json, network.svg, loss.png."""
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import nn
+from deltagrad import train as train_mod
+from deltagrad.cli import main
+from deltagrad.train import TrainConfig, TrainError, seed_xor_weights, train
+
+KEYS = {
+    "dataset",
+    "epochs",
+    "final_loss",
+    "train_accuracy",
+    "test_accuracy",
+    "seconds",
+    "lr",
+    "hidden",
+    "seed",
+    "engine",
+    "n_train",
+    "n_test",
+    "loss_history",
+}
+
+
+def _svg_texts(path) -> list[str]:
+    root = ET.parse(path).getroot()  # parses as XML
+    assert root.tag.endswith("svg")
+    return [e.text for e in root.iter() if e.text]
+
+
+def test_xor_defaults_fit_all_four_points(tmp_path, capsys):
+    out = tmp_path / "xor"
+    assert main(["train", "--dataset", "xor", "--out", str(out), "--quiet"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["dataset"] == "xor" and m["engine"] == "value"
+    assert m["final_loss"] < 0.05
+    assert m["train_accuracy"] == 1.0 and m["test_accuracy"] == 1.0 and m["n_train"] == m["n_test"] == 4
+    assert "same 4 points" in m["note"] and "RandomState(43)" in m["init"]
+    assert len(m["loss_history"]) == m["epochs"] and m["loss_history"][-1] < m["loss_history"][0]
+    summary = capsys.readouterr().out
+    assert "final loss" in summary and "4/4" in summary and str(out) in summary
+
+
+def test_seed_xor_weights_match_the_seed_documents():
+    np = pytest.importorskip("numpy")
+    net = nn.MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid")
+    seed_xor_weights(net)
+    rs = np.random.RandomState(43)
+    W1, W2 = rs.randn(2, 3), rs.randn(3, 1)
+    for i in range(2):
+        for j in range(3):
+            assert net.layers[0].neurons[j].w[i].data == W1[i, j]
+    assert [w.data for w in net.layers[1].neurons[0].w] == list(W2[:, 0])
+    assert all(n.b.data == 0.0 for layer in net.layers for n in layer.neurons)
+
+
+def test_iris_short_run_writes_three_files(tmp_path, capsys):
+    out = tmp_path / "new" / "iris"  # parents are created
+    assert main(["train", "--epochs", "3", "--out", str(out), "--quiet"]) == 0
+    assert sorted(os.listdir(out)) == ["loss.png", "metrics.json", "network.svg"]
+    assert not [p for p in os.listdir(out.parent) if p != "iris"]  # no temporary directory left
+    m = json.loads((out / "metrics.json").read_text())
+    assert KEYS <= set(m)
+    assert m["dataset"] == "iris" and m["epochs"] == 3 and m["hidden"] == [8] and m["architecture"] == [4, 8, 3]
+    assert m["n_train"] == 120 and m["n_test"] == 30 and len(m["loss_history"]) == 3
+    assert 0 <= m["test_accuracy"] <= 1 and m["seconds"] > 0
+    assert (out / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # viz writes one "δ = <number>" text per neuron (8 hidden + 3 output) and a legend "fill: δ = ∂L/∂z"
+    per_neuron = [t for t in _svg_texts(out / "network.svg") if re.fullmatch(r"δ = \S+", t.strip())]
+    assert len(per_neuron) == 11, per_neuron
+
+
+def test_existing_files_in_out_are_kept(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["train", "--dataset", "xor", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
+    assert (out / "notes.txt").read_text() == "mine" and (out / "metrics.json").exists()
+
+
+def test_failure_while_writing_leaves_out_untouched(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+
+    def broken(*a, **k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(train_mod, "plot_loss", broken)
+    with pytest.raises(RuntimeError):
+        train(TrainConfig(dataset="xor", epochs=2, out=out, quiet=True))
+    assert os.listdir(tmp_path) == []  # neither --out nor a temporary directory
+
+
+def test_draw_refusal_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    import viz
+
+    def refuse(*a, **k):
+        raise ValueError("graph too big")
+
+    monkeypatch.setattr(viz, "draw", refuse)
+    out = tmp_path / "out"
+    assert main(["train", "--dataset", "xor", "--epochs", "2", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "graph too big" in err and not out.exists()
+
+
+def test_csv_run(tmp_path):
+    csv = tmp_path / "blobs.csv"
+    rows = [f"{i % 5},{(i * 7) % 11},{'hi' if i % 2 else 'lo'}" for i in range(40)]
+    csv.write_text("u,v,cls\n" + "\n".join(rows) + "\n")
+    m = train(TrainConfig(csv=csv, target="cls", epochs=2, out=tmp_path / "o", quiet=True))
+    assert m["dataset"] == "blobs" and m["classes"] == ["hi", "lo"] and m["architecture"] == [2, 8, 2]
+    assert m["n_train"] == 32 and m["n_test"] == 8
+
+
+@pytest.mark.parametrize(
+    "kw", [{"epochs": 0}, {"lr": -1.0}, {"hidden": [0]}, {"batch_size": 0}, {"dataset": "mnist"}, {"csv": "x.csv"}]
+)
+def test_config_validation(tmp_path, kw):
+    with pytest.raises(TrainError):
+        train(TrainConfig(out=tmp_path / "o", quiet=True, **kw))
+    assert os.listdir(tmp_path) == []
+
+
+def test_missing_renderer_is_a_one_line_error_exit_1(tmp_path, monkeypatch, capsys):
+    import viz
+
+    def missing(*a, **k):
+        raise viz.RendererNotFound("no Graphviz renderer found")
+
+    monkeypatch.setattr(viz, "draw", missing)
+    out = tmp_path / "out"
+    assert main(["train", "--dataset", "xor", "--epochs", "2", "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("deltagrad: error: cannot render network.svg") and err.count("\n") == 1
+    assert not out.exists()
