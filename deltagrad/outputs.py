@@ -43,10 +43,11 @@ def staged_output(out: Path) -> Iterator[Path]:
         OutputError: if ``out`` cannot be created or written.
 
     >>> import tempfile, pathlib
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "run"
-    >>> with staged_output(out) as tmp:
-    ...     _ = (tmp / "a.txt").write_text("hi")
-    >>> sorted(p.name for p in out.iterdir())
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     out = pathlib.Path(d) / "run"
+    ...     with staged_output(out) as tmp:
+    ...         _ = (tmp / "a.txt").write_text("hi")
+    ...     print(sorted(p.name for p in out.iterdir()))
     ['a.txt']
     """
     out = Path(out)

@@ -159,7 +159,8 @@ def train(config: TrainConfig) -> dict:
         RenderFailed: no working Graphviz renderer for network.svg.
 
     >>> import tempfile
-    >>> m = train(TrainConfig(dataset="xor", epochs=5, out=tempfile.mkdtemp(), quiet=True))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     m = train(TrainConfig(dataset="xor", epochs=5, out=d, quiet=True))
     >>> m["n_train"], sorted(m["files"])
     (4, ['loss.png', 'metrics.json', 'network.svg'])
     """

@@ -115,10 +115,12 @@ def load_csv(path: str | Path, target: str) -> Dataset:
             available ones), a row with the wrong number of fields (names the line), a non-numeric
             or non-finite feature (names line, column and text), fewer than 2 classes.
 
-    >>> import tempfile, os
-    >>> p = os.path.join(tempfile.mkdtemp(), "t.csv")
-    >>> _ = open(p, "w").write("a,b,label\\n1,2,no\\n3,4,yes\\n")
-    >>> d = load_csv(p, "label"); d.X, d.y, d.class_names
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = pathlib.Path(tmp, "t.csv")
+    ...     _ = p.write_text("a,b,label\\n1,2,no\\n3,4,yes\\n")
+    ...     d = load_csv(p, "label")
+    >>> d.X, d.y, d.class_names
     ([[1.0, 2.0], [3.0, 4.0]], [0, 1], ['no', 'yes'])
     """
     path = Path(path)
