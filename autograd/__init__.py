@@ -1,4 +1,4 @@
-"""autograd: the reverse-mode engine -- Value nodes, the primitive table, backward and gradient checks.
+"""autograd: the reverse-mode engine -- Value and Tensor nodes, the primitive tables, backward, gradient checks.
 
 Imports only the standard library (and numpy, for Tensor). ``nn`` and ``viz`` build on it.
 """
@@ -6,7 +6,9 @@ Imports only the standard library (and numpy, for Tensor). ``nn`` and ``viz`` bu
 from .graph import AnomalyError, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, topo_order
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .primitives import PRIMITIVES, Primitive
-from .value import Tag, Value, linear, maximum, mean, minimum, sum
+from .tensor import Tensor, concatenate, maximum, minimum, stack, where
+from .tensor_ops import unbroadcast
+from .value import Tag, Value, linear, mean, sum
 
 __all__ = [
     "AnomalyError",
@@ -15,6 +17,11 @@ __all__ = [
     "PRIMITIVES",
     "Primitive",
     "Tag",
+    "Tensor",
+    "concatenate",
+    "stack",
+    "unbroadcast",
+    "where",
     "Value",
     "detect_anomaly",
     "enable_grad",

@@ -255,6 +255,8 @@ class Value:
             raise ValueError(f"clamp: lo={lo} is greater than hi={hi}")
         return _node(P["clamp"], (self,), P["clamp"].forward(self.data, lo, hi), (float(lo), float(hi)))
 
+    clip = clamp  # numpy's name
+
     # ------------------------------------------------------------------ graph
     def backward(self, grad: float | "Value" | None = None, create_graph: bool = False) -> None:
         """Accumulate dself/d(node) into ``.grad`` of every node this Value depends on.
