@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import importlib.util
 import sys
 from collections.abc import Sequence
@@ -137,29 +138,35 @@ def train_and_report(cfg: TrainConfig) -> int:
     return 0
 
 
-def _add_bench(sub) -> None:
-    if importlib.util.find_spec("deltagrad.bench") is None:
-        return
-    p = sub.add_parser("bench", help="time the engine side by side with its peers")
-    try:
-        from . import bench
+# Subcommands that live in their own module deltagrad/<name>.py, each exposing
+# ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``. To add one: write the
+# module and add its name here.
+SUBCOMMANDS = ("bench", "check", "draw", "losses")
 
-        bench.add_arguments(p)
-        run = bench.run
-    except Exception as e:  # noqa: BLE001 - a broken or half-written bench must not break `deltagrad train`
+
+def _add_module(sub, name: str) -> None:
+    if importlib.util.find_spec(f"deltagrad.{name}") is None:
+        return
+    try:
+        module = importlib.import_module(f"deltagrad.{name}")
+        p = sub.add_parser(name, help=getattr(module, "HELP", None))
+        module.add_arguments(p)
+        run = module.run
+    except Exception as e:  # noqa: BLE001 - a broken subcommand module must not break `deltagrad train`
         err = f"{type(e).__name__}: {e}"
-        p.set_defaults(handler=lambda args, parser: _bench_unavailable(err), parser=p)
+        p = sub.add_parser(name, help=f"(unavailable: {err})")
+        p.set_defaults(handler=lambda args, parser: _unavailable(name, err), parser=p)
         return
     p.set_defaults(handler=lambda args, parser: run(args), parser=p)
 
 
-def _bench_unavailable(err: str) -> int:
-    print(f"deltagrad: error: bench is unavailable ({err})", file=sys.stderr)
+def _unavailable(name: str, err: str) -> int:
+    print(f"deltagrad: error: {name} is unavailable ({err})", file=sys.stderr)
     return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``deltagrad`` argument parser with its subcommands (``train``; ``bench`` when present)."""
+    """The ``deltagrad`` argument parser with its subcommands (``train`` and each of :data:`SUBCOMMANDS` present)."""
     parser = _Parser(prog="deltagrad", description="deltagrad: reverse-mode autodiff for learning backpropagation.")
     from importlib.metadata import PackageNotFoundError, version
 
@@ -167,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument("--version", action="version", version=f"deltagrad {version('deltagrad')}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     _add_train(sub)
-    _add_bench(sub)
+    for name in SUBCOMMANDS:
+        _add_module(sub, name)
     return parser
 
 
