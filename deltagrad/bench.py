@@ -23,6 +23,7 @@ import autograd
 from autograd import Value
 from nn import MLP, SGD
 
+HELP = "time the engine side by side with micrograd, PyTorch batch-1 and a plain-float floor"
 SIZES = [2, 16, 16, 1]  # micrograd's demo net MLP(2, [16, 16, 1]): relu hidden, linear output
 LR = 0.05
 FULL = {"samples": 100, "repeats": 9, "n": 100_000, "shallow": 900}
