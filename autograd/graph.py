@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import threading
@@ -154,10 +155,10 @@ def _run_backward(root: Any, seed: Any, create_graph: bool, inputs: tuple | None
     Each node's gradient for *this* sweep is summed in the scratch slot ``_g`` first, so gradients
     left by earlier calls never leak into this one (accumulation stays exact across calls).
     """
-    order = topo_order(root)
     if inputs is None and not create_graph and not mode.anomaly:
-        _sweep_floats(order, seed)
+        _sweep_floats(root, seed)
         return None
+    order = topo_order(root)
     for n in order:
         n._g = None
     root._g = seed
@@ -211,14 +212,41 @@ def _call_hooks(n: Any, g: Any) -> Any:
     return g
 
 
-def _sweep_floats(order: list, seed: float) -> None:
-    """The common case of _run_backward (plain floats, every .grad accumulated), kept lean: it is
-    the inner loop of every training step."""
+def _interior_order(root: Any) -> list:
+    """topo_order without the leaves (unless hooked): the float sweep adds straight into a leaf's
+    ``.grad``, so the hundreds of parameters of a net are neither sorted nor visited."""
+    order: list = []
+    seen: set = {root}
+    stack = [(root, iter(root.parents))]
+    push, emit, mark = stack.append, order.append, seen.add
+    while stack:
+        node, it = stack[-1]
+        for p in it:
+            if p not in seen:
+                mark(p)
+                if p.parents:
+                    push((p, iter(p.parents)))
+                    break
+                if p._hooks:
+                    emit(p)
+        else:
+            stack.pop()
+            emit(node)
+    return order
+
+
+def _sweep_floats(root: Any, seed: Any) -> None:
+    """The common case of _run_backward (plain floats or arrays, every .grad accumulated), kept
+    lean: it is the inner loop of every training step. The cyclic garbage collector is paused
+    (the sweep makes no cycles; on a million-node graph it would otherwise rescan it repeatedly)."""
+    order = _interior_order(root)
     for n in order:
         n._g = 0.0
-    order[-1]._g = seed
+    root._g = seed
     prev_mode = mode.grad_enabled
     mode.grad_enabled = False
+    gc_was_on = gc.isenabled()
+    gc.disable()
     try:
         for n in reversed(order):
             g = n._g
@@ -232,13 +260,19 @@ def _sweep_floats(order: list, seed: float) -> None:
             if op is not None:
                 ps = n.parents
                 for p, gi in zip(ps, op.vjp(g, n.data, *[p.data for p in ps], *n.ctx)):
-                    p._g += gi
+                    if p.op is None and not p._hooks:  # an unhooked leaf: accumulate directly
+                        if p.requires_grad:
+                            p.grad += gi
+                    else:
+                        p._g += gi
     except BaseException:
         for n in order:
             n._g = None
         raise
     finally:
         mode.grad_enabled = prev_mode
+        if gc_was_on:
+            gc.enable()
 
 
 def backward(root: Any, grad: Any = None, create_graph: bool = False) -> None:
