@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 from autograd import Tag, Value
 from autograd.value import _linear
 
 from .activations import ACTIVATIONS, activation_fn
+from .serialize import LoadResult, _check_unique, _grid, _read, _write, load, save
 
 
 class Module:
@@ -22,6 +25,79 @@ class Module:
         """Set ``grad = 0.0`` on every parameter (call before each ``backward()``: gradients accumulate)."""
         for p in self.parameters():
             p.grad = 0.0
+
+    def _state_entries(self) -> dict:
+        # name -> a Tensor, or an object array of Values laid out as the named array
+        return {
+            f"param{k}": _grid([p]).reshape(()) if isinstance(p, Value) else p for k, p in enumerate(self.parameters())
+        }
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The parameters as named numpy arrays (copies), e.g. ``{"layer1.W": (h1, nin), "layer1.b": (h1,), ...}``.
+
+        ``nn.MLP`` and ``nn.TensorMLP`` use the same names and layouts (W[j, i] is the weight from
+        input i to neuron j), so ``tensor_mlp.load_state_dict(mlp.state_dict())`` moves weights
+        between the engines. Value parameters come out as float64 arrays; Tensor parameters keep
+        their dtype. A module without its own layout names its parameters ``param0``, ``param1``...
+
+        >>> from nn import MLP
+        >>> {k: v.shape for k, v in MLP(2, [3, 1], seed=0).state_dict().items()}
+        {'layer1.W': (3, 2), 'layer1.b': (3,), 'layer2.W': (1, 3), 'layer2.b': (1,)}
+        """
+        return {name: _read(e) for name, e in self._state_entries().items()}
+
+    def load_state_dict(self, state: dict, strict: bool = True) -> LoadResult:
+        """Copy arrays from ``state`` (name -> array-like) into the parameters, in place.
+
+        Everything is checked before anything is written: a failed load changes nothing.
+
+        Args:
+            state: e.g. another module's :meth:`state_dict`, or the arrays of ``nn.load``.
+            strict: require exactly this module's names (default). With ``strict=False`` the
+                names present in both are loaded and the others reported.
+
+        Returns:
+            ``LoadResult(missing_keys, unexpected_keys)`` (both empty when strict).
+
+        Raises:
+            ValueError: naming the missing and unexpected keys (strict), a shape mismatch (name,
+                expected and got), or a non-numeric array.
+
+        >>> from nn import MLP
+        >>> a, b = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=1)
+        >>> b.load_state_dict(a.state_dict()); b.layers[0].neurons[2].w[1].data == a.layers[0].neurons[2].w[1].data
+        LoadResult(missing_keys=[], unexpected_keys=[])
+        True
+        """
+        entries = self._state_entries()
+        missing = [k for k in entries if k not in state]
+        unexpected = [k for k in state if k not in entries]
+        if strict and (missing or unexpected):
+            raise ValueError(
+                f"load_state_dict({type(self).__name__}): missing keys {missing}, "
+                f"unexpected keys {unexpected}; expected {list(entries)}"
+            )
+        arrays = {}
+        for k, e in entries.items():
+            if k not in state:
+                continue
+            arr = np.asarray(state[k])
+            if arr.dtype.kind not in "biuf":
+                raise ValueError(f"load_state_dict: {k!r} has dtype {arr.dtype}; expected numbers")
+            if arr.shape != e.shape:
+                raise ValueError(f"load_state_dict: {k!r} has shape {arr.shape}; expected {e.shape}")
+            arrays[k] = arr
+        for k, arr in arrays.items():
+            _write(entries[k], arr)
+        return LoadResult(missing, unexpected)
+
+    def save(self, path) -> None:
+        """Write :meth:`state_dict` to an ``.npz`` file (see :func:`nn.save`)."""
+        save(self, path)
+
+    def load(self, path, strict: bool = True) -> LoadResult:
+        """Load parameters from an ``.npz`` file written by :meth:`save` (see :func:`nn.load`)."""
+        return load(self, path, strict=strict)
 
 
 def _as_values(x: Iterable, layer: int, sample: int | None) -> list[Value]:
@@ -131,6 +207,10 @@ class Layer(Module):
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
 
+    def _state_entries(self) -> dict:
+        W = _grid([w for n in self.neurons for w in n.w], (len(self.neurons), self.nin))
+        return {f"layer{self.layer}.W": W, f"layer{self.layer}.b": _grid([n.b for n in self.neurons])}
+
     def __repr__(self) -> str:
         return f"Layer([{', '.join(repr(n) for n in self.neurons)}])"
 
@@ -182,6 +262,9 @@ class MLP(Module):
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def _state_entries(self) -> dict:
+        return _check_unique(layer._state_entries() for layer in self.layers)
 
     def __repr__(self) -> str:
         return f"MLP({self.sizes[0]}, {self.sizes[1:]}, activation={self.activation!r}, output_activation={self.output_activation!r})"

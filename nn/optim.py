@@ -1,24 +1,91 @@
-"""Optimizers: SGD (with momentum) over a list of parameters."""
+"""Optimizers: SGD (momentum, Nesterov, weight decay) and Adam, with PyTorch's update rules, for Value and Tensor parameters."""
 
 from __future__ import annotations
 
-from typing import Iterable
+import math
+from collections.abc import Iterable
+from typing import Any
 
-from autograd import Value
+import numpy as np
+
+from autograd import Tensor, Value
+
+# The same code runs on both kinds of parameter: a Value's ``data`` is a float, a Tensor's a numpy
+# array. Arithmetic below is out of place (never aliasing a grad array); only ``p.data`` is
+# updated in place (a Tensor keeps its array, so references to ``W.data`` stay valid).
 
 
-class SGD:
-    """Stochastic gradient descent: v ← μ v + g;  p ← p - lr · v  (μ = momentum, PyTorch's form).
+def _grad(p) -> Any:
+    g = p.grad
+    return g.data if isinstance(g, (Value, Tensor)) else g  # a Value/Tensor grad after backward(create_graph=True)
+
+
+def _update(p, step) -> None:
+    if isinstance(p.data, np.ndarray):
+        p.data -= step
+    else:
+        p.data = float(p.data - step)
+
+
+class Optimizer:
+    """Base class: holds ``params``, updates them with :meth:`step`, resets grads with :meth:`zero_grad`.
+
+    Works unchanged on :class:`autograd.Value` parameters (``data`` a float) and
+    :class:`autograd.Tensor` parameters (``data`` an array, updated in place). A parameter whose
+    ``grad`` is still ``0.0`` (no backward reached it) is updated with a zero gradient.
+
+    Raises:
+        ValueError: for an empty parameter list or lr <= 0.
+    """
+
+    def __init__(self, params: Iterable, lr: float):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        if not lr > 0:
+            raise ValueError(f"{type(self).__name__}: lr must be > 0, got {lr}")
+        self.lr = lr
+        self.t = 0  # steps taken
+
+    def step(self) -> None:
+        """Update every parameter in place from its ``grad``."""
+        self.t += 1
+        for i, p in enumerate(self.params):
+            _update(p, self._step(i, p, _grad(p)))
+
+    def _step(self, i: int, p, g):  # the amount subtracted from p.data
+        raise NotImplementedError
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0.0 (call before each ``backward()``: grads accumulate)."""
+        for p in self.params:
+            p.grad = 0.0
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, PyTorch's ``torch.optim.SGD`` update exactly.
+
+    With g = ∂L/∂p at step t (source: https://pytorch.org/docs/stable/generated/torch.optim.SGD.html)::
+
+        g ← g + λ p                              (weight_decay λ, an L2 penalty λ/2·‖p‖²)
+        b ← g            if t = 1                (momentum μ > 0: the velocity buffer)
+        b ← μ b + (1 - τ) g   otherwise          (dampening τ)
+        g ← g + μ b  if nesterov  else  g ← b
+        p ← p - lr · g
 
     With ``momentum=0`` this is the seed documents' update W ← W - γ dW.
 
     Args:
-        params: the parameters (e.g. ``model.parameters()``).
+        params: the parameters (e.g. ``model.parameters()``): Values or Tensors.
         lr: learning rate γ (> 0).
         momentum: μ in [0, 1).
+        weight_decay: λ >= 0.
+        nesterov: Nesterov momentum (needs momentum > 0 and dampening 0, as in PyTorch).
+        dampening: τ in [0, 1].
 
     Raises:
-        ValueError: for an empty parameter list, lr <= 0, or momentum outside [0, 1).
+        ValueError: for an empty parameter list, lr <= 0, momentum outside [0, 1), a negative
+            weight decay, dampening outside [0, 1], or nesterov without momentum / with dampening.
 
     >>> from autograd import Value
     >>> from nn import SGD
@@ -26,27 +93,89 @@ class SGD:
     0.8
     """
 
-    def __init__(self, params: Iterable[Value], lr: float = 0.01, momentum: float = 0.0):
-        self.params = list(params)
-        if not self.params:
-            raise ValueError("SGD: got an empty parameter list")
-        if not lr > 0:
-            raise ValueError(f"SGD: lr must be > 0, got {lr}")
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        *,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        dampening: float = 0.0,
+    ):
+        super().__init__(params, lr)
         if not 0 <= momentum < 1:
             raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
-        self.lr, self.momentum = lr, momentum
-        self._v = [0.0] * len(self.params)
+        if not weight_decay >= 0:
+            raise ValueError(f"SGD: weight_decay must be >= 0, got {weight_decay}")
+        if not 0 <= dampening <= 1:
+            raise ValueError(f"SGD: dampening must be in [0, 1], got {dampening}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: nesterov needs momentum > 0 and dampening 0")
+        self.momentum, self.weight_decay, self.nesterov, self.dampening = momentum, weight_decay, nesterov, dampening
+        self._b: list = [None] * len(self.params)
 
-    def step(self) -> None:
-        """Update every parameter in place from its ``grad``."""
+    def _step(self, i: int, p, g):
         lr, mu = self.lr, self.momentum
-        for i, p in enumerate(self.params):
-            g = p.grad.data if isinstance(p.grad, Value) else p.grad
-            if mu:
-                g = self._v[i] = mu * self._v[i] + g
-            p.data -= lr * g
+        if self.weight_decay:
+            g = g + self.weight_decay * p.data
+        if mu:
+            b = self._b[i]
+            b = self._b[i] = g + 0.0 if b is None else mu * b + (1 - self.dampening) * g  # g + 0.0: a copy
+            g = g + mu * b if self.nesterov else b
+        return lr * g
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``grad`` to 0.0."""
-        for p in self.params:
-            p.grad = 0.0
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015), PyTorch's ``torch.optim.Adam`` update exactly (``amsgrad=False``).
+
+    With g = ∂L/∂p at step t = 1, 2, ... (source: https://pytorch.org/docs/stable/generated/torch.optim.Adam.html)::
+
+        g ← g + λ p                               (weight_decay λ: L2 added to the gradient, not AdamW)
+        m ← β₁ m + (1 - β₁) g                     (first moment, m₀ = 0)
+        v ← β₂ v + (1 - β₂) g²                    (second moment, v₀ = 0)
+        p ← p - (lr / (1 - β₁ᵗ)) · m / (√v / √(1 - β₂ᵗ) + ε)
+
+    (the last line is PyTorch's arrangement of m̂ / (√v̂ + ε) with m̂ = m/(1-β₁ᵗ), v̂ = v/(1-β₂ᵗ)).
+
+    Args:
+        params: Values or Tensors. lr: step size (> 0). betas: (β₁, β₂), each in [0, 1).
+        eps: ε >= 0, added to the denominator. weight_decay: λ >= 0.
+
+    Raises:
+        ValueError: for an empty parameter list, lr <= 0, betas outside [0, 1), eps < 0 or λ < 0.
+
+    >>> from autograd import Value
+    >>> from nn import Adam
+    >>> w = Value(1.0); (w * w).backward(); Adam([w], lr=0.1).step(); round(w.data, 6)  # first step moves by ~lr
+    0.9
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
+        super().__init__(params, lr)
+        b1, b2 = betas
+        if not (0 <= b1 < 1 and 0 <= b2 < 1):
+            raise ValueError(f"Adam: betas must be in [0, 1), got {betas}")
+        if not eps >= 0:
+            raise ValueError(f"Adam: eps must be >= 0, got {eps}")
+        if not weight_decay >= 0:
+            raise ValueError(f"Adam: weight_decay must be >= 0, got {weight_decay}")
+        self.betas, self.eps, self.weight_decay = (b1, b2), eps, weight_decay
+        self._m: list = [0.0] * len(self.params)
+        self._v: list = [0.0] * len(self.params)
+
+    def _step(self, i: int, p, g):
+        (b1, b2), t = self.betas, self.t
+        if self.weight_decay:
+            g = g + self.weight_decay * p.data
+        m = self._m[i] = b1 * self._m[i] + (1 - b1) * g
+        v = self._v[i] = b2 * self._v[i] + (1 - b2) * (g * g)
+        denom = (v**0.5) / math.sqrt(1 - b2**t) + self.eps
+        return (self.lr / (1 - b1**t)) * m / denom
