@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from .data import DataError
 from .outputs import OutputError
-from .train import DATASETS, DEFAULTS, RenderFailed, TrainConfig, TrainError, train
+from .train import AUTO_TENSOR_ABOVE, DATASETS, DEFAULTS, ENGINES, RenderFailed, TrainConfig, TrainError, train
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -68,7 +68,7 @@ def _add_train(sub) -> None:
     p = sub.add_parser(
         "train",
         help="train an MLP; write metrics.json, network.svg (z, a, δ per neuron) and loss.png",
-        description="Train a small MLP with the scalar autograd engine and write metrics.json, "
+        description="Train a small MLP with the autograd engine and write metrics.json, "
         "network.svg (the network view: z, a and δ = ∂L/∂z per neuron, after one more "
         "backward on the first training sample) and loss.png into --out.",
         epilog=f"defaults: iris: MLP(4, [{iris['hidden'][0]}, 3]) relu, softmax cross-entropy, SGD lr {iris['lr']} "
@@ -87,6 +87,14 @@ def _add_train(sub) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of split, weights and shuffle (default: 0)")
     p.add_argument("--out", default="deltagrad-out", metavar="DIR", help="output directory (default: ./deltagrad-out)")
     p.add_argument("--quiet", action="store_true", help="no progress bar (the summary is still printed)")
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="value: scalar Values, one sample at a time; tensor: each minibatch as one matrix (fast); "
+        f"auto (default): tensor when the hidden layers have more than {AUTO_TENSOR_ABOVE} neurons in all. "
+        "Same initial weights, shuffle and results either way; network.svg is drawn from the Value engine",
+    )
     p.set_defaults(handler=_run_train, parser=p)
 
 
@@ -106,6 +114,7 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         seed=args.seed,
         out=args.out,
         quiet=args.quiet,
+        engine=args.engine,
     )
     return train_and_report(cfg)
 
@@ -129,7 +138,10 @@ def train_and_report(cfg: TrainConfig) -> int:
         print(f"deltagrad: error: {e}", file=sys.stderr)
         return EXIT_FAILURE
     same = " (the same 4 points)" if m["dataset"] == "xor" else ""
-    print(f"trained {m['dataset']}: MLP {m['architecture']}, {m['epochs']} epochs, lr {m['lr']}, {m['seconds']:.1f} s")
+    print(
+        f"trained {m['dataset']}: MLP {m['architecture']} ({m['engine']} engine), {m['epochs']} epochs, lr {m['lr']}, "
+        f"{m['seconds']:.1f} s"
+    )
     print(
         f"final loss {m['final_loss']:.4f}   train accuracy {_fmt_acc(m['train_accuracy'], m['n_train'])}   "
         f"test accuracy {_fmt_acc(m['test_accuracy'], m['n_test'])}{same}"

@@ -11,12 +11,14 @@ from pathlib import Path
 import numpy as np
 
 import nn
-from autograd import no_grad
 
 from .data import Dataset, load_csv, load_iris, load_xor, standardize, stratified_split
+from .engines import _loss, _tensor_loss, evaluate, seed_xor_weights
 from .outputs import check_out_dir, plot_loss, staged_output, write_json
 
 DATASETS = ("iris", "xor")
+ENGINES = ("auto", "value", "tensor")
+AUTO_TENSOR_ABOVE = 32  # engine "auto": the Tensor engine when the hidden layers hold more neurons than this
 
 # Per-dataset defaults, measured on a 2-core machine: iris reaches 0.93-0.97 test accuracy (seeds 0-4)
 # in ~1.5 s of training; xor reaches MSE 0.0055 and 4/4 in ~0.35 s (loss < 0.05 from epoch ~900).
@@ -44,7 +46,10 @@ class TrainConfig:
         csv, target: a user's CSV table and its label column (see :func:`deltagrad.data.load_csv`).
         epochs, lr, hidden, batch_size: training settings (hidden = sizes of the hidden layers).
         seed: seeds the split, the initial weights (except xor's, fixed by the seed documents)
-            and the minibatch shuffle.
+            and the minibatch shuffle -- the same for both engines.
+        engine: ``"value"`` (scalar Values, one graph node per multiply), ``"tensor"`` (each
+            minibatch as one matrix, ``nn.TensorMLP``) or ``"auto"`` (tensor when the hidden
+            layers have more than 32 neurons in all).
         out: output directory for metrics.json, network.svg and loss.png.
         quiet: no progress bar.
     """
@@ -59,6 +64,7 @@ class TrainConfig:
     seed: int = 0
     out: str | Path = "deltagrad-out"
     quiet: bool = False
+    engine: str = "auto"
 
     def resolved(self) -> dict:
         """The effective settings: defaults filled in and validated. Raises :class:`TrainError`."""
@@ -79,52 +85,13 @@ class TrainConfig:
             raise TrainError(f"lr must be a positive number, got {s['lr']!r}")
         if not s["hidden"] or any(not isinstance(h, int) or h < 1 for h in s["hidden"]):
             raise TrainError(f"hidden sizes must be positive integers, got {s['hidden']!r}")
+        if self.engine not in ENGINES:
+            raise TrainError(f"unknown engine {self.engine!r}; choose from {', '.join(ENGINES)}")
+        s["engine"] = self.engine
+        if self.engine == "auto":
+            s["engine"] = "tensor" if sum(s["hidden"]) > AUTO_TENSOR_ABOVE else "value"
         s["kind"] = kind
         return s
-
-
-def seed_xor_weights(net: nn.MLP) -> None:
-    """Set a 2-3-1 net to the seed documents' initial weights.
-
-    ``rs = numpy.random.RandomState(43); W1 = rs.randn(2, 3); W2 = rs.randn(3, 1)``, biases 0,
-    where W1[i, j] is the weight from input i to hidden neuron j (``layers[0].neurons[j].w[i]``)
-    and W2[j, 0] from hidden neuron j to the output.
-    """
-    rs = np.random.RandomState(43)
-    W1, W2 = rs.randn(2, 3), rs.randn(3, 1)
-    for j, neuron in enumerate(net.layers[0].neurons):
-        neuron.w[0].data, neuron.w[1].data, neuron.b.data = float(W1[0, j]), float(W1[1, j]), 0.0
-    out = net.layers[1].neurons[0]
-    for j in range(3):
-        out.w[j].data = float(W2[j, 0])
-    out.b.data = 0.0
-
-
-def _as_list(o):
-    return o if isinstance(o, list) else [o]
-
-
-def _loss(net: nn.MLP, X, y, binary: bool):
-    outs = [net(x, sample=k) for k, x in enumerate(X)]
-    return nn.mse(outs, [float(t) for t in y]) if binary else nn.cross_entropy([_as_list(o) for o in outs], list(y))
-
-
-def evaluate(net: nn.MLP, X, y, binary: bool) -> tuple[float, float | None]:
-    """(loss, accuracy) of ``net`` on rows ``X`` with labels ``y``, under ``no_grad()``.
-
-    Accuracy is argmax of the logits, or ``output > 0.5`` for a single sigmoid output (``binary``).
-    Returns ``(nan, None)`` for an empty split.
-    """
-    if not X:
-        return float("nan"), None
-    with no_grad():
-        outs = [net(x) for x in X]
-        loss = nn.mse(outs, [float(t) for t in y]) if binary else nn.cross_entropy([_as_list(o) for o in outs], list(y))
-    if binary:
-        pred = [int(o.data > 0.5) for o in outs]
-    else:
-        pred = [max(range(len(o)), key=lambda j, o=o: o[j].data) for o in map(_as_list, outs)]
-    return loss.data, sum(p == t for p, t in zip(pred, y)) / len(y)
 
 
 def _load(cfg: TrainConfig, kind: str) -> Dataset:
@@ -142,9 +109,12 @@ def train(config: TrainConfig) -> dict:
     sigmoid net with their initial weights, all 4 points as one batch, MSE, plain SGD; train and
     test are the same 4 points. Each step: forward every sample of the batch with
     ``net(x, sample=k)``, loss, ``opt.zero_grad()``, ``loss.backward()``, ``opt.step()``.
+    With ``engine="tensor"`` the same initial weights are copied into an ``nn.TensorMLP``
+    (``load_state_dict``) and each minibatch is one matrix forward; the shuffle is the same, so
+    both engines follow the same trajectory (to float rounding).
 
-    After training, one more forward + backward on the first training sample gives every neuron
-    a δ = ∂L/∂z, drawn by ``viz.draw(loss, view="network")``. All files are written to a
+    After training (the Tensor engine's weights copied back into the Value MLP), one more
+    forward + backward on the first training sample gives every neuron a δ = ∂L/∂z, drawn by ``viz.draw(loss, view="network")``. All files are written to a
     temporary directory and moved into ``out`` only when all succeeded.
 
     Returns:
@@ -189,7 +159,13 @@ def train(config: TrainConfig) -> dict:
             seed_xor_weights(net)
     else:
         net = nn.MLP(data.n_features, [*s["hidden"], data.n_classes], seed=config.seed)
-    opt = nn.SGD(net.parameters(), lr=s["lr"], momentum=s["momentum"])
+    model, step_loss = net, lambda idx: _loss(net, [X_tr[i] for i in idx], [y_tr[i] for i in idx], binary)
+    if s["engine"] == "tensor":  # the same initial weights, as matrices; trained on whole minibatches
+        model = nn.TensorMLP(net.sizes[0], net.sizes[1:], net.activation, net.output_activation)
+        model.load_state_dict(net.state_dict())
+        Xa, ya = np.asarray(X_tr, dtype=float), np.asarray(y_tr, dtype=float if binary else int)
+        step_loss = lambda idx: _tensor_loss(model, Xa[idx], ya[idx], binary)
+    opt = nn.SGD(model.parameters(), lr=s["lr"], momentum=s["momentum"])
 
     rng = random.Random(config.seed)
     order = list(range(len(y_tr)))
@@ -209,17 +185,19 @@ def train(config: TrainConfig) -> dict:
         total = 0.0
         for start in range(0, len(order), bs):
             batch = order[start : start + bs]
-            loss = _loss(net, [X_tr[i] for i in batch], [y_tr[i] for i in batch], binary)
+            loss = step_loss(batch)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += loss.data * len(batch)
+            total += float(loss.data) * len(batch)
         history.append(total / len(order))
         bar.set_postfix(loss=f"{history[-1]:.4f}", refresh=False)
     bar.close()
 
-    final_loss, train_acc = evaluate(net, X_tr, y_tr, binary)
-    _, test_acc = evaluate(net, X_te, y_te, binary)
+    final_loss, train_acc = evaluate(model, X_tr, y_tr, binary)
+    _, test_acc = evaluate(model, X_te, y_te, binary)
+    if model is not net:  # the network view is drawn from the scalar engine: copy the trained weights back
+        net.load_state_dict(model.state_dict())
 
     # One more forward + backward on the first training sample: every neuron gets its δ.
     net.zero_grad()
@@ -229,7 +207,7 @@ def train(config: TrainConfig) -> dict:
     loss_name = "MSE loss" if binary else "cross-entropy loss"
     metrics = {
         "dataset": data.name,
-        "engine": "value",
+        "engine": s["engine"],
         "epochs": s["epochs"],
         "lr": s["lr"],
         "momentum": s["momentum"],

@@ -69,6 +69,7 @@ def test_csv_errors_exit_2_one_line_no_files(tmp_path, out, capsys, text, needle
         (["--hidden", "8,0"], "--hidden"),
         (["--hidden", ""], "--hidden"),
         (["--batch-size", "0"], "--batch-size"),
+        (["--engine", "gpu"], "--engine"),
         (["--frobnicate"], "unrecognized arguments"),
         (["--csv", "x.csv"], "--target"),
         (["--target", "label"], "--target only applies with --csv"),

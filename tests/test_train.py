@@ -120,7 +120,16 @@ def test_csv_run(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "kw", [{"epochs": 0}, {"lr": -1.0}, {"hidden": [0]}, {"batch_size": 0}, {"dataset": "mnist"}, {"csv": "x.csv"}]
+    "kw",
+    [
+        {"epochs": 0},
+        {"lr": -1.0},
+        {"hidden": [0]},
+        {"batch_size": 0},
+        {"dataset": "mnist"},
+        {"csv": "x.csv"},
+        {"engine": "gpu"},
+    ],
 )
 def test_config_validation(tmp_path, kw):
     with pytest.raises(TrainError):
@@ -140,3 +149,36 @@ def test_missing_renderer_is_a_one_line_error_exit_1(tmp_path, monkeypatch, caps
     err = capsys.readouterr().err
     assert err.startswith("deltagrad: error: cannot render network.svg") and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_iris_tensor_engine_fits_and_writes_three_files(tmp_path, capsys):
+    out = tmp_path / "iris"
+    assert main(["train", "--engine", "tensor", "--out", str(out), "--quiet"]) == 0
+    assert sorted(os.listdir(out)) == ["loss.png", "metrics.json", "network.svg"]
+    m = json.loads((out / "metrics.json").read_text())
+    assert KEYS <= set(m) and m["engine"] == "tensor" and m["architecture"] == [4, 8, 3]
+    assert m["test_accuracy"] >= 0.9 and len(m["loss_history"]) == m["epochs"] == 100
+    per_neuron = [t for t in _svg_texts(out / "network.svg") if re.fullmatch(r"δ = \S+", t.strip())]
+    assert len(per_neuron) == 11  # drawn from the Value MLP holding the trained weights
+    assert "(tensor engine)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("dataset, epochs", [("iris", 4), ("xor", 30)])
+def test_value_and_tensor_engines_follow_the_same_trajectory(tmp_path, dataset, epochs):
+    """Same seed -> same initial weights and shuffle; the engines differ only by float rounding."""
+    runs = {
+        engine: train(TrainConfig(dataset=dataset, epochs=epochs, engine=engine, out=tmp_path / engine, quiet=True))
+        for engine in ("value", "tensor")
+    }
+    v, t = runs["value"], runs["tensor"]
+    assert v["engine"] == "value" and t["engine"] == "tensor"
+    assert abs(v["final_loss"] - t["final_loss"]) <= 1e-9, (v["final_loss"], t["final_loss"])
+    assert max(abs(a - b) for a, b in zip(v["loss_history"], t["loss_history"])) <= 1e-9
+    assert v["train_accuracy"] == t["train_accuracy"] and v["test_accuracy"] == t["test_accuracy"]
+
+
+def test_auto_engine_picks_tensor_for_wide_nets():
+    assert TrainConfig().resolved()["engine"] == "value"  # iris default: 8 hidden neurons
+    assert TrainConfig(hidden=[32]).resolved()["engine"] == "value"
+    assert TrainConfig(hidden=[16, 17]).resolved()["engine"] == "tensor"
+    assert TrainConfig(hidden=[64], engine="value").resolved()["engine"] == "value"
