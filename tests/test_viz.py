@@ -203,7 +203,7 @@ def test_network_view_shows_every_neuron_with_its_delta():
 
 def test_network_deltas_and_weight_grads_match_the_engine():
     net, _, loss = iris_net()
-    d = draw(loss, view="network")
+    d = draw(loss, view="network", edge_labels=True)  # 56 weights: "auto" would hide the labels
     svg = d.svg()
     zs = {(v.tag.layer, v.tag.neuron): v for v in _tagged(loss, "z")}
     for (layer, j), z in zs.items():
@@ -255,8 +255,8 @@ def test_network_view_picks_one_sample_of_a_batch():
     logits = [net(x, sample=k) for k, x in enumerate(xs)]
     loss = cross_entropy(logits, ys)
     loss.backward()
-    first = draw(loss, view="network").svg()
-    second = draw(loss, view="network", sample=1).svg()
+    first = draw(loss, view="network", edge_labels=True).svg()
+    second = draw(loss, view="network", sample=1, edge_labels=True).svg()
     assert any("sample 0 of 2" in t for t in all_text(first))
     assert any("sample 1 of 2" in t for t in all_text(second))
     assert f"z = {number(logits[1][2].data)}" in neuron_nodes(second)["n2_2"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from . import render as _render
+from .compare import ATOL, RTOL
 from .network_view import network_source
 from .ops_view import MAX_NODES, ops_source
 
@@ -115,11 +116,17 @@ def draw(
     precision: int = 4,
     sample=None,
     max_nodes: int = MAX_NODES,
+    *,
+    edge_labels=None,
+    color_by="default",
+    expected: dict | None = None,
+    atol: float = ATOL,
+    rtol: float = RTOL,
 ) -> Drawing:
-    """Draw the graph that computed ``root`` (a Value) and return a :class:`Drawing`.
+    """Draw the graph that computed ``root`` (a Value or Tensor) and return a :class:`Drawing`.
 
     Args:
-        root: the output Value, usually the loss after ``backward()`` (so grads are filled in).
+        root: the output node, usually the loss after ``backward()`` (so grads are filled in).
         view: ``"ops"`` -- every Value a record ``{ label | data | grad }`` and every op a node;
             ``"network"`` -- one node per neuron (z, a, δ = ∂L/∂z), one edge per weight (w, ∂L/∂w),
             for graphs built with ``nn`` (read from the Values' tags).
@@ -128,11 +135,22 @@ def draw(
         rankdir: Graphviz direction, ``"LR"`` (left to right, default), ``"TB"``, ``"RL"``, ``"BT"``.
         precision: significant digits of every number shown (>= 1).
         sample: network view only -- which sample (forward pass) to show; default the first.
-        max_nodes: refuse graphs with more Values (ops) or neurons (network) than this.
+        max_nodes: refuse graphs with more nodes (ops) or neurons (network) than this.
+        edge_labels: op view -- ``"none"`` (default), ``"local"`` (∂out/∂in on each edge),
+            ``"contribution"`` (g·∂out/∂in: what arrives along the edge; a node's grad is the sum
+            over its out-edges) or ``"both"``; network view -- ``"auto"`` (default: w and ∂L/∂w up
+            to 40 weights), True or False.
+        color_by: ``"grad"``, ``"delta"`` or None: fill nodes on a zero-centred blue–white–orange
+            scale with a legend, marking vanishing (▼, |g| < 1e-6·max) and exploding (▲, |g| > 1e3)
+            values. Default: None in the op view, ``"delta"`` in the network view.
+        expected: op view only -- ``{label or node: grad}`` or ``{label or node: {"data": x, "grad": y}}``;
+            nodes that match get √ and a green border, the others ×, the expected number and a red
+            border. A match is |engine − expected| ≤ ``atol`` + ``rtol``·|expected|.
 
     Raises:
         ValueError: for a bad argument, a graph over ``max_nodes``, or ``view="network"`` on a
             graph without nn tags.
+        KeyError: for an ``expected`` label no node carries (the message lists the labels there are).
         RendererNotFound: only when ``path`` asks for svg/png and no Graphviz renderer exists.
         RenderError: if the renderer fails while writing ``path``.
 
@@ -142,6 +160,9 @@ def draw(
     >>> d = draw(y)                    # d.svg() for the SVG text, draw(y, path="y.png") to save
     >>> d.source.count("shape=ellipse")     # the ops *, +, tanh
     3
+    >>> d = draw(y, edge_labels="both", color_by="grad", expected={"x": -0.0005447})
+    >>> "local -3" in d.source, "√" in d.source
+    (True, True)
     """
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; choose 'ops' (every op) or 'network' (one node per neuron)")
@@ -155,9 +176,33 @@ def draw(
     if view == "ops":
         if sample is not None:
             raise ValueError("sample= selects a forward pass in view='network'; the op view draws the whole graph")
-        source = ops_source(root, rankdir=rankdir, precision=precision, max_nodes=max_nodes)
+        if edge_labels is False or edge_labels is None:
+            edge_labels = "none"
+        source = ops_source(
+            root,
+            rankdir=rankdir,
+            precision=precision,
+            max_nodes=max_nodes,
+            edge_labels=edge_labels,
+            color_by=None if color_by == "default" else color_by,
+            expected=expected,
+            atol=atol,
+            rtol=rtol,
+        )
     else:
-        source = network_source(root, rankdir=rankdir, precision=precision, sample=sample, max_nodes=max_nodes)
+        if expected:
+            raise ValueError(
+                "expected= marks nodes of the op view; use view='ops' (the network view has no Value labels)"
+            )
+        source = network_source(
+            root,
+            rankdir=rankdir,
+            precision=precision,
+            sample=sample,
+            max_nodes=max_nodes,
+            edge_labels="auto" if edge_labels is None else edge_labels,
+            color_by="delta" if color_by == "default" else color_by,
+        )
     drawing = Drawing(source, view)
     if path is not None:
         drawing.save(path, fmt)

@@ -1,79 +1,26 @@
-"""The network view: one node per neuron (z, a, δ = ∂L/∂z), one edge per weight (w, ∂L/∂w), layers as columns."""
+"""The network view: one node per neuron (z, a, g'(z), δ), one edge per weight (w, ∂L/∂w), layers as columns."""
 
 from __future__ import annotations
 
-from autograd import topo_order
-
+from .network_model import read_network
 from .ops_view import MAX_NODES, too_big
 from .style import (
     EDGE_MID,
+    FLAG_GLYPH,
     FONT,
     NONFINITE,
     diverging,
     escape_html,
+    flag,
     is_finite,
+    legend,
     max_abs,
     number,
     text_colour,
 )
 
-NO_TAGS = (
-    "view='network' needs a graph whose neurons carry nn tags (z with Tag(layer, neuron, 'z')); this one has "
-    "none. Build it with nn.MLP/Layer/Neuron or use view='ops'."
-)
-
-
-def _passes(nodes: list) -> list:
-    """One sample key per node: its tag's ``sample`` if those are unique per neuron, else its pass number.
-
-    A network called several times without ``sample=`` leaves several z nodes of one neuron with
-    ``sample=None``; they are then told apart by the order they appear in (pass 0, 1, ...).
-    """
-    keys = [(n.tag.layer, n.tag.neuron, n.tag.sample) for n in nodes]
-    if len(set(keys)) == len(keys):
-        return [n.tag.sample for n in nodes]
-    seen: dict = {}
-    out = []
-    for n in nodes:
-        k = (n.tag.layer, n.tag.neuron)
-        out.append(seen.get(k, 0))
-        seen[k] = seen.get(k, 0) + 1
-    return out
-
-
-def _collect(order: list) -> dict:
-    by_role: dict = {"x": [], "z": [], "a": [], "w": {}}
-    for n in order:
-        tag = n.tag
-        if tag is None:
-            continue
-        if tag.role == "w":
-            by_role["w"][(tag.layer, tag.neuron, tag.index)] = n
-        elif tag.role in ("x", "z", "a"):
-            by_role[tag.role].append(n)
-    return by_role
-
-
-def _pick(nodes: list, key) -> dict:
-    return {(n.tag.layer, n.tag.neuron): n for n, k in zip(nodes, _passes(nodes)) if k == key}
-
-
-def _inputs_of(z) -> dict:
-    """The inputs x_i of a first-layer neuron, read off its z when they carry no tag.
-
-    A fused z is ``linear(w_1..w_n, x_1..x_n, b)``; an unfused one is a chain of ``w_i * x_i`` and
-    ``+`` nodes, small enough to walk.
-    """
-    if z.op is not None and z.op.name == "linear" and z.ctx:
-        n = int(z.ctx[0])
-        return {i: z.parents[n + i] for i in range(n)}
-    out = {}
-    for node in topo_order(z):
-        if node.op is not None and node.op.name == "mul" and len(node.parents) == 2:
-            for w, x in (node.parents, node.parents[::-1]):
-                if w.tag is not None and w.tag.role == "w" and w.tag.index is not None:
-                    out.setdefault(w.tag.index, x)
-    return out
+AUTO_EDGE_LABELS = 40
+"""With ``edge_labels="auto"`` the weights are labelled only up to this many edges (else unreadable)."""
 
 
 def _html_node(name: str, rows: list, fill: str, bad: bool) -> str:
@@ -88,114 +35,129 @@ def _html_node(name: str, rows: list, fill: str, bad: bool) -> str:
     return f'label={label}, style="{style}", fillcolor="{fill}", fontcolor="{colour}"{border}'
 
 
-def _legend(scale: float, precision: int) -> str:
-    cells = []
-    for t in (-1.0, -0.5, 0.0, 0.5, 1.0):
-        fill = diverging(t, 1.0)
-        cells.append(
-            f'<td bgcolor="{fill}"><font color="{text_colour(fill)}">{escape_html(number(t * scale, precision))}</font></td>'
-        )
-    return (
-        '  legend [shape=plaintext, fontsize=9, label=<<table border="0" cellborder="1" cellspacing="0" '
-        f'cellpadding="3"><tr><td colspan="5"><b>fill: δ = ∂L/∂z</b></td></tr><tr>{"".join(cells)}</tr>'
-        '<tr><td colspan="5">edge colour: ∂L/∂w, width: |w|</td></tr>'
-        f'<tr><td colspan="5"><font color="{NONFINITE}">dashed red border: nan/inf</font></td></tr></table>>];'
-    )
+def _neuron_rows(n, precision: int, mark: str | None) -> list:
+    rows = [f"z = {number(n.z, precision)}"]
+    if n.g:
+        rows.append(f"a = {escape_html(n.g)}(z) = {number(n.a, precision)}")
+        if n.gprime is not None:
+            rows.append(f"{escape_html(n.g)}'(z) = {number(n.gprime, precision)}")
+    else:
+        rows += ["a = z (linear)", "g'(z) = 1"]
+    rows.append(f"δ = {number(n.delta, precision)}")
+    if mark and mark != "nan/inf":
+        rows.append(f"<b>{FLAG_GLYPH[mark]}</b>")
+    return rows
 
 
-def network_source(root, *, rankdir: str = "LR", precision: int = 4, sample=None, max_nodes: int = MAX_NODES) -> str:
+def network_source(
+    root,
+    *,
+    rankdir: str = "LR",
+    precision: int = 4,
+    sample=None,
+    max_nodes: int = MAX_NODES,
+    edge_labels="auto",
+    color_by: str | None = "delta",
+) -> str:
     """DOT source of the neuron-level view of the network that computed ``root``.
 
-    Reads the :class:`autograd.Tag` s that ``nn`` puts on Values (never imports ``nn``): one node per
-    neuron (layer, neuron) showing z, a = g(z) and δ = ∂L/∂z (= ``z.grad``), filled by δ on a
-    zero-centred blue–white–orange scale; one node per input showing x; one edge per weight from
-    neuron i of layer l-1 to neuron j of layer l, labelled w and ∂L/∂w (``w.grad``, the full
-    gradient over every sample), coloured by ∂L/∂w, width by |w|. Layers are columns (clusters
-    "input", "layer 1", …); the title gives the layer sizes, ``root`` and, when the graph holds
-    several forward passes, "sample k of n".
+    Reads the :class:`autograd.Tag` s that ``nn`` puts on Values or Tensors (never imports ``nn``; see
+    :func:`viz.network_model.read_network`): one node per neuron showing z, a = g(z), g'(z) and
+    δ = ∂L/∂z; one node per input showing x; one edge per weight from neuron i of layer l-1 to neuron j
+    of layer l, labelled w and ∂L/∂w (the full gradient over every sample), coloured by ∂L/∂w, width
+    by |w|. Layers are columns headed "input", "layer 1" … "(output)", neurons in index order. The
+    title gives the layer sizes, ``root`` and, for several forward passes, "sample k of n".
 
     Args:
-        sample: which forward pass to show (its ``Tag.sample``, or its pass number 0, 1, … when
-            the passes were not numbered); default the first one found.
+        sample: which forward pass (Value nets: its ``Tag.sample`` or pass number) or batch row
+            (Tensor nets) to show; default the first.
+        edge_labels: True, False, or ``"auto"`` (labels up to :data:`AUTO_EDGE_LABELS` weights, then
+            none, with a note in the title).
+        color_by: ``"delta"`` fills neurons by δ, ``"grad"`` by ∂L/∂a (δ for a linear neuron), None
+            leaves them white. Neurons whose δ is vanishing/exploding get ▼/▲ (:func:`viz.style.flag`).
 
     Raises:
-        ValueError: if no Value carries a z tag, if ``sample`` is not in the graph, or if there
-            are more than ``max_nodes`` neurons.
+        ValueError: if no node carries a z tag, if ``sample`` is not in the graph, if there are more
+            than ``max_nodes`` neurons, or for an unknown option.
 
     >>> from nn import MLP                        # doctest: +SKIP
     >>> src = network_source(MLP(2, [3, 1], seed=0)([1.0, 2.0]))    # doctest: +SKIP
     """
-    found = _collect(topo_order(root))
-    zs = found["z"]
-    if not zs:
-        raise ValueError(NO_TAGS)
-    samples = list(dict.fromkeys(_passes(zs)))
-    if sample is None:
-        sample = samples[0]
-    elif sample not in samples:
-        raise ValueError(f"sample={sample!r} is not in the graph; it holds samples {samples}")
-    z_of, a_of, x_of = _pick(zs, sample), _pick(found["a"], sample), _pick(found["x"], sample)
-    weights = found["w"]
-    if len(z_of) > max_nodes:
-        raise too_big(len(z_of), max_nodes, "neurons", "Draw a smaller network")
+    if edge_labels not in (True, False, "auto"):
+        raise ValueError(f"view='network' takes edge_labels=True, False or 'auto', got {edge_labels!r}")
+    if color_by not in ("delta", "grad", None):
+        raise ValueError(f"unknown color_by {color_by!r}; choose 'delta', 'grad' or None")
+    net = read_network(root, sample)
+    count = sum(len(v) for v in net.layers.values())
+    if count > max_nodes:
+        raise too_big(count, max_nodes, "neurons", "Draw a smaller network")
+    neurons = [n for layer in net.layers.values() for n in layer.values()]
+    shown = {id(n): (n.delta if color_by != "grad" or n.dlda is None else n.dlda) for n in neurons}
+    scale = max_abs(shown.values())
+    dscale = max_abs(n.delta for n in neurons)
+    wscale = max_abs(dw for _, dw in net.weights.values())
+    wmax = max_abs(w for w, _ in net.weights.values()) or 1.0
+    labelled = edge_labels is True or (edge_labels == "auto" and len(net.weights) <= AUTO_EDGE_LABELS)
 
-    layers: dict = {}
-    for layer, j in sorted(z_of):
-        layers.setdefault(layer, []).append(j)
-    first = min(layers)
-    inputs = sorted({i for (layer, _, i) in weights if layer == first} | {i for (_, i) in x_of})
-    deltas = [z.grad for z in z_of.values()]
-    scale = max_abs(deltas)
-    wscale = max_abs(w.grad for w in weights.values())
-    wmax = max_abs(w.data for w in weights.values()) or 1.0
-
-    sizes = " → ".join(str(n) for n in [len(inputs)] + [len(layers[k]) for k in sorted(layers) if layers[k]])
+    sizes = " → ".join(str(len(x)) for x in [net.inputs, *net.layers.values()])
     title = f"network {sizes} · {escape_html(root.label or 'L')} = {number(root.data, precision)}"
-    if len(samples) > 1:
-        title += f" · sample {escape_html(sample)} of {len(samples)}"
+    if len(net.samples) > 1:
+        title += f" · sample {escape_html(net.sample)} of {len(net.samples)}"
+    if edge_labels == "auto" and not labelled:
+        title += f"<br/>(weight labels hidden: {len(net.weights)} edges &gt; {AUTO_EDGE_LABELS}; edge_labels=True shows them)"
     out = [
         "digraph network {",
         f'  graph [rankdir={rankdir}, fontname="{FONT}", labelloc=t, fontsize=14, nodesep=0.3, ranksep=1.2,',
         f"         label=<<b>{title}</b>>];",
         f'  node [fontname="{FONT}", fontsize=10, shape=box, margin="0.08,0.04"];',
         f'  edge [fontname="{FONT}", fontsize=8, arrowsize=0.6];',
-        _legend(scale, precision),
-        "  subgraph cluster_input {",
-        '    label="input"; rank=same; style=rounded; color="#bbbbbb";',
     ]
-    untagged = {} if len(x_of) >= len(inputs) else _inputs_of(z_of[(first, layers[first][0])])
-    for i in inputs:
-        x = x_of.get((first - 1, i)) or untagged.get(i)
-        text = number(x.data, precision) if x is not None else "?"
-        bad = x is not None and not is_finite(x.data)
-        out.append(f"    x{i} [{_html_node(f'x[{i}]', [f'x = {text}'], '#ffffff', bad)}];")
-    out.append("  }")
-    last = max(layers)
-    for layer in sorted(layers):
-        name = f"layer {layer}" + (" (output)" if layer == last else "")
-        out.append(f"  subgraph cluster_{layer} {{")
-        out.append(f'    label="{name}"; rank=same; style=rounded; color="#bbbbbb";')
-        for j in layers[layer]:
-            z = z_of[(layer, j)]
-            a = a_of.get((layer, j))
-            g = a.op.symbol if a is not None and a.op is not None else None
-            rows = [f"z = {number(z.data, precision)}"]
-            rows.append(f"a = {escape_html(g)}(z) = {number(a.data, precision)}" if g else "a = z (linear)")
-            rows.append(f"δ = {number(z.grad, precision)}")
-            bad = not all(is_finite(v) for v in (z.data, z.grad, a.data if a is not None else 0.0))
-            out.append(f"    n{layer}_{j} [{_html_node(f'neuron {j}', rows, diverging(z.grad, scale), bad)}];")
-        out.append("  }")
-    for (layer, j, i), w in sorted(weights.items()):
-        if (layer, j) not in z_of:
-            continue
-        tail = f"x{i}" if layer == first else f"n{layer - 1}_{i}"
-        colour = diverging(w.grad, wscale, mid=EDGE_MID)
-        width = 0.6 + 2.4 * min(1.0, abs(w.data) / wmax) if is_finite(w.data) else 2.0
-        bad = not (is_finite(w.data) and is_finite(w.grad))
-        extra = f', style=dashed, fontcolor="{NONFINITE}"' if bad else ""
+    if color_by is not None:
+        what = "δ = ∂L/∂z" if color_by == "delta" else "∂L/∂a"
         out.append(
-            f'  {tail} -> n{layer}_{j} [label="w = {number(w.data, precision)}\\n∂L/∂w = '
-            f'{number(w.grad, precision)}", color="{colour}", penwidth={width:.2f}{extra}];'
+            legend(
+                f"fill: {what}",
+                scale,
+                precision,
+                [
+                    "edge colour: ∂L/∂w, width: |w|",
+                    f'<font color="{NONFINITE}">dashed red border: nan/inf</font>',
+                    "▼ vanishing δ: |δ| &lt; 1e-6 · max |δ|",
+                    "▲ exploding δ: |δ| &gt; 1e3",
+                ],
+            )
         )
+    # columns: a rank=same subgraph each, kept in index order by an invisible chain headed by the
+    # column's name (clusters + invisible edges break graphviz-pure's ranks, so no clusters)
+    columns = [("input", [f"x{i}" for i in net.inputs])]
+    last = max(net.layers)
+    for layer, ns in net.layers.items():
+        columns.append((f"layer {layer}" + (" (output)" if layer == last else ""), [f"n{layer}_{j}" for j in ns]))
+    for i, x in net.inputs.items():
+        text = "?" if x is None else number(x, precision)
+        bad = x is not None and not is_finite(x)
+        out.append(f"  x{i} [{_html_node(f'x[{i}]', [f'x = {text}'], '#ffffff', bad)}];")
+    for layer, ns in net.layers.items():
+        for j, n in ns.items():
+            mark = flag(n.delta, dscale)
+            fill = diverging(shown[id(n)], scale) if color_by else "#ffffff"
+            bad = not all(is_finite(v) for v in (n.z, n.delta, 0.0 if n.a is None else n.a))
+            out.append(f"  n{layer}_{j} [{_html_node(f'neuron {j}', _neuron_rows(n, precision, mark), fill, bad)}];")
+    for c, (name, ids) in enumerate(columns):
+        out.append(f"  col{c} [shape=plaintext, fontsize=12, label=<<b>{escape_html(name)}</b>>];")
+        out.append(f"  {{ rank=same; {'; '.join([f'col{c}', *ids])}; }}")
+        out.append(f"  {' -> '.join([f'col{c}', *ids])} [style=invis];")
+    first = min(net.layers)
+    for (layer, j, i), (w, dw) in sorted(net.weights.items()):
+        tail = f"x{i}" if layer == first else f"n{layer - 1}_{i}"
+        colour = diverging(dw, wscale, mid=EDGE_MID) if color_by else "#777777"
+        width = 0.6 + 2.4 * min(1.0, abs(w) / wmax) if is_finite(w) else 2.0
+        bad = not (is_finite(w) and is_finite(dw))
+        attrs = [f'color="{colour}"', f"penwidth={width:.2f}"]
+        if labelled:
+            attrs.insert(0, f'label="w = {number(w, precision)}\\n∂L/∂w = {number(dw, precision)}"')
+        if bad:
+            attrs += ["style=dashed", f'fontcolor="{NONFINITE}"']
+        out.append(f"  {tail} -> n{layer}_{j} [{', '.join(attrs)}];")
     out.append("}")
     return "\n".join(out) + "\n"

@@ -1,39 +1,103 @@
-"""The op view: every Value a record { label | data | grad }, every op a small node, edges with multiplicity."""
+"""The op view: every node a record { label | data | grad }, every op a small node, edges with multiplicity."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from autograd import topo_order
 
-from .style import FONT, NONFINITE, escape_record, escape_text, is_finite, number
+from . import calculus
+from .compare import ATOL, RTOL, resolve
+from .style import (
+    FLAG_GLYPH,
+    FONT,
+    MATCH,
+    MISMATCH,
+    NONFINITE,
+    as_array,
+    diverging,
+    escape_record,
+    escape_text,
+    flag,
+    legend,
+    max_abs,
+    number,
+    signed_peak,
+    summary,
+    text_colour,
+    unwrap,
+)
 
 MAX_NODES = 2000
-"""Default limit on the Values an op view draws (Graphviz layout time grows quickly past it)."""
+"""Default limit on the nodes an op view draws (Graphviz layout time grows quickly past it)."""
+
+EDGE_LABELS = ("none", "local", "contribution", "both")
+COLOR_BY = ("grad", "delta", None)
 
 # how an op's constants (ctx) are written next to its symbol; {s} is the symbol, {0} the first constant
 _CTX_FORMAT = {"pow": "{s}{0}", "rpow": "{0}{s}", "linear": "{s}"}
+_SHAPE_OPS = frozenset(
+    [
+        "sum",
+        "mean",
+        "max",
+        "min",
+        "transpose",
+        "reshape",
+        "broadcast_to",
+        "logsumexp",
+        "softmax",
+        "log_softmax",
+        "getitem",
+        "scatter_add",
+        "concatenate",
+        "stack",
+        "where",
+        "clip",
+    ]
+)
 
 
 def op_text(op, ctx: tuple, precision: int) -> str:
     """The text of an op node: the op's symbol, with its constants (``**2``, ``leaky_relu(0.01)``)."""
     symbol = op.symbol or op.name
-    if not ctx:
+    if not ctx or op.name in _SHAPE_OPS:  # axes, shapes, index arrays: the symbol says enough
         return symbol
-    consts = [number(c, precision) for c in ctx]
+    consts = [number(c, precision) if isinstance(c, (int, float)) else str(c) for c in ctx]
     form = _CTX_FORMAT.get(op.name)
     if form is not None:
         return form.format(*consts, s=symbol)
     return f"{symbol}({', '.join(consts)})"
 
 
-def _record(node, precision: int) -> str:
-    fields = []
-    if node.label:
-        fields.append(escape_record(node.label))
-    fields.append(f"data {number(node.data, precision)}")
-    if node.requires_grad or node.grad != 0.0:
-        fields.append(f"grad {number(node.grad, precision)}")
-    else:  # a constant, or an input that asked for no gradient: nothing flows into it
-        fields.append("grad —")
+def show(x, precision: int) -> str:
+    """A node's data or grad as text: one number for a Value, :func:`viz.style.summary` for a Tensor."""
+    return summary(x, precision) if np.ndim(unwrap(x)) else number(x, precision)
+
+
+def has_grad(node) -> bool:
+    """False for a constant (or an input that asked for no gradient): nothing flows into it."""
+    return bool(node.requires_grad or np.any(as_array(node.grad) != 0))
+
+
+def finite(x) -> bool:
+    """True when every element of ``x`` (a float, array or node data/grad) is finite."""
+    return bool(np.isfinite(as_array(x)).all())
+
+
+def _record(node, precision: int, checks: list, mark: str | None) -> str:
+    fields = [escape_record(node.label)] if node.label else []
+    if calculus.is_tensor(node):
+        fields.append(f"shape {tuple(node.data.shape)}")
+    values = {"data": show(node.data, precision), "grad": show(node.grad, precision) if has_grad(node) else "—"}
+    byfield = {c.field: c for c in checks}
+    for field in ("data", "grad"):
+        c = byfield.get(field)
+        fields.append(escape_record(f"{field} {values[field]}" + ("" if c is None else " √" if c.ok else " ×")))
+        if c is not None and not c.ok:
+            fields.append(escape_record(f"expected {show(c.expected, precision)}"))
+    if mark:
+        fields.append(FLAG_GLYPH[mark])
     return "{ " + " | ".join(fields) + " }"
 
 
@@ -45,52 +109,141 @@ def too_big(n: int, max_nodes: int, what: str, advice: str) -> ValueError:
     )
 
 
-def ops_source(root, *, rankdir: str = "LR", precision: int = 4, max_nodes: int = MAX_NODES) -> str:
-    """DOT source of the op-level graph ending at ``root``.
+def _edge_text(local, contrib, want: str, precision: int, tensor: bool) -> str:
+    parts = []
+    if want in ("local", "both"):
+        parts.append(
+            "local "
+            + ("J too big" if local is None else show(local, precision) if tensor else number(local, precision))
+        )
+    if want in ("contribution", "both") and contrib is not None:
+        parts.append("contrib " + (show(contrib, precision) if tensor else number(contrib, precision)))
+    return "\\n".join(escape_text(p) for p in parts)
 
-    Every Value becomes a record node ``{ label | data … | grad … }`` (the label field only when the
-    Value has one); every op a small ellipse with its symbol (``+``, ``*``, ``tanh``, ``Σwx+b``).
-    Each parent occurrence is one edge, so ``a + a`` draws two edges into ``+``. Constants mixed
-    into expressions are drawn as dashed records with ``grad —``. Node ids come from the
-    topological index (``v0``, ``o3`` …), so the same graph always gives the same text. ``root``
-    has a bold border; nodes holding nan/inf a dashed dark-red one.
+
+def _coloured(order: list, color_by) -> list:
+    if color_by == "grad":
+        return [n for n in order if has_grad(n)]
+    if color_by == "delta":
+        return [n for n in order if n.tag is not None and n.tag.role == "z"]
+    return []
+
+
+def ops_source(
+    root,
+    *,
+    rankdir: str = "LR",
+    precision: int = 4,
+    max_nodes: int = MAX_NODES,
+    edge_labels: str = "none",
+    color_by: str | None = None,
+    expected: dict | None = None,
+    atol: float = ATOL,
+    rtol: float = RTOL,
+    ids: bool = False,
+) -> str:
+    """DOT source of the op-level graph ending at ``root`` (Values or Tensors).
+
+    Every node becomes a record ``{ label | data … | grad … }`` (the label field only when the node
+    has one; a Tensor adds ``shape (n, m)`` and shows its numbers when ≤ 6, else min/mean/max);
+    every op a small ellipse with its symbol (``+``, ``*``, ``tanh``, ``@``). Each parent occurrence
+    is one edge, so ``a + a`` draws two edges into ``+``; the in-edges of a non-commutative op
+    (``-``, ``/``, ``**``, ``@`` …) are numbered 0, 1 at the op end. Constants are dashed records with
+    ``grad —``. Node ids come from the topological index (``v0``, ``o3`` …), so the same graph always
+    gives the same text. ``root`` has a bold border; nodes holding nan/inf a dashed dark-red one.
+
+    Args:
+        edge_labels: ``"local"`` writes ∂out/∂in on each edge (for a Tensor, the Jacobian's summary),
+            ``"contribution"`` the share g·∂out/∂in of the parent's grad that arrives along it (the
+            contributions on a node's out-edges sum to its grad), ``"both"``, or ``"none"``.
+        color_by: ``"grad"`` fills each node by its grad (a Tensor by its largest-|·| element),
+            ``"delta"`` only the pre-activations z (tag role ``"z"``) by δ = z.grad; blue–white–orange,
+            ±(max |value|) at the ends, with a legend; vanishing/exploding values get ▼/▲ (see
+            :func:`viz.style.flag`).
+        expected: ``{label or node: grad, or {"data": x, "grad": y}}``; each named node gets √ (green
+            border) or × with the expected number (red border): |a − e| ≤ atol + rtol·|e|.
+        ids: give every node and edge an SVG id (``v3``, ``o3``, ``e3_0`` = edge from parent 0 into op 3,
+            ``r3`` = op 3 to its result) for scripts such as :func:`viz.animate`.
 
     Raises:
-        ValueError: if the graph has more than ``max_nodes`` Values.
+        ValueError: if the graph has more than ``max_nodes`` nodes, or for an unknown option.
+        KeyError: for an ``expected`` label that no node carries (the message lists the labels).
 
     >>> from autograd import Value
     >>> a = Value(1.0, label="a")
-    >>> print(ops_source(a + a).count("-> o1"))
+    >>> print(ops_source(a + a).count("-> o1;"))
     2
     """
+    if edge_labels not in EDGE_LABELS:
+        raise ValueError(f"unknown edge_labels {edge_labels!r}; choose from {', '.join(map(repr, EDGE_LABELS))}")
+    if color_by not in COLOR_BY:
+        raise ValueError(f"unknown color_by {color_by!r}; choose 'grad', 'delta' or None")
     order = topo_order(root)
     if len(order) > max_nodes:
-        raise too_big(len(order), max_nodes, "Values", "Draw it with view='network' (for nn models) or a smaller graph")
+        raise too_big(len(order), max_nodes, "nodes", "Draw it with view='network' (for nn models) or a smaller graph")
     index = {node: i for i, node in enumerate(order)}
+    checks = resolve(order, expected, atol, rtol) if expected else {}
+    coloured = _coloured(order, color_by)
+    scale = max_abs(signed_peak(n.grad) for n in coloured)
+    fills = {n: signed_peak(n.grad) for n in coloured}
     out = [
         "digraph ops {",
         f'  graph [rankdir={rankdir}, fontname="{FONT}", nodesep=0.25, ranksep=0.35];',
         f'  node [fontname="{FONT}", fontsize=11, shape=record, height=0.3];',
-        f'  edge [fontname="{FONT}", fontsize=9, arrowsize=0.6];',
+        f'  edge [fontname="{FONT}", fontsize=9, arrowsize=0.6, labelfontsize=8, labelfontcolor="#555555"];',
     ]
+    if color_by is not None:
+        title = "fill: grad = ∂L/∂node" if color_by == "grad" else "fill: δ = ∂L/∂z"
+        out.append(legend(title, scale, precision, ["▼ vanishing: |g| &lt; 1e-6 · max, ▲ exploding: |g| &gt; 1e3"]))
+    if edge_labels != "none":
+        out.append(
+            '  edge_key [shape=plaintext, fontsize=9, label="edges: local = ∂out/∂in, '
+            'contrib = grad(out) · local\\n(the contribs leaving a node sum to its grad)"];'
+        )
     for i, node in enumerate(order):
-        attrs = [f'label="{_record(node, precision)}"']
+        mark = flag(fills[node], scale) if node in fills else None
+        if mark == "nan/inf":
+            mark = None  # the dashed dark-red border says it already
+        attrs = [f'label="{_record(node, precision, checks.get(node, []), mark)}"']
+        if ids:
+            attrs.append(f'id="v{i}"')
         style = []
         if node.op is None and not node.requires_grad:
             style.append("dashed")
-        if not (is_finite(node.data) and is_finite(node.grad)):
+        if node in fills:
+            style.append("filled")
+            fill = diverging(fills[node], scale)
+            attrs.append(f'fillcolor="{fill}", fontcolor="{text_colour(fill)}"')
+        if not (finite(node.data) and finite(node.grad)):
             style += ["dashed", "bold"]
-            attrs.append(f'color="{NONFINITE}", fontcolor="{NONFINITE}"')
+            attrs.append(f'color="{NONFINITE}"' + ("" if node in fills else f', fontcolor="{NONFINITE}"'))
+        elif node in checks:
+            ok = all(c.ok for c in checks[node])
+            attrs.append(f'color="{MATCH if ok else MISMATCH}", penwidth={2 if ok else 3}')
         elif node is root:
             attrs.append("penwidth=2")
         if style:
             attrs.append(f'style="{",".join(dict.fromkeys(style))}"')
         out.append(f"  v{i} [{', '.join(attrs)}];")
-        if node.op is not None:
-            text = escape_text(op_text(node.op, node.ctx, precision))
-            out.append(f'  o{i} [label="{text}", shape=ellipse, fontsize=10, margin="0.04,0.02", height=0.3];')
-            for p in node.parents:
-                out.append(f"  v{index[p]} -> o{i};")
-            out.append(f"  o{i} -> v{i};")
+        if node.op is None:
+            continue
+        text = escape_text(op_text(node.op, node.ctx, precision))
+        oid = f', id="o{i}"' if ids else ""
+        out.append(f'  o{i} [label="{text}", shape=ellipse, fontsize=10, margin="0.04,0.02", height=0.3{oid}];')
+        tensor = calculus.is_tensor(node)
+        if edge_labels != "none":
+            local = calculus.local_derivatives(node) if edge_labels != "contribution" else (None,) * len(node.parents)
+            contrib = calculus.contributions(node)
+        for k, p in enumerate(node.parents):
+            attrs = []
+            if calculus.numbered(node):
+                attrs.append(f'headlabel="{k}"')
+            if edge_labels != "none":
+                c = contrib[k] if has_grad(p) else None
+                attrs.append(f'label="{_edge_text(local[k], c, edge_labels, precision, tensor)}"')
+            if ids:
+                attrs.append(f'id="e{i}_{k}"')
+            out.append(f"  v{index[p]} -> o{i}" + (f" [{', '.join(attrs)}];" if attrs else ";"))
+        out.append(f"  o{i} -> v{i}" + (f' [id="r{i}"];' if ids else ";"))
     out.append("}")
     return "\n".join(out) + "\n"

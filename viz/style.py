@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 FONT = "Courier"
 """Monospace font for every label, so columns of numbers line up."""
 
@@ -13,6 +15,105 @@ POS = (230, 97, 1)  # orange
 EDGE_MID = (150, 150, 150)  # grey: an edge with zero gradient stays visible on white
 NONFINITE = "#b2182b"  # border of a node holding nan or inf (drawn dashed and bold as well)
 NONFINITE_FILL = "#d9d9d9"
+MISMATCH = "#d7301f"  # border of a node whose value differs from the expected one (with a ×)
+MATCH = "#1a9850"  # border of a node that matches (with a √; the glyphs carry the meaning, not the hue)
+
+VANISH_REL = 1e-6
+"""|g| < VANISH_REL · (largest finite |g| in the drawing) marks a gradient as vanishing (exact 0 included)."""
+EXPLODE_ABS = 1e3
+"""|g| > EXPLODE_ABS marks a gradient as exploding."""
+
+
+def unwrap(x):
+    """The number or array inside a graph node (a Value/Tensor grad after ``create_graph=True``), else ``x``.
+
+    numpy scalars and arrays are returned as they are (their ``.data`` is a raw buffer, not a value).
+    """
+    return x.data if hasattr(x, "parents") and hasattr(x, "grad") else x
+
+
+def as_array(x) -> np.ndarray:
+    """``x`` (a float, numpy array, or a node's data/grad, possibly a node itself) as a float numpy array."""
+    return np.asarray(unwrap(x), dtype=float)
+
+
+def summary(x, precision: int = 4) -> str:
+    """A Tensor's numbers in one line: the values when ≤ 6 elements, else ``min … mean … max …``.
+
+    >>> summary([[1.0, 2.0], [3.0, 4.0]]), summary(range(10))
+    ('[[1, 2], [3, 4]]', 'min 0 mean 4.5 max 9')
+    >>> summary(2.5)
+    '2.5'
+    """
+    a = as_array(x)
+    if a.ndim == 0:
+        return number(float(a), precision)
+    if a.size <= 6:
+
+        def nest(v):
+            return "[" + ", ".join(nest(e) for e in v) + "]" if isinstance(v, list) else number(v, precision)
+
+        return nest(a.tolist())
+    fin = a[np.isfinite(a)]
+    bad = a.size - fin.size
+    if fin.size == 0:
+        return f"all {bad} non-finite"
+    text = f"min {number(fin.min(), precision)} mean {number(fin.mean(), precision)} max {number(fin.max(), precision)}"
+    return text + (f" ({bad} nan/inf)" if bad else "")
+
+
+def signed_peak(x) -> float:
+    """The element of ``x`` with the largest |value| (signed; nan/inf if any element is non-finite).
+
+    Colours a Tensor by one number: its strongest gradient.
+    """
+    a = as_array(x)
+    if a.ndim == 0:
+        return float(a)
+    if a.size == 0:
+        return 0.0
+    if not np.isfinite(a).all():
+        return float(a[~np.isfinite(a)][0])
+    return float(a.flat[int(np.argmax(np.abs(a)))])
+
+
+def flag(value, scale: float) -> str | None:
+    """``"nan/inf"``, ``"exploding"``, ``"vanishing"`` or None for one gradient (or δ).
+
+    Thresholds (documented in the README): exploding when |v| > :data:`EXPLODE_ABS` (1e3);
+    vanishing when |v| < :data:`VANISH_REL` (1e-6) × ``scale``, the largest finite |gradient| in
+    the same drawing (so an exact 0, e.g. a dead ReLU, counts when something else is non-zero);
+    nothing is vanishing when ``scale`` is 0 (no backward yet).
+
+    >>> flag(2e3, 1.0), flag(1e-9, 1.0), flag(0.5, 1.0), flag(0.0, 0.0), flag(float("nan"), 1.0)
+    ('exploding', 'vanishing', None, None, 'nan/inf')
+    """
+    v = float(unwrap(value))
+    if not math.isfinite(v):
+        return "nan/inf"
+    if abs(v) > EXPLODE_ABS:
+        return "exploding"
+    if scale > 0 and abs(v) < VANISH_REL * scale:
+        return "vanishing"
+    return None
+
+
+FLAG_GLYPH = {"nan/inf": "● nan/inf", "exploding": "▲ exploding", "vanishing": "▼ vanishing"}
+
+
+def legend(title: str, scale: float, precision: int, notes: list[str]) -> str:
+    """A DOT ``legend`` node: the diverging scale from -scale to +scale, then one row per note."""
+    cells = []
+    for t in (-1.0, -0.5, 0.0, 0.5, 1.0):
+        fill = diverging(t, 1.0)
+        text = escape_html(number(t * scale, precision))
+        cells.append(f'<td bgcolor="{fill}"><font color="{text_colour(fill)}">{text}</font></td>')
+    rows = "".join(f'<tr><td colspan="5">{n}</td></tr>' for n in notes)
+    return (
+        '  legend [shape=plaintext, fontsize=9, label=<<table border="0" cellborder="1" cellspacing="0" '
+        f'cellpadding="3"><tr><td colspan="5"><b>{escape_html(title)}</b></td></tr><tr>{"".join(cells)}</tr>'
+        f"{rows}</table>>];"
+    )
 
 
 def number(x, precision: int = 4) -> str:
@@ -25,7 +126,7 @@ def number(x, precision: int = 4) -> str:
     >>> number(-0.999909204262595), number(1.8158e-4), number(float("nan")), number(-0.0)
     ('-0.9999', '0.0001816', 'nan', '0')
     """
-    x = float(getattr(x, "data", x))
+    x = float(unwrap(x))
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
@@ -37,7 +138,7 @@ def number(x, precision: int = 4) -> str:
 
 def is_finite(x) -> bool:
     """False for nan and ±inf (reads ``.data`` of a Value gradient)."""
-    return math.isfinite(float(getattr(x, "data", x)))
+    return math.isfinite(float(unwrap(x)))
 
 
 _RECORD = {c: "\\" + c for c in '{}|<>\\"'}
@@ -86,7 +187,7 @@ def diverging(value, scale: float, mid=MID) -> str:
     >>> diverging(0.0, 1.0), diverging(-1.0, 1.0), diverging(5.0, 1.0)
     ('#f7f7f7', '#2166ac', '#e66101')
     """
-    v = float(getattr(value, "data", value))
+    v = float(unwrap(value))
     if not math.isfinite(v):
         return NONFINITE_FILL
     t = 0.0 if scale <= 0 or not math.isfinite(scale) else max(-1.0, min(1.0, v / scale))
@@ -105,7 +206,7 @@ def max_abs(values) -> float:
     """Largest finite |v| of ``values`` (0.0 if there is none): the end of a colour scale."""
     out = 0.0
     for v in values:
-        v = float(getattr(v, "data", v))
+        v = float(unwrap(v))
         if math.isfinite(v):
             out = max(out, abs(v))
     return out

@@ -1,0 +1,243 @@
+"""deltagrad draw EXPR: parse an expression safely (ast + whitelist, never eval), backprop, draw it, print the grads."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import math
+import sys
+
+from autograd import Value
+
+HELP = (
+    "draw an expression's graph with data and grads, e.g. deltagrad draw 'tanh(x*w + b)' --set x=2 --set w=-3 --set b=1"
+)
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+def _method(name: str):
+    return lambda v: getattr(v, name)()
+
+
+FUNCTIONS = {
+    name: _method(name)
+    for name in [
+        "exp",
+        "log",
+        "tanh",
+        "sigmoid",
+        "relu",
+        "sin",
+        "cos",
+        "sqrt",
+        "softplus",
+        "gelu",
+        "log1p",
+        "expm1",
+        "erf",
+    ]
+}
+FUNCTIONS["abs"] = abs
+"""The functions an expression may call, each on one argument (a Value method of the same name)."""
+
+_BINOPS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
+_UNARY = {ast.USub: lambda a: -a, ast.UAdd: lambda a: a}
+
+
+class ExprError(ValueError):
+    """An expression that is not allowed or not well formed; ``col`` is its 1-based column."""
+
+    def __init__(self, message: str, col: int):
+        super().__init__(f"column {col}: {message}")
+        self.col = col
+
+
+def _names(tree: ast.AST) -> list[str]:
+    """The expression's variables in the order they first appear."""
+    names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in FUNCTIONS]
+    return list(dict.fromkeys(n.id for n in sorted(names, key=lambda n: (n.lineno, n.col_offset))))
+
+
+def parse(expr: str) -> ast.Expression:
+    """Parse ``expr`` (Python syntax, mode="eval") and check every node against the whitelist.
+
+    Allowed: numbers, variable names, ``+ - * / **``, unary ``-``/``+``, parentheses and calls of
+    :data:`FUNCTIONS` with one positional argument. Everything else -- attribute access, subscripts,
+    lambdas, comparisons, keywords, strings, dunder names such as ``__import__`` -- is refused.
+
+    Raises:
+        ExprError: with the 1-based column of the first offending piece.
+
+    >>> _names(parse("tanh(x*w + b)"))
+    ['x', 'w', 'b']
+    >>> parse("__import__('os')")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    deltagrad.draw.ExprError: column 1: call of '__import__' is not allowed; functions: abs, cos, erf, exp, ...
+    """
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except SyntaxError as e:
+        raise ExprError(f"syntax error: {e.msg}", e.offset or 1) from None
+    callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    for node in ast.walk(tree):
+        col = getattr(node, "col_offset", 0) + 1
+        if isinstance(node, (ast.Expression, ast.Load)) or type(node) in _BINOPS or type(node) in _UNARY:
+            continue
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise ExprError(f"only numbers are allowed, not {type(node.value).__name__} {node.value!r}", col)
+        elif isinstance(node, ast.Name):
+            if node.id.startswith("_"):
+                raise ExprError(f"name {node.id!r} is not allowed (names starting with '_' are refused)", col)
+            if node.id in FUNCTIONS and id(node) not in callees:
+                raise ExprError(f"{node.id!r} is a function; call it, e.g. {node.id}(x), or rename the variable", col)
+        elif isinstance(node, ast.BinOp):
+            if type(node.op) not in _BINOPS:
+                raise ExprError(f"operator {type(node.op).__name__} is not allowed; use + - * / **", col)
+        elif isinstance(node, ast.UnaryOp):
+            if type(node.op) not in _UNARY:
+                raise ExprError(f"unary {type(node.op).__name__} is not allowed", col)
+        elif isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                what = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+                raise ExprError(f"call of {what!r} is not allowed; functions: {', '.join(sorted(FUNCTIONS))}", col)
+            if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
+                raise ExprError(f"{node.func.id}() takes exactly one argument", col)
+        else:
+            raise ExprError(f"{type(node).__name__} is not allowed in an expression", col)
+    return tree
+
+
+def build(tree: ast.Expression, variables: dict[str, Value]) -> Value:
+    """Evaluate the checked ``tree`` on Values (a walk over the whitelisted nodes; never ``eval``)."""
+
+    def walk(node):
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return variables[node.id]
+        if isinstance(node, ast.BinOp):
+            return _BINOPS[type(node.op)](walk(node.left), walk(node.right))
+        if isinstance(node, ast.UnaryOp):
+            return _UNARY[type(node.op)](walk(node.operand))
+        if isinstance(node, ast.Call):
+            arg = walk(node.args[0])
+            return FUNCTIONS[node.func.id](arg if isinstance(arg, Value) else Value(arg, requires_grad=False))
+        raise AssertionError(type(node).__name__)  # parse() let nothing else through
+
+    out = walk(tree.body)
+    return out if isinstance(out, Value) else Value(out, requires_grad=False)
+
+
+def _assignment(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier() or name.startswith("_"):
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER like x=2, got {text!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number after '{name}=', got {value.strip()!r}") from None
+    return name, number
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``deltagrad draw``."""
+    parser.description = (
+        "Parse EXPR (numbers, names, + - * / **, unary -, and "
+        f"{', '.join(sorted(FUNCTIONS))}), give every name a value with --set, run backward, draw the "
+        "graph with data and grad and print each variable's gradient. The expression is parsed with "
+        "Python's ast and a whitelist; it is never evaluated as Python."
+    )
+    parser.add_argument("expr", metavar="EXPR", help="the expression, e.g. 'tanh(x*w + b)' (quote it)")
+    parser.add_argument(
+        "--set",
+        dest="assign",
+        action="append",
+        type=_assignment,
+        default=[],
+        metavar="NAME=X",
+        help="a variable's value; one --set per variable",
+    )
+    parser.add_argument("--out", default=None, metavar="PATH", help="output file (default: expr.<format>)")
+    parser.add_argument(
+        "--format",
+        choices=("svg", "png", "dot"),
+        default=None,
+        help="output format (default: from --out's suffix, else svg)",
+    )
+    parser.add_argument(
+        "--edge-labels",
+        choices=("none", "local", "contribution", "both"),
+        default="none",
+        help="label edges with ∂out/∂in, the contribution g·∂out/∂in, or both",
+    )
+    parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (default LR)")
+    parser.add_argument("--precision", type=int, default=4, metavar="N", help="significant digits (default 4)")
+
+
+def _error(message: str, code: int = EXIT_USAGE) -> int:
+    print(f"deltagrad: error: draw: {message}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``deltagrad draw``: 0 on success, 2 on a bad expression or missing variable, 1 if rendering fails."""
+    import viz
+    from viz.drawing import output_format
+
+    try:
+        tree = parse(args.expr)
+    except ExprError as e:
+        return _error(f"{e} in {args.expr.strip()!r}")
+    values = dict(args.assign)
+    names = _names(tree)
+    missing = [n for n in names if n not in values]
+    if missing:
+        return _error(f"no value for {', '.join(missing)}; give each with --set NAME=X (e.g. --set {missing[0]}=1)")
+    unused = [n for n in values if n not in names]
+    if unused:
+        return _error(f"--set {', '.join(unused)}: not in the expression (its variables: {', '.join(names) or 'none'})")
+    variables = {n: Value(values[n], label=n) for n in names}
+    root = build(tree, variables)
+    if not root.label:
+        root.label = "out"
+    if root.requires_grad:
+        root.backward()
+    try:
+        fmt = output_format(args.out, args.format)
+        path = args.out or f"expr.{fmt}"
+        viz.draw(
+            root,
+            path=path,
+            format=fmt,
+            rankdir=args.rankdir,
+            precision=max(1, args.precision),
+            edge_labels=args.edge_labels,
+        )
+    except ValueError as e:
+        return _error(str(e))
+    except OSError as e:
+        return _error(f"cannot write {path}: {e.strerror or e}")
+    except (viz.RendererNotFound, viz.RenderError) as e:
+        return _error(f"{e} (--format dot needs no renderer)", EXIT_FAILURE)
+    width = max((len(n) for n in names), default=1)
+    print(f"{root.label} = {root.data:.{max(1, args.precision)}g}")
+    for n in names:
+        g = variables[n].grad
+        print(
+            f"∂{root.label}/∂{n:<{width}} = {g:.{max(1, args.precision)}g}"
+            if math.isfinite(g)
+            else f"∂{root.label}/∂{n} = {g}"
+        )
+    print(f"wrote {path}")
+    return 0
