@@ -20,7 +20,8 @@ def _tensor_activation(name: str) -> Callable[[Tensor], Tensor]:
         raise ValueError(f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}")
     if name == "linear":
         return lambda z: z
-    return getattr(Tensor, name)
+    method = getattr(Tensor, name, None)
+    return method if method is not None else ACTIVATIONS[name]
 
 
 def _as_input(x: Any) -> Tensor:
@@ -127,11 +128,11 @@ class Activation(Module):
     """
 
     def __init__(self, name: str):
-        _tensor_activation(name)  # validates the name
+        self._g = _tensor_activation(name)  # validates the name
         self.name = name
 
     def __call__(self, z):
-        return z if self.name == "linear" else getattr(z, self.name)()
+        return self._g(z) if isinstance(z, Tensor) else ACTIVATIONS[self.name](z)
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"

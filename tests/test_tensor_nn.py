@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import Tag, topo_order
+from autograd import Tag, Value, topo_order
 
 
 def test_linear_layout_batch_and_single_sample():
@@ -63,6 +63,8 @@ def test_sequential_and_activation_modules():
     assert len(seq.parameters()) == 4 and list(seq.state_dict()) == ["layer1.W", "layer1.b", "layer2.W", "layer2.b"]
     with pytest.raises(ValueError, match="two parameters are named 'layer1.W'"):
         nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2)).state_dict()
+    assert nn.Activation("tanh")(Value(0.5)).data == pytest.approx(np.tanh(0.5), abs=1e-15)
+    assert nn.Activation("linear")(Value(0.5)).data == 0.5
     with pytest.raises(ValueError, match="unknown activation 'swish'"):
         nn.Activation("swish")
     with pytest.raises(ValueError, match="unknown activation"):
