@@ -3,15 +3,24 @@
 Imports only the standard library (and numpy, for Tensor). ``nn`` and ``viz`` build on it.
 """
 
+from .compare import CompareReport, assert_grads_close, compare_grads
 from .graph import AnomalyError, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, topo_order
-from .gradcheck import GradcheckError, GradcheckReport, gradcheck
+from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 from .primitives import PRIMITIVES, Primitive
 from .tensor import Tensor, concatenate, maximum, minimum, stack, where
 from .tensor_ops import unbroadcast
 from .value import Tag, Value, linear, mean, sum
+from .worked import WorkedExampleError, WorkedReport, check_worked_example
 
 __all__ = [
     "AnomalyError",
+    "CompareReport",
+    "WorkedExampleError",
+    "WorkedReport",
+    "assert_grads_close",
+    "check_worked_example",
+    "compare_grads",
+    "gradgradcheck",
     "GradcheckError",
     "GradcheckReport",
     "PRIMITIVES",
