@@ -6,13 +6,13 @@ import argparse
 
 import pytest
 
-from deltagrad import bench
+from deltagrad import bench, bench_scalar
 
 
 def _steps(engine: str, n: int = 6):
-    xs, ys = bench.two_moons(n, seed=1)
-    W, B = bench.init_weights(seed=3)
-    step, params = bench.ENGINES[engine][0](W, B)
+    xs, ys = bench_scalar.two_moons(n, seed=1)
+    W, B = bench_scalar.init_weights(seed=3)
+    step, params = bench_scalar.ENGINES[engine][0](W, B)
     losses = [step(x, y) for x, y in zip(xs, ys)]
     return losses, params()
 
@@ -24,7 +24,7 @@ def test_floor_and_engine_agree_step_by_step(engine):
     assert any(v > 0 for v in floor_losses), "hinge inactive everywhere: the test would check no gradient"
     assert losses == pytest.approx(floor_losses, abs=1e-12)
     assert params == pytest.approx(floor_params, abs=1e-12)
-    assert params != bench.flat(*bench.init_weights(seed=3)), "the steps changed no weight"
+    assert params != bench_scalar.flat(*bench_scalar.init_weights(seed=3)), "the steps changed no weight"
 
 
 def test_floor_and_micrograd_agree():
@@ -37,9 +37,9 @@ def test_floor_and_micrograd_agree():
 
 def test_floor_step_matches_finite_differences():
     # the oracle's own backward, checked once: loss(w + h) - loss(w - h) over 2h for one weight
-    xs, ys = bench.two_moons(4, seed=1)
-    W, B = bench.init_weights(seed=3)
-    loss = lambda W: bench.floor_step([[list(w) for w in Wl] for Wl in W], [list(b) for b in B], xs[0], ys[0], lr=0.0)
+    xs, ys = bench_scalar.two_moons(4, seed=1)
+    W, B = bench_scalar.init_weights(seed=3)
+    loss = lambda W: bench_scalar.floor_step([[list(w) for w in Wl] for Wl in W], [list(b) for b in B], xs[0], ys[0], lr=0.0)
     h, lr = 1e-6, 1e-3
     Wp = [[list(w) for w in Wl] for Wl in W]
     Wp[0][3][1] += h
@@ -47,7 +47,7 @@ def test_floor_step_matches_finite_differences():
     Wm[0][3][1] -= h
     fd = (loss(Wp) - loss(Wm)) / (2 * h)
     W2, B2 = [[list(w) for w in Wl] for Wl in W], [list(b) for b in B]
-    bench.floor_step(W2, B2, xs[0], ys[0], lr=lr)
+    bench_scalar.floor_step(W2, B2, xs[0], ys[0], lr=lr)
     assert (W[0][3][1] - W2[0][3][1]) / lr == pytest.approx(fd, abs=1e-6)
 
 
@@ -57,7 +57,7 @@ def test_run_quick_writes_report(tmp_path, monkeypatch):
     parser = argparse.ArgumentParser()
     bench.add_arguments(parser)
     out = tmp_path / "RESULTS.md"
-    args = parser.parse_args(["--quick", "--skip", "micrograd", "--skip", "torch", "--output", str(out)])
+    args = parser.parse_args(["--quick", "--only", "scalar", "--skip", "micrograd", "--skip", "torch", "--output", str(out)])
     assert bench.run(args) == 0
     text = out.read_text()
     for heading in ("## Targets", "## (a)", "## (b)", "## (c)", "## (d)", "plain-float floor", "micrograd: skipped"):

@@ -1,0 +1,104 @@
+"""deltagrad bench, Tensor workloads: what they share (BLAS threads, taking turns, agreement) and their targets.
+
+Each Tensor workload (bench_xor: the seed's XOR net, bench_mlp: a 784-256-10 MLP step) runs three
+engines in one process -- same BLAS threads, same allocator, gc on -- from the same initial weights:
+a hand-written numpy forward + backward (the independent oracle, also in tests/test_bench_tensor.py),
+deltagrad Tensors, and PyTorch autograd on CPU.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import glob
+import os
+import statistics
+from time import perf_counter
+
+import numpy as np
+
+KEYS = ("W1", "b1", "W2", "b2")
+
+
+# ----------------------------------------------------------------------------- BLAS threads, one setting for all
+def _openblas():
+    """numpy's bundled OpenBLAS (scipy-openblas symbol names) as a ctypes library, or None."""
+    for path in glob.glob(os.path.join(os.path.dirname(np.__file__) + ".libs", "*openblas*")):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for pre, suf in (("scipy_openblas_", "64_"), ("scipy_openblas_", ""), ("openblas_", "64_"), ("openblas_", "")):
+            if hasattr(lib, f"{pre}get_config{suf}"):
+                return lambda name, pre=pre, suf=suf, lib=lib: getattr(lib, f"{pre}{name}{suf}")
+    return None
+
+
+def set_threads(n: int, torch=None) -> None:
+    """Give numpy's OpenBLAS and PyTorch's intra-op pool the same ``n`` threads."""
+    fn = _openblas()
+    if fn is not None:
+        fn("set_num_threads")(ctypes.c_int(n))
+    if torch is not None:
+        torch.set_num_threads(n)
+
+
+def blas_lines(torch=None) -> list[str]:
+    """The BLAS each engine calls, its kernel and thread count, and the OPENBLAS_* environment, as bullets."""
+    fn, np_blas = _openblas(), "numpy's BLAS: not found via ctypes"
+    if fn is not None:
+        get = lambda name: (f := fn(name), setattr(f, "restype", ctypes.c_char_p), f().decode())[2]
+        np_blas = (f"numpy (and so deltagrad) → {get('get_config').strip()}, kernel {get('get_corename')}, "
+                   f"{fn('get_num_threads')()} thread(s)")
+    env = ", ".join(f"{k}={os.environ[k]}" for k in sorted(os.environ)
+                    if k.startswith(("OPENBLAS", "OMP_", "MKL_", "MALLOC_")))
+    lines = [f"- BLAS: {np_blas}",
+             f"- BLAS and allocator environment: {env or 'no OPENBLAS_*, OMP_*, MKL_*, MALLOC_* variables set'} "
+             "(one process: every engine runs under the same settings)"]
+    if torch is not None:
+        blas = "MKL" if torch.backends.mkl.is_available() else "its bundled BLAS"
+        lines.append(f"- BLAS: PyTorch → {blas}, {torch.get_num_threads()} intra-op thread(s), "
+                     f"CPU capability {torch.backends.cpu.get_cpu_capability()}")
+    return lines
+
+
+def take_turns(runs: dict, repeats: int) -> tuple[dict[str, float], dict[str, list]]:
+    """Median seconds of each ``label: fn`` over ``repeats``, the engines taking turns in every repeat
+    (drift in machine load hits all alike); also every run's return value, per label. One full gc pass
+    first; the collector stays on (its cost in the runs is the engines' own)."""
+    times: dict = {k: [] for k in runs}
+    results: dict = {k: [] for k in runs}
+    gc.collect()
+    for _ in range(repeats):
+        for label, fn in runs.items():
+            t = perf_counter()
+            results[label].append(fn())
+            times[label].append(perf_counter() - t)
+    return {k: statistics.median(v) for k, v in times.items()}, results
+
+
+def max_diff(a: dict, b: dict) -> float:
+    """max |a - b| over every array of two weight dicts."""
+    return max(float(np.max(np.abs(np.asarray(a[k], dtype=np.float64) - b[k]))) for k in a)
+
+
+TOL = {"xor": 1e-10, "float64": 1e-10, "float32": 1e-5}
+
+
+def targets(out: dict) -> list[str]:
+    """Target lines for the Tensor workloads that ran."""
+    verdict = lambda ok: "**met**" if ok else "**not met**"
+    lines = []
+    if "xor ratio numpy" in out:
+        r = out["xor ratio numpy"]
+        lines.append(f"- (e) XOR: deltagrad within 2× of hand-written numpy: {r:.2f}× — {verdict(r <= 2)}")
+        lines.append(f"- (e) XOR: all engines end at the same loss and weights (≤ 1e-10): {out['xor agree']:.2g} — "
+                     f"{verdict(out['xor agree'] <= TOL['xor'])}")
+    for name in ("float32", "float64"):
+        if f"mlp ratio numpy {name}" in out:
+            r, a = out[f"mlp ratio numpy {name}"], out[f"mlp agree {name}"]
+            lines.append(f"- (f) 784-256-10 {name}: deltagrad within 1.2× of hand-written numpy: {r:.2f}× — "
+                         f"{verdict(r <= 1.2)}")
+            lines.append(f"- (f) {name}: one step agrees with numpy (relative ≤ {TOL[name]:g}): {a:.2g} — "
+                         f"{verdict(a <= TOL[name])}")
+    return lines

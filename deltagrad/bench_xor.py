@@ -1,0 +1,104 @@
+"""deltagrad bench (e): the seed's 2-3-1 sigmoid XOR net, full batch, by hand in numpy, in deltagrad Tensors, in PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .bench_tensor import KEYS, max_diff, take_turns
+
+XOR_LR, XOR_SEED = 0.1, 1
+XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+
+
+def xor_init(seed: int = XOR_SEED) -> dict:
+    """The seed's 2-3-1 net in its X @ W1 + b1 layout: W ~ N(0, 1), b = 0, rows of b broadcast."""
+    rng = np.random.default_rng(seed)
+    return {"W1": rng.standard_normal((2, 3)), "b1": np.zeros((1, 3)), "W2": rng.standard_normal((3, 1)),
+            "b2": np.zeros((1, 1))}
+
+
+def xor_numpy(p: dict, epochs: int, lr: float = XOR_LR) -> tuple[float, dict]:
+    """Full-batch gradient descent on XOR by hand; returns (loss at the last forward, final weights).
+
+    a1 = σ(X W1 + b1), a2 = σ(a1 W2 + b2), L = ½·mean((a2 - y)²) over the n = 4 samples.
+    Backward: δ2 = ∂L/∂z2 = (a2 - y)·a2(1 - a2)/n, δ1 = (δ2 W2ᵀ)·a1(1 - a1);
+    ∂L/∂W2 = a1ᵀ δ2, ∂L/∂b2 = Σ_rows δ2, ∂L/∂W1 = Xᵀ δ1, ∂L/∂b1 = Σ_rows δ1.
+    """
+    W1, b1, W2, b2 = (p[k].copy() for k in KEYS)
+    X, y, n = XOR_X, XOR_Y, len(XOR_X)
+    for _ in range(epochs):
+        a1 = 1.0 / (1.0 + np.exp(-(X @ W1 + b1)))
+        a2 = 1.0 / (1.0 + np.exp(-(a1 @ W2 + b2)))
+        d2 = (a2 - y) * a2 * (1.0 - a2) / n
+        d1 = (d2 @ W2.T) * a1 * (1.0 - a1)  # before W2 moves
+        W2 -= lr * (a1.T @ d2)
+        b2 -= lr * d2.sum(axis=0, keepdims=True)
+        W1 -= lr * (X.T @ d1)
+        b1 -= lr * d1.sum(axis=0, keepdims=True)
+    return 0.5 * float(np.mean((a2 - y) ** 2)), dict(zip(KEYS, (W1, b1, W2, b2)))
+
+
+def xor_deltagrad(p: dict, epochs: int, lr: float = XOR_LR) -> tuple[float, dict]:
+    """The same training with deltagrad Tensors: forward, zero grads, backward(), W.data -= lr·W.grad."""
+    from autograd import Tensor
+
+    X, y = Tensor(XOR_X, requires_grad=False), Tensor(XOR_Y, requires_grad=False)
+    params = [Tensor(p[k], label=k) for k in KEYS]
+    W1, b1, W2, b2 = params
+    for _ in range(epochs):
+        a1 = (X @ W1 + b1).sigmoid()
+        a2 = (a1 @ W2 + b2).sigmoid()
+        loss = 0.5 * ((a2 - y) ** 2).mean()
+        for t in params:
+            t.zero_grad()
+        loss.backward()
+        for t in params:
+            t.data -= lr * t.grad
+    return loss.item(), {k: t.data for k, t in zip(KEYS, params)}
+
+
+def xor_torch(p: dict, epochs: int, lr: float = XOR_LR) -> tuple[float, dict]:
+    """The same training with PyTorch autograd in float64."""
+    import torch
+
+    X, y = torch.from_numpy(XOR_X), torch.from_numpy(XOR_Y)
+    params = [torch.tensor(p[k], requires_grad=True) for k in KEYS]
+    W1, b1, W2, b2 = params
+    for _ in range(epochs):
+        a1 = torch.sigmoid(X @ W1 + b1)
+        a2 = torch.sigmoid(a1 @ W2 + b2)
+        loss = 0.5 * ((a2 - y) ** 2).mean()
+        for t in params:
+            t.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for t in params:
+                t -= lr * t.grad
+    return loss.item(), {k: t.detach().numpy() for k, t in zip(KEYS, params)}
+
+
+def bench_xor(cfg: dict, peers: set, out: dict) -> list[str]:
+    """(e) seconds per 10,000 full-batch epochs of the seed's 2-3-1 sigmoid XOR net (½·MSE, lr 0.1), float64."""
+    epochs, p = cfg["xor_epochs"], xor_init()
+    runs = {"hand-written numpy": xor_numpy, "deltagrad Tensor": xor_deltagrad}
+    if "torch" in peers:
+        runs["PyTorch autograd"] = xor_torch
+    secs, res = take_turns({k: (lambda f=f: f(p, epochs)) for k, f in runs.items()}, cfg["xor_repeats"])
+    per = {k: v * 10_000 / epochs for k, v in secs.items()}
+    dg = per["deltagrad Tensor"]
+    lines = [f"| engine | s / 10,000 epochs | deltagrad / engine | final loss ({epochs:,} epochs) |",
+             "|---|---:|---:|---:|"]
+    lines += [f"| {k} | {v:.3f} | {dg / v:.2f} | {res[k][0][0]:.12f} |" for k, v in per.items()]
+    ref_loss, ref_p = res["hand-written numpy"][0]
+    dl = max(abs(loss - ref_loss) for r in res.values() for loss, _ in r)
+    dw = max(max_diff(w, ref_p) for r in res.values() for _, w in r)
+    out["xor ratio numpy"] = dg / per["hand-written numpy"]
+    out["xor ratio torch"] = dg / per.get("PyTorch autograd", float("nan"))
+    out["xor agree"] = max(dl, dw)
+    lines += ["", f"- deltagrad / hand-written numpy: **{out['xor ratio numpy']:.2f}×**"]
+    if "PyTorch autograd" in per:
+        lines.append(f"- deltagrad / PyTorch autograd: **{out['xor ratio torch']:.2f}×**")
+    lines.append(f"- agreement of every timed run with the first numpy run after {epochs:,} epochs: "
+                 f"max |Δ loss| {dl:.2g}, max |Δ weight| {dw:.2g}")
+    return lines
