@@ -1,0 +1,46 @@
+"""deltagrad losses: the figures are written (valid PNG/SVG, atomically), the derivatives are the engine's."""
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import nn
+from deltagrad.cli import main
+from deltagrad.lossplot import curve, plot_losses
+
+
+def test_plot_losses_writes_valid_png(tmp_path):
+    paths = plot_losses(tmp_path / "new" / "dir", "png")
+    assert [p.name for p in paths] == ["regression.png", "classification.png"]
+    for p in paths:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
+    assert sorted(x.name for x in paths[0].parent.iterdir()) == ["classification.png", "regression.png"]  # no temp files
+
+
+def test_cli_svg_and_one_line_errors(tmp_path, capsys):
+    assert main(["losses", "--out", str(tmp_path), "--format", "svg"]) == 0
+    assert "wrote regression.svg, classification.svg" in capsys.readouterr().out
+    for name in ("regression.svg", "classification.svg"):
+        root = ET.parse(tmp_path / name).getroot()
+        assert root.tag.endswith("svg")
+        text = (tmp_path / name).read_text()
+        assert "engine backward" in text or "backward" in text
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert main(["losses", "--out", str(afile)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("deltagrad: error: --out") and "not a directory" in err
+    assert main(["losses", "--format", "jpg"]) == 2
+    with pytest.raises(ValueError, match="format must be one of png, svg"):
+        plot_losses(tmp_path, "jpg")
+
+
+def test_plotted_derivatives_come_from_backward():
+    e = np.linspace(-3, 3, 13)
+    y, g = curve(lambda p, t: nn.log_cosh(p, t, reduction="none"), e, 0.0, negate=True)
+    np.testing.assert_allclose(y, np.log(np.cosh(e)), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(g, np.tanh(e), rtol=1e-12, atol=1e-15)  # d/de log cosh e = tanh e
+    p = np.linspace(0.1, 0.9, 9)
+    _, g = curve(lambda q, t: nn.binary_cross_entropy(q, t, reduction="none"), p, 1.0)
+    np.testing.assert_allclose(g, -1 / p, rtol=1e-12)
