@@ -8,6 +8,7 @@ from .graph import AnomalyError, detect_anomaly, enable_grad, grad, is_grad_enab
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 from .primitives import PRIMITIVES, Primitive
 from .tensor import Tensor, concatenate, maximum, minimum, stack, where
+from .tensor import linear as tensor_linear
 from .tensor_ops import unbroadcast
 from .value import Tag, Value, linear, mean, sum
 from .worked import WorkedExampleError, WorkedReport, check_worked_example

@@ -241,7 +241,7 @@ def _sweep_floats(root: Any, seed: Any) -> None:
     (the sweep makes no cycles; on a million-node graph it would otherwise rescan it repeatedly)."""
     order = _interior_order(root)
     for n in order:
-        n._g = 0.0
+        n._g = None
     root._g = seed
     prev_mode = mode.grad_enabled
     mode.grad_enabled = False
@@ -251,7 +251,7 @@ def _sweep_floats(root: Any, seed: Any) -> None:
         for n in reversed(order):
             g = n._g
             n._g = None
-            if not n.requires_grad:
+            if g is None or not n.requires_grad:
                 continue
             if n._hooks:
                 g = _call_hooks(n, g)
@@ -259,12 +259,19 @@ def _sweep_floats(root: Any, seed: Any) -> None:
             op = n.op
             if op is not None:
                 ps = n.parents
-                for p, gi in zip(ps, op.vjp(g, n.data, *[p.data for p in ps], *n.ctx)):
+                if op.masked is None:
+                    grads = op.vjp(g, n.data, *[p.data for p in ps], *n.ctx)
+                else:
+                    need = [p.requires_grad for p in ps]
+                    grads = op.masked(need, g, n.data, *[p.data for p in ps], *n.ctx)
+                for p, gi in zip(ps, grads):
                     if p.op is None and not p._hooks:  # an unhooked leaf: accumulate directly
                         if p.requires_grad:
                             p.grad += gi
-                    else:
-                        p._g += gi
+                    elif gi is not None:
+                        pg = p._g
+                        # adopt the first gradient as is; never add in place (gi may be shared)
+                        p._g = gi if pg is None else pg + gi
     except BaseException:
         for n in order:
             n._g = None

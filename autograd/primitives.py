@@ -38,6 +38,9 @@ class Primitive:
 
     ``arity`` is the number of differentiable inputs (``None`` for n-ary ops such as ``sum``).
     ``symbol`` is the short text viz draws in an op node (``+``, ``*``, ``tanh`` ...).
+    ``masked`` (optional, for costly Tensor ops such as ``matmul``): the same VJP called as
+    ``masked(need, g, out, *inputs, *ctx)``, computing only the gradients whose ``need[i]`` is
+    true and returning None for the others (PyTorch's ``output_mask``).
     """
 
     name: str
@@ -45,6 +48,7 @@ class Primitive:
     forward: Callable
     vjp: Callable
     symbol: str = ""
+    masked: Callable | None = None
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"

@@ -45,7 +45,7 @@ def _apply(op, parents: tuple, ctx: tuple = ()) -> "Tensor":
     out.tag = None
     out._g = None
     out._hooks = None
-    if mode.grad_enabled and any(p.requires_grad for p in parents):
+    if mode.grad_enabled and (parents[0].requires_grad or any(p.requires_grad for p in parents)):
         out.parents, out.op, out.ctx, out.requires_grad = parents, op, ctx, True
     else:
         out.parents, out.op, out.ctx, out.requires_grad = (), None, (), False
@@ -62,6 +62,8 @@ def _apply(op, parents: tuple, ctx: tuple = ()) -> "Tensor":
 def _coerce(x: Any, like: "Tensor") -> "Tensor":
     if isinstance(x, Tensor):
         return x
+    if type(x) is float or type(x) is int:  # the common case: a Python number takes the Tensor's dtype
+        return Tensor._const(np.array(x, dtype=like.data.dtype))
     if isinstance(x, Value):
         raise TypeError(
             "cannot combine a Tensor and a Value in one op: use Tensor(v.data) or t.item() "
@@ -80,12 +82,13 @@ def _binary(name: str):
     op = T[name]
 
     def method(self, other):
-        try:
-            other = _coerce(other, self)
-        except TypeError:
-            if isinstance(other, Value):
-                raise
-            return NotImplemented
+        if type(other) is not Tensor:
+            try:
+                other = _coerce(other, self)
+            except TypeError:
+                if isinstance(other, Value):
+                    raise
+                return NotImplemented
         return _apply(op, (self, other))
 
     def rmethod(self, other):
@@ -357,8 +360,16 @@ class Tensor:
         return Tensor._const(g) if create_graph else g
 
     def zero_grad(self) -> None:
-        """Reset this node's gradient to 0.0."""
-        self.grad = 0.0
+        """Reset this node's gradient to zero.
+
+        An existing gradient array is zeroed in place (kept, so the next backward accumulates into
+        it without a new allocation, as ``torch``'s ``zero_grad(set_to_none=False)``); otherwise
+        ``grad`` becomes 0.0.
+        """
+        if isinstance(self.grad, np.ndarray) and self.grad.flags.writeable:
+            self.grad.fill(0.0)
+        else:
+            self.grad = 0.0
 
     def detach(self) -> "Tensor":
         """A new leaf with (a copy of) the same data, cut from the graph."""
@@ -394,6 +405,20 @@ def _tensors(xs, name: str) -> tuple:
     if not xs:
         raise ValueError(f"{name}: needs at least one tensor")
     return xs
+
+
+def linear(x: Tensor, W: Tensor, b: Tensor) -> Tensor:
+    """A layer's pre-activations for a batch: Z = x Wᵀ + b as one node (the seed's z = W a + b per row).
+
+    Shapes: x (n, nin), W (nout, nin), b (nout,) -> Z (n, nout). VJPs: ∂L/∂x = G W, ∂L/∂W = Gᵀ x
+    (directly in W's layout), ∂L/∂b = Σ over rows of G.
+
+    Raises:
+        ValueError: when the shapes do not fit (named with the op).
+    """
+    if x.ndim != 2 or W.ndim != 2 or b.ndim != 1 or x.shape[1] != W.shape[1] or b.shape[0] != W.shape[0]:
+        raise ValueError(f"linear: expected x (n, nin), W (nout, nin), b (nout,); got {x.shape}, {W.shape}, {b.shape}")
+    return _apply(T["linear"], (x, W, b))
 
 
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:

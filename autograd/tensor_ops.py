@@ -237,7 +237,7 @@ def v_sum(g, out, x, axis, keepdims):
 
 def v_mean(g, out, x, axis, keepdims):
     n = np.size(_np(x)) // max(np.size(_np(out)), 1) if np.size(_np(x)) else 1
-    return (broadcast_to(reshape(g, _keep(_np(x), axis)), np.shape(_np(x))) * (1.0 / n),)
+    return (broadcast_to(reshape(g * (1.0 / n), _keep(_np(x), axis)), np.shape(_np(x))),)
 
 
 def v_extreme(pick):
@@ -327,6 +327,48 @@ def _mask(cond, dtype_like):
     return np.asarray(cond, dtype=np.result_type(_np(dtype_like), np.float32))
 
 
+# ------------------------------------------------------------------ masked VJPs (only the needed inputs)
+# Used by the plain-array backward for the costly ops: a matmul whose other input is data (X) skips
+# the product that would give X's gradient. Same formulas as the table's VJPs.
+
+
+def m_add(need, g, out, x, y):
+    return (unbroadcast(g, x.shape) if need[0] else None, unbroadcast(g, y.shape) if need[1] else None)
+
+
+def m_sub(need, g, out, x, y):
+    return (unbroadcast(g, x.shape) if need[0] else None, unbroadcast(-g, y.shape) if need[1] else None)
+
+
+def m_mul(need, g, out, x, y):
+    return (unbroadcast(g * y, x.shape) if need[0] else None, unbroadcast(g * x, y.shape) if need[1] else None)
+
+
+def m_matmul(need, g, out, a, b):
+    if a.ndim == 2 and b.ndim == 2:
+        return (g @ b.T if need[0] else None, a.T @ g if need[1] else None)
+    ga, gb = v_matmul(g, out, a, b)
+    return (ga if need[0] else None, gb if need[1] else None)
+
+
+def f_linear(x, W, b):
+    # z = x Wᵀ + b for a batch x (n, nin), W (nout, nin): the seed's z = W a + b, one row per sample
+    z = x @ W.T
+    z += b
+    return z
+
+
+def v_linear(g, out, x, W, b):
+    # ∂L/∂x = g W, ∂L/∂W = gᵀ x (already in W's (nout, nin) layout), ∂L/∂b = Σ_rows g
+    return matmul(g, W), matmul(transpose(g), x), sum_(g, axis=0)
+
+
+def m_linear(need, g, out, x, W, b):
+    return (g @ W if need[0] else None, g.T @ x if need[1] else None, g.sum(axis=0) if need[2] else None)
+
+
+_MASKED = {"add": m_add, "sub": m_sub, "mul": m_mul, "matmul": m_matmul, "linear": m_linear}
+
 # ------------------------------------------------------------------ the table
 # name: (arity, forward on arrays, vjp, symbol). Broadcasting binary ops are wrapped by _reduced.
 
@@ -359,6 +401,7 @@ _T = {
     "erf": (1, erf_array, lambda g, out, x: (g * _TWO_OVER_SQRTPI * exp(-(x * x)),), "erf"),
     "clip": (1, np.clip, lambda g, out, x, lo, hi: (g * _mask((_np(x) >= lo) & (_np(x) <= hi), g),), "clip"),
     "matmul": (2, np.matmul, v_matmul, "@"),
+    "linear": (3, f_linear, v_linear, "xWᵀ+b"),
     "transpose": (1, lambda x, axes: np.transpose(x, axes), lambda g, out, x, axes: (transpose(g, None if axes is None else tuple(np.argsort(axes))),), "T"),
     "reshape": (1, lambda x, shape: np.reshape(x, shape), lambda g, out, x, shape: (reshape(g, np.shape(_np(x))),), "reshape"),
     "broadcast_to": (1, lambda x, shape: np.broadcast_to(x, shape).copy(), lambda g, out, x, shape: (unbroadcast(g, np.shape(_np(x))),), "broadcast"),
@@ -382,6 +425,6 @@ _QUIET = {"div", "powv", "pow", "rpow", "exp", "log", "log1p", "expm1", "sqrt", 
 
 TENSOR_PRIMITIVES: dict[str, Primitive] = {
     name: Primitive(name, arity, _quiet(fwd) if name in _QUIET else fwd, _quiet(vjp) if name in _QUIET else vjp,
-                    symbol)
+                    symbol, _MASKED.get(name))
     for name, (arity, fwd, vjp, symbol) in _T.items()
 }

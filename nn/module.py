@@ -24,7 +24,7 @@ class Module:
     def zero_grad(self) -> None:
         """Set ``grad = 0.0`` on every parameter (call before each ``backward()``: gradients accumulate)."""
         for p in self.parameters():
-            p.grad = 0.0
+            p.zero_grad()
 
     def _state_entries(self) -> dict:
         # name -> a Tensor, or an object array of Values laid out as the named array

@@ -59,7 +59,7 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` to 0.0 (call before each ``backward()``: grads accumulate)."""
         for p in self.params:
-            p.grad = 0.0
+            p.zero_grad()
 
 
 class SGD(Optimizer):

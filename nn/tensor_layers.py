@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tag, Tensor
+from autograd.tensor import linear
 
 from .activations import ACTIVATIONS
 from .module import Module
@@ -99,7 +100,7 @@ class Linear(Module):
             raise ValueError(
                 f"Linear(layer {self.layer}): expected input of shape ({self.nin},) or (n, {self.nin}), got {x.shape}"
             )
-        z = (self.W @ x if x.ndim == 1 else x @ self.W.T) + self.b
+        z = self.W @ x + self.b if x.ndim == 1 else linear(x, self.W, self.b)
         z.tag, z.label = self._ztag, self._zlabel
         return z
 
