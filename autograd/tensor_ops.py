@@ -56,8 +56,10 @@ def unbroadcast(g, shape: tuple):
     >>> unbroadcast(np.ones((2, 3, 4)), (3, 1)).tolist()
     [[8.0], [8.0], [8.0]]
     """
-    gshape = tuple(g.shape)
-    shape = tuple(shape)
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    gshape, shape = tuple(gshape), tuple(shape)
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
@@ -121,8 +123,8 @@ def _quiet(fn):
 
 
 def _sigmoid(x):
-    e = np.exp(-np.abs(x))  # never overflows
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # σ(x) = ½(1 + tanh(x/2)): one transcendental, never overflows, saturates cleanly at 0 and 1
+    return 0.5 + 0.5 * np.tanh(0.5 * x)
 
 
 def _softplus(x):
@@ -237,6 +239,8 @@ def v_sum(g, out, x, axis, keepdims):
 
 def v_mean(g, out, x, axis, keepdims):
     n = np.size(_np(x)) // max(np.size(_np(out)), 1) if np.size(_np(x)) else 1
+    if axis is None:  # g is one number: stretch it, no reshape needed
+        return (broadcast_to(g * (1.0 / n), np.shape(_np(x))),)
     return (broadcast_to(reshape(g * (1.0 / n), _keep(_np(x), axis)), np.shape(_np(x))),)
 
 
