@@ -4,8 +4,8 @@ Imports only the standard library (and numpy, for Tensor). ``nn`` and ``viz`` bu
 """
 
 from .compare import CompareReport, assert_grads_close, compare_grads
-from .graph import AnomalyError, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, topo_order
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
+from .graph import AnomalyError, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, topo_order
 from .primitives import PRIMITIVES, Primitive
 from .tensor import Tensor, concatenate, maximum, minimum, stack, where
 from .tensor import linear as tensor_linear
@@ -14,35 +14,36 @@ from .value import Tag, Value, linear, mean, sum
 from .worked import WorkedExampleError, WorkedReport, check_worked_example
 
 __all__ = [
+    "PRIMITIVES",
     "AnomalyError",
     "CompareReport",
+    "GradcheckError",
+    "GradcheckReport",
+    "Primitive",
+    "Tag",
+    "Tensor",
+    "Value",
     "WorkedExampleError",
     "WorkedReport",
     "assert_grads_close",
     "check_worked_example",
     "compare_grads",
-    "gradgradcheck",
-    "GradcheckError",
-    "GradcheckReport",
-    "PRIMITIVES",
-    "Primitive",
-    "Tag",
-    "Tensor",
     "concatenate",
-    "stack",
-    "unbroadcast",
-    "where",
-    "Value",
     "detect_anomaly",
     "enable_grad",
     "grad",
     "gradcheck",
+    "gradgradcheck",
     "is_grad_enabled",
     "linear",
     "maximum",
     "mean",
     "minimum",
     "no_grad",
+    "stack",
     "sum",
+    "tensor_linear",
     "topo_order",
+    "unbroadcast",
+    "where",
 ]

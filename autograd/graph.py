@@ -7,8 +7,9 @@ import math
 import os
 import threading
 import traceback
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 

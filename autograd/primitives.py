@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import math
 from builtins import sum as _sum
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import mul as _mul
-from typing import Callable
 
 INF = math.inf
 NAN = math.nan
@@ -141,7 +141,7 @@ def f_softplus(x: float) -> float:
     # log(1 + e^x) = max(x, 0) + log1p(e^-|x|)
     if x != x:
         return NAN
-    return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
+    return (max(0.0, x)) + math.log1p(math.exp(-abs(x)))
 
 
 def f_sum(*xs: float) -> float:

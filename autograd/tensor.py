@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
     return arr
 
 
-def _apply(op, parents: tuple, ctx: tuple = ()) -> "Tensor":
+def _apply(op, parents: tuple, ctx: tuple = ()) -> Tensor:
     try:
         data = op.forward(*[p.data for p in parents], *ctx)
     except (ValueError, IndexError) as e:
@@ -59,7 +60,7 @@ def _apply(op, parents: tuple, ctx: tuple = ()) -> "Tensor":
     return out
 
 
-def _coerce(x: Any, like: "Tensor") -> "Tensor":
+def _coerce(x: Any, like: Tensor) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if type(x) is float or type(x) is int:  # the common case: a Python number takes the Tensor's dtype
@@ -154,7 +155,7 @@ class Tensor:
     ([[1.0, -1.0], [1.0, -1.0]], [4.0, 6.0])
     """
 
-    __slots__ = ("data", "grad", "parents", "op", "ctx", "label", "tag", "requires_grad", "_g", "_hooks", "_site")
+    __slots__ = ("_g", "_hooks", "_site", "ctx", "data", "grad", "label", "op", "parents", "requires_grad", "tag")
     __array_priority__ = 100  # numpy defers to Tensor's reflected ops (array + Tensor -> Tensor)
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True, dtype: Any = None):
@@ -171,7 +172,7 @@ class Tensor:
         self._site = graph.user_site() if mode.anomaly else None
 
     @classmethod
-    def _const(cls, arr: np.ndarray) -> "Tensor":
+    def _const(cls, arr: np.ndarray) -> Tensor:
         t = _new(cls)
         t.data, t.grad, t.parents, t.op, t.ctx = arr, 0.0, (), None, ()
         t.label, t.tag, t.requires_grad, t._g, t._hooks, t._site = "", None, False, None, None, None
@@ -179,18 +180,18 @@ class Tensor:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def zeros(cls, *shape: int, dtype: Any = np.float64, requires_grad: bool = True) -> "Tensor":
+    def zeros(cls, *shape: int, dtype: Any = np.float64, requires_grad: bool = True) -> Tensor:
         """A Tensor of zeros of ``shape``."""
         return cls(np.zeros(_shape(shape), dtype=dtype), requires_grad=requires_grad)
 
     @classmethod
-    def ones(cls, *shape: int, dtype: Any = np.float64, requires_grad: bool = True) -> "Tensor":
+    def ones(cls, *shape: int, dtype: Any = np.float64, requires_grad: bool = True) -> Tensor:
         """A Tensor of ones of ``shape``."""
         return cls(np.ones(_shape(shape), dtype=dtype), requires_grad=requires_grad)
 
     @classmethod
     def randn(cls, *shape: int, seed: int | None = None, rng: np.random.Generator | None = None,
-              dtype: Any = np.float64, requires_grad: bool = True) -> "Tensor":
+              dtype: Any = np.float64, requires_grad: bool = True) -> Tensor:
         """Standard normal samples of ``shape`` from ``rng`` (or ``np.random.default_rng(seed)``)."""
         rng = rng if rng is not None else np.random.default_rng(seed)
         return cls(rng.standard_normal(_shape(shape)).astype(dtype), requires_grad=requires_grad)
@@ -221,13 +222,13 @@ class Tensor:
     __truediv__, __rtruediv__ = _binary("div")
     __matmul__, __rmatmul__ = _binary("matmul")
 
-    def __neg__(self) -> "Tensor":
+    def __neg__(self) -> Tensor:
         return _apply(T["neg"], (self,))
 
-    def __abs__(self) -> "Tensor":
+    def __abs__(self) -> Tensor:
         return _apply(T["abs"], (self,))
 
-    def __pow__(self, other) -> "Tensor":
+    def __pow__(self, other) -> Tensor:
         """``x ** p`` (p a number) or ``x ** y`` (y a Tensor, broadcast); derivative rules as Value."""
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
             return _apply(T["pow"], (self,), (float(other),))
@@ -239,7 +240,7 @@ class Tensor:
             return NotImplemented
         return _apply(T["powv"], (self, other))
 
-    def __rpow__(self, other) -> "Tensor":
+    def __rpow__(self, other) -> Tensor:
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
             return _apply(T["rpow"], (self,), (float(other),))
         return NotImplemented
@@ -274,15 +275,15 @@ class Tensor:
     gelu = _unary("gelu", "x Φ(x) (exact, erf); d = Φ(x) + x φ(x).")
     erf = _unary("erf", "The error function; d = 2/sqrt(π) e**(-x²).")
 
-    def leaky_relu(self, slope: float = 0.01) -> "Tensor":
+    def leaky_relu(self, slope: float = 0.01) -> Tensor:
         """x for x > 0 else slope·x; d = 1 or slope (slope at 0)."""
         return _apply(T["leaky_relu"], (self,), (float(slope),))
 
-    def elu(self, alpha: float = 1.0) -> "Tensor":
+    def elu(self, alpha: float = 1.0) -> Tensor:
         """x for x > 0 else alpha·(e**x - 1); d = 1 or elu(x) + alpha."""
         return _apply(T["elu"], (self,), (float(alpha),))
 
-    def clip(self, lo: float = -np.inf, hi: float = np.inf) -> "Tensor":
+    def clip(self, lo: float = -np.inf, hi: float = np.inf) -> Tensor:
         """min(max(x, lo), hi); d = 1 on the closed interval [lo, hi] (as torch.clamp)."""
         if lo > hi:
             raise ValueError(f"clip: lo={lo} is greater than hi={hi}")
@@ -297,37 +298,37 @@ class Tensor:
     min = _reduction("min", "Min over ``axis``; the gradient goes to the first minimal element.")
     logsumexp = _reduction("logsumexp", "log Σ e**x over ``axis``, stable (max shifted); d = softmax.")
 
-    def softmax(self, axis: int = -1) -> "Tensor":
+    def softmax(self, axis: int = -1) -> Tensor:
         """e**(x - lse(x)) along ``axis`` (stable); VJP: out ⊙ (g - Σ g ⊙ out)."""
         return _apply(T["softmax"], (self,), (axis,))
 
-    def log_softmax(self, axis: int = -1) -> "Tensor":
+    def log_softmax(self, axis: int = -1) -> Tensor:
         """x - logsumexp(x) along ``axis`` (stable); VJP: g - softmax ⊙ Σ g."""
         return _apply(T["log_softmax"], (self,), (axis,))
 
     # ------------------------------------------------------------------ shape
-    def reshape(self, *shape) -> "Tensor":
+    def reshape(self, *shape) -> Tensor:
         """The same elements in ``shape`` (one -1 allowed)."""
         return _apply(T["reshape"], (self,), (_shape(shape),))
 
-    def flatten(self) -> "Tensor":
+    def flatten(self) -> Tensor:
         """A 1-D view of all elements."""
         return self.reshape(-1)
 
-    def transpose(self, axes: Sequence[int] | None = None) -> "Tensor":
+    def transpose(self, axes: Sequence[int] | None = None) -> Tensor:
         """Permute axes (reverse them by default); d = the inverse permutation."""
         return _apply(T["transpose"], (self,), (None if axes is None else tuple(axes),))
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         """The transpose (axes reversed), as numpy's ``.T``."""
         return self.transpose()
 
-    def broadcast_to(self, shape: Sequence[int]) -> "Tensor":
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         """Broadcast to ``shape``; d = unbroadcast (sum over the stretched axes)."""
         return _apply(T["broadcast_to"], (self,), (tuple(shape),))
 
-    def __getitem__(self, index) -> "Tensor":
+    def __getitem__(self, index) -> Tensor:
         """Basic and integer-array indexing; the gradient is scatter-added (repeated indices accumulate)."""
         return _apply(T["getitem"], (self,), (_index(index),))
 
@@ -371,7 +372,7 @@ class Tensor:
         else:
             self.grad = 0.0
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """A new leaf with (a copy of) the same data, cut from the graph."""
         return Tensor._const(self.data.copy())
 

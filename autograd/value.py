@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 from builtins import sum as _sum
+from collections.abc import Callable, Iterable
 from operator import mul as _mul
-from typing import Any, Callable, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 from . import graph
 from .graph import mode
@@ -33,7 +34,7 @@ _new = object.__new__
 _NUM = (int, float)
 
 
-def _node(op, parents: tuple, data: float, ctx: tuple = ()) -> "Value":
+def _node(op, parents: tuple, data: float, ctx: tuple = ()) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -62,7 +63,7 @@ def _node(op, parents: tuple, data: float, ctx: tuple = ()) -> "Value":
     return out
 
 
-def _const(x: float) -> "Value":
+def _const(x: float) -> Value:
     out = _new(Value)
     out.data = float(x)
     out.grad = 0.0
@@ -143,7 +144,7 @@ class Value:
     (-2.0, 2.0)
     """
 
-    __slots__ = ("data", "grad", "parents", "op", "ctx", "label", "tag", "requires_grad", "_g", "_hooks", "_site")
+    __slots__ = ("_g", "_hooks", "_site", "ctx", "data", "grad", "label", "op", "parents", "requires_grad", "tag")
 
     def __init__(self, data: float, label: str = "", requires_grad: bool = True):
         if isinstance(data, Value) or not isinstance(data, (int, float)) or isinstance(data, bool):
@@ -174,16 +175,16 @@ class Value:
     __mul__, __rmul__ = _binary("mul")
     __truediv__, __rtruediv__ = _binary("div", "truediv")
 
-    def __neg__(self) -> "Value":
+    def __neg__(self) -> Value:
         return _node(P["neg"], (self,), -self.data)
 
-    def __pos__(self) -> "Value":
+    def __pos__(self) -> Value:
         return self
 
-    def __abs__(self) -> "Value":
+    def __abs__(self) -> Value:
         return _node(P["abs"], (self,), abs(self.data))
 
-    def __pow__(self, other) -> "Value":
+    def __pow__(self, other) -> Value:
         """``x ** p`` for a number p, or ``x ** y`` for a Value y.
 
         Follows numpy on the forward (``0 ** -1 = inf``, ``(-8) ** (1/3) = nan``) and PyTorch on
@@ -197,7 +198,7 @@ class Value:
             return _node(P["pow"], (self,), P["pow"].forward(self.data, p), (p,))
         return NotImplemented
 
-    def __rpow__(self, other) -> "Value":
+    def __rpow__(self, other) -> Value:
         """``c ** y`` for a number c: d/dy = c**y log c (0 where c = 0 and y >= 0)."""
         if isinstance(other, _NUM) and not isinstance(other, bool):
             c = float(other)
@@ -237,15 +238,15 @@ class Value:
     gelu = _unary("gelu", "x Φ(x) with the exact normal CDF (erf); d = Φ(x) + x φ(x).")
     erf = _unary("erf", "The error function; d = 2/sqrt(π) e**(-x²).")
 
-    def leaky_relu(self, slope: float = 0.01) -> "Value":
+    def leaky_relu(self, slope: float = 0.01) -> Value:
         """x for x > 0 else slope·x; d = 1 or slope (slope at 0, as PyTorch)."""
         return _node(P["leaky_relu"], (self,), P["leaky_relu"].forward(self.data, slope), (float(slope),))
 
-    def elu(self, alpha: float = 1.0) -> "Value":
+    def elu(self, alpha: float = 1.0) -> Value:
         """x for x > 0 else alpha·(e**x - 1); d = 1 or elu(x) + alpha (alpha at 0, as PyTorch)."""
         return _node(P["elu"], (self,), P["elu"].forward(self.data, alpha), (float(alpha),))
 
-    def clamp(self, lo: float = -math.inf, hi: float = math.inf) -> "Value":
+    def clamp(self, lo: float = -math.inf, hi: float = math.inf) -> Value:
         """min(max(x, lo), hi); d = 1 on the closed interval [lo, hi], else 0 (as PyTorch).
 
         Raises:
@@ -258,7 +259,7 @@ class Value:
     clip = clamp  # numpy's name
 
     # ------------------------------------------------------------------ graph
-    def backward(self, grad: float | "Value" | None = None, create_graph: bool = False) -> None:
+    def backward(self, grad: float | Value | None = None, create_graph: bool = False) -> None:
         """Accumulate dself/d(node) into ``.grad`` of every node this Value depends on.
 
         Walks :func:`autograd.topo_order` in reverse and applies each op's VJP (the chain rule).
@@ -288,7 +289,7 @@ class Value:
         """Reset this node's gradient to 0.0."""
         self.grad = 0.0
 
-    def detach(self) -> "Value":
+    def detach(self) -> Value:
         """A new leaf with the same data, cut from the graph (``requires_grad=False``)."""
         out = _const(self.data)
         out.label = self.label
@@ -329,7 +330,7 @@ def _nary(name: str, values: Iterable, ctx: tuple = ()) -> Value:
     return _node(op, vs, op.forward(*[v.data for v in vs], *ctx), ctx)
 
 
-def sum(values: Iterable[Value | float]) -> Value:  # noqa: A001 - the field's name
+def sum(values: Iterable[Value | float]) -> Value:
     """Σ values as one node with n parents (not a chain of n - 1 additions); d/dxᵢ = 1.
 
     The forward uses ``math.fsum`` (exactly rounded).

@@ -7,7 +7,7 @@ from .optim import SGD, Adam, Optimizer
 from .serialize import LoadResult, StateFileError, load, save
 from .tensor_layers import Activation, Linear, Sequential, TensorMLP
 
-__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron", "SGD", "activation_fn", "cross_entropy", "mse", "softmax"]
+__all__ = ["ACTIVATIONS", "MLP", "SGD", "Layer", "Module", "Neuron", "activation_fn", "cross_entropy", "mse", "softmax"]
 __all__ += ["Activation", "Adam", "Linear", "LoadResult", "Optimizer", "Sequential", "StateFileError", "TensorMLP", "load",
             "save"]  # Tensor layers, optimizers, parameter files
 

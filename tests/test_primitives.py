@@ -6,10 +6,10 @@ import itertools
 
 import pytest
 import sympy as sp
+from oracles import CASES, X, Y, close, sympy_value
 
 import autograd
 from autograd import Value, gradcheck
-from oracles import CASES, X, Y, close, sympy_value
 
 PARAMS = [(name, pt) for name, case in CASES.items() for pt in case[3]]
 

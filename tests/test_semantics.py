@@ -188,9 +188,8 @@ def test_register_hook_sees_and_can_replace_gradient():
 
 def test_detect_anomaly_names_op_inputs_and_line():
     x = Value(0.0)
-    with detect_anomaly():
-        with pytest.raises(AnomalyError) as err:
-            x.log()  # the line the message must name
+    with detect_anomaly(), pytest.raises(AnomalyError) as err:
+        x.log()  # the line the message must name
     msg = str(err.value)
     assert "'log'" in msg and "(0.0,)" in msg and "test_semantics.py" in msg and "x.log()" in msg
 
