@@ -129,6 +129,11 @@ def topo_order(root: Any) -> list:
     >>> [n.label or n.op.name for n in topo_order(b)]
     ['a', 'mul']
     """
+    return _order(root, True)
+
+
+def _order(root: Any, all_leaves: bool) -> list:
+    # the one iterative post-order walk; leaves are emitted when all_leaves, else only hooked ones
     order: list = []
     seen: set = {root}
     stack = [(root, iter(root.parents))]
@@ -141,7 +146,8 @@ def topo_order(root: Any) -> list:
                 if p.parents:
                     push((p, iter(p.parents)))
                     break
-                emit(p)  # a leaf: nothing to visit first
+                if all_leaves or p._hooks:
+                    emit(p)  # a leaf: nothing to visit first
         else:
             stack.pop()
             emit(node)
@@ -213,34 +219,13 @@ def _call_hooks(n: Any, g: Any) -> Any:
     return g
 
 
-def _interior_order(root: Any) -> list:
-    """topo_order without the leaves (unless hooked): the float sweep adds straight into a leaf's
-    ``.grad``, so the hundreds of parameters of a net are neither sorted nor visited."""
-    order: list = []
-    seen: set = {root}
-    stack = [(root, iter(root.parents))]
-    push, emit, mark = stack.append, order.append, seen.add
-    while stack:
-        node, it = stack[-1]
-        for p in it:
-            if p not in seen:
-                mark(p)
-                if p.parents:
-                    push((p, iter(p.parents)))
-                    break
-                if p._hooks:
-                    emit(p)
-        else:
-            stack.pop()
-            emit(node)
-    return order
-
-
 def _sweep_floats(root: Any, seed: Any) -> None:
     """The common case of _run_backward (plain floats or arrays, every .grad accumulated), kept
     lean: it is the inner loop of every training step. The cyclic garbage collector is paused
     (the sweep makes no cycles; on a million-node graph it would otherwise rescan it repeatedly)."""
-    order = _interior_order(root)
+    # leaves are left out of the order (unless hooked): the sweep adds straight into a leaf's .grad,
+    # so the hundreds of parameters of a net are neither sorted nor visited
+    order = _order(root, False)
     for n in order:
         n._g = None
     root._g = seed

@@ -79,27 +79,28 @@ def _coerce(x: Any, like: Tensor) -> Tensor:
     raise TypeError(f"unsupported operand type for Tensor: {type(x).__name__}")
 
 
+def _operand(other: Any, like: Tensor) -> Any:
+    """``other`` as a Tensor, or NotImplemented for a type Python should try the other way round."""
+    if type(other) is Tensor:
+        return other
+    try:
+        return _coerce(other, like)
+    except TypeError:
+        if isinstance(other, Value):
+            raise
+        return NotImplemented
+
+
 def _binary(name: str):
     op = T[name]
 
     def method(self, other):
-        if type(other) is not Tensor:
-            try:
-                other = _coerce(other, self)
-            except TypeError:
-                if isinstance(other, Value):
-                    raise
-                return NotImplemented
-        return _apply(op, (self, other))
+        other = _operand(other, self)
+        return other if other is NotImplemented else _apply(op, (self, other))
 
     def rmethod(self, other):
-        try:
-            other = _coerce(other, self)
-        except TypeError:
-            if isinstance(other, Value):
-                raise
-            return NotImplemented
-        return _apply(op, (other, self))
+        other = _operand(other, self)
+        return other if other is NotImplemented else _apply(op, (other, self))
 
     return method, rmethod
 
@@ -232,13 +233,8 @@ class Tensor:
         """``x ** p`` (p a number) or ``x ** y`` (y a Tensor, broadcast); derivative rules as Value."""
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
             return _apply(T["pow"], (self,), (float(other),))
-        try:
-            other = _coerce(other, self)
-        except TypeError:
-            if isinstance(other, Value):
-                raise
-            return NotImplemented
-        return _apply(T["powv"], (self, other))
+        other = _operand(other, self)
+        return other if other is NotImplemented else _apply(T["powv"], (self, other))
 
     def __rpow__(self, other) -> Tensor:
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
