@@ -223,6 +223,10 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def item(self) -> float:
+        """The number as a Python float (as ``Tensor.item()`` and ``torch.Tensor.item()``)."""
+        return self.data
+
     # ------------------------------------------------------------------ functions
     exp = _unary("exp", "e**x; d = e**x.")
     log = _unary("log", "Natural log; d = 1/x. log(0) = -inf, log(x<0) = nan (IEEE).")
