@@ -141,13 +141,14 @@ def _order(root: Any, all_leaves: bool) -> list:
     while stack:
         node, it = stack[-1]
         for p in it:
-            if p not in seen:
-                mark(p)
-                if p.parents:
+            if p.parents:
+                if p not in seen:
+                    mark(p)
                     push((p, iter(p.parents)))
                     break
-                if all_leaves or p._hooks:
-                    emit(p)  # a leaf: nothing to visit first
+            elif (all_leaves or p._hooks) and p not in seen:  # a leaf: nothing to visit first
+                mark(p)
+                emit(p)
         else:
             stack.pop()
             emit(node)

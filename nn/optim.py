@@ -57,9 +57,15 @@ class Optimizer:
         raise NotImplementedError
 
     def zero_grad(self) -> None:
-        """Set every parameter's ``grad`` to 0.0 (call before each ``backward()``: grads accumulate)."""
+        """Reset every parameter's ``grad`` (call before each ``backward()``: grads accumulate).
+
+        A Value's becomes 0.0; a Tensor's gradient array is zeroed in place (see ``Tensor.zero_grad``).
+        """
         for p in self.params:
-            p.zero_grad()
+            if type(p.grad) is float:  # the common scalar case, without a method call
+                p.grad = 0.0
+            else:
+                p.zero_grad()
 
 
 class SGD(Optimizer):
@@ -114,6 +120,21 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov needs momentum > 0 and dampening 0")
         self.momentum, self.weight_decay, self.nesterov, self.dampening = momentum, weight_decay, nesterov, dampening
         self._b: list = [None] * len(self.params)
+
+    def step(self) -> None:
+        """Update every parameter in place from its ``grad`` (see the class docstring)."""
+        if self.momentum or self.weight_decay:
+            return super().step()
+        # plain SGD, p ← p - lr·g: the inner loop of every scalar training step, kept lean
+        self.t += 1
+        lr = self.lr
+        for p in self.params:
+            g = p.grad
+            if type(g) is float and type(p.data) is float:
+                p.data -= lr * g
+            else:
+                _update(p, lr * _grad(p))
+        return None
 
     def _step(self, i: int, p, g):
         lr, mu = self.lr, self.momentum
