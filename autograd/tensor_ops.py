@@ -136,7 +136,10 @@ def _gelu(x):
 
 
 def _pow(x, p):
-    return np.power(x, p)
+    if type(p) is float and p >= 0 and p.is_integer():  # x², x³ ...: no domain edge, no errstate needed
+        return x * x if p == 2.0 else np.power(x, p)
+    with np.errstate(all="ignore"):  # 0 ** -1 = inf, (-8) ** (1/3) = nan, as IEEE says
+        return np.power(x, p)
 
 
 def _keep(x, axis):
@@ -174,6 +177,8 @@ def _first_extreme_mask(x, axis, pick):
 def v_pow(g, out, x, p):
     if p == 0:
         return (g * 0.0,)
+    if p == 2.0:
+        return (g * 2.0 * x,)
     return (g * p * _pow_any(x, p - 1),)
 
 
@@ -424,7 +429,7 @@ _T = {
 }
 
 # ops whose forward or VJP can meet a math domain edge (x/0, log 0, overflow): IEEE results, no warnings
-_QUIET = {"div", "powv", "pow", "rpow", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "logsumexp",
+_QUIET = {"div", "powv", "rpow", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "logsumexp",
           "softmax", "log_softmax", "elu", "gelu", "softplus"}
 
 TENSOR_PRIMITIVES: dict[str, Primitive] = {
