@@ -49,13 +49,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .worked_math import claim_order, engine_values, implied
+from .graph import topo_order
+from .worked_math import claim_order, engine_graph, engine_values, implied
 from .worked_parse import WorkedExampleError, load_worked_example
 from .worked_parse import line_of as _line_of
 from .worked_parse import numbers as _numbers
 from .worked_parse import parse as _parse
 
-__all__ = ["ClaimResult", "WorkedExampleError", "WorkedReport", "check_worked_example", "load_worked_example"]
+__all__ = ["ClaimResult", "WorkedExampleError", "WorkedReport", "check_worked_example", "graph_expectations",
+           "load_worked_example"]
 
 
 @dataclass
@@ -81,11 +83,17 @@ class ClaimResult:
 
 @dataclass
 class WorkedReport:
-    """The results in the order of the derivation; truthy when every claim holds."""
+    """The results in the order of the derivation; truthy when every claim holds.
+
+    ``graph`` is the engine's loss node (after its backward) and ``nodes`` its named nodes (x, y,
+    W1, b1, z1, a1, ..., loss), for drawing: see :func:`graph_expectations`.
+    """
 
     source: str
     summary: str
     results: list[ClaimResult] = field(default_factory=list)
+    graph: object = None
+    nodes: dict = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -175,10 +183,12 @@ def check_worked_example(path_or_dict: str | os.PathLike | Mapping) -> WorkedRep
         if arr.size != max(1, math.prod(want)):
             fail("claims", key, f"{arr.size} numbers, expected {math.prod(want)} (shape {want[1:] if m == 1 and len(want) == 2 and key[0] in 'zad' else want})")
         claims[key] = (arr.reshape(want), tol.reshape(want), arr.shape)
-    eng = engine_values(sizes, acts, loss, params, xs, ys, lr)
+    root, nodes = engine_graph(sizes, acts, loss, params, xs, ys)
+    eng = engine_values(sizes, acts, loss, params, xs, ys, lr, (root, nodes))
     base = {"x": xs, "y": ys, **params}
     report = WorkedReport(name, f"{'-'.join(map(str, sizes))} network ({', '.join(acts)}), {loss}"
-                          + (f", learning rate {lr:g}" if lr is not None else "") + f", {m} sample{'s' * (m > 1)}")
+                          + (f", learning rate {lr:g}" if lr is not None else "") + f", {m} sample{'s' * (m > 1)}",
+                          graph=root, nodes=nodes)
     derived, dtol, roots = dict(base), {}, {}
     for key in claim_order(len(sizes) - 1):
         if lr is None and key.endswith("_new"):
@@ -224,6 +234,53 @@ def check_worked_example(path_or_dict: str | os.PathLike | Mapping) -> WorkedRep
                                           _line_of(text, "claims", key) if text else None))
         derived[key], dtol[key] = c, t
     return report
+
+
+def graph_expectations(report: WorkedReport) -> tuple[dict, float, list[str]]:
+    """Every claim of ``report`` as an ``expected=`` mark on the engine's graph (``viz.draw(report.graph, ...)``).
+
+    z_l, a_l and loss claims are the expected ``data`` of their node; δ_l the expected ``grad`` of z_l
+    (δ is per sample, m·∂L/∂z, so it is divided by the m samples); dW_l and db_l the expected ``grad``
+    of W_l and b_l. Returns ``(expected, atol, left_out)``: ``expected`` maps nodes to
+    ``{"data"|"grad": array}``; ``atol`` is the largest tolerance among those claims (the drawing
+    takes one tolerance for all nodes, so a claim printed with more digits is marked against the
+    loosest one); ``left_out`` names the claims with no node, each with the reason (updated weights
+    W_new/b_new are never nodes; a_L is not on the loss's path when the loss is computed from z_L).
+
+    >>> r = check_worked_example({"network": {"sizes": [1, 1], "activations": ["linear"], "loss": "half_mse",
+    ...     "learning_rate": 0.1}, "data": {"x": [2.0], "y": [1.0]}, "parameters": {"W1": [[0.5]], "b1": [0.0]},
+    ...     "claims": {"z1": 1, "dW1": "0.00", "W1_new": 0.5}})
+    >>> expected, atol, left_out = graph_expectations(r)
+    >>> sorted(n.label for n in expected), atol, left_out
+    (['W1', 'z1 = a1'], 0.005, ['W1_new (an updated weight: no node in the graph)'])
+    """
+    on_graph = set(map(id, topo_order(report.graph))) if report.graph is not None else set()
+    m = report.nodes["x"].data.shape[0] if "x" in report.nodes else 1
+    expected: dict = {}
+    off: dict = {}  # (node, field) -> |claimed - engine|, to keep the worse of two claims on one node
+    atol, left_out = 0.0, []
+    for r in report.results:
+        kind = r.key.rstrip("0123456789")
+        if r.key.endswith("_new"):
+            left_out.append(f"{r.key} (an updated weight: no node in the graph)")
+            continue
+        if kind in ("z", "a", "loss"):
+            name, fld, want, tol = r.key, "data", r.claimed, r.tol
+        elif kind == "delta":
+            name, fld, want, tol = "z" + r.key[5:], "grad", r.claimed / m, r.tol / m
+        else:  # dW, db
+            name, fld, want, tol = r.key[1:], "grad", r.claimed, r.tol
+        node = report.nodes.get(name)
+        if node is None or id(node) not in on_graph:
+            left_out.append(f"{r.key} (not on the loss's path: the loss is computed from z)")
+            continue
+        miss = float(np.max(np.abs(want - np.asarray(getattr(node, fld)))))
+        if off.get((id(node), fld), -1.0) >= miss:
+            continue
+        off[(id(node), fld)] = miss
+        expected.setdefault(node, {})[fld] = want
+        atol = max(atol, float(np.max(tol)) if np.size(tol) else 0.0)
+    return expected, atol, left_out
 
 
 def _bound(fn, derived, dtol, inputs, value) -> tuple[np.ndarray, list]:

@@ -28,22 +28,23 @@ def _act(z: Tensor, name: str) -> Tensor:
             "linear": lambda: z}[name]()
 
 
-def engine_values(sizes, acts, loss, params, x, y, lr) -> dict[str, np.ndarray]:
+def engine_graph(sizes, acts, loss, params, x, y) -> tuple[Tensor, dict[str, Tensor]]:
     """Forward, loss and one backward with Tensor ops (z = a Wᵀ + b row-wise, i.e. z = W a + b per sample).
 
-    Returns every claimable quantity in its canonical shape: z/a/δ (m, n), loss (), dW (n_out, n_in),
-    db (n_out,), W_new/b_new = W/b - lr·grad (when ``lr`` is given). δ is per sample: m·∂L/∂z.
+    Returns the loss node and the named nodes ``{"x", "y", "W1", "b1", "z1", "a1", ..., "loss"}``,
+    each labelled with its name (a linear layer's a is its z: one node labelled ``z1 = a1``).
     """
-    m = x.shape[0]
     W = {l: Tensor(params[f"W{l}"], label=f"W{l}") for l in range(1, len(sizes))}
     b = {l: Tensor(params[f"b{l}"], label=f"b{l}") for l in range(1, len(sizes))}
-    a, Y = Tensor(x, requires_grad=False), Tensor(y, requires_grad=False)
-    zs, as_ = {}, {}
+    a, Y = Tensor(x, requires_grad=False, label="x"), Tensor(y, requires_grad=False, label="y")
+    nodes = {"x": a, "y": Y}
     for l in range(1, len(sizes)):
-        zs[l] = a @ W[l].T + b[l]
-        zs[l].label = f"z{l}"
-        a = as_[l] = _act(zs[l], acts[l - 1])
-    zL = zs[len(sizes) - 1]
+        z = a @ W[l].T + b[l]
+        z.label = f"z{l}"
+        a = _act(z, acts[l - 1])
+        a.label = f"z{l} = a{l}" if a is z else f"a{l}"
+        nodes.update({f"W{l}": W[l], f"b{l}": b[l], f"z{l}": z, f"a{l}": a})
+    m, zL = x.shape[0], nodes[f"z{len(sizes) - 1}"]
     if loss == "mse":
         L = ((a - Y) ** 2).mean()
     elif loss == "half_mse":
@@ -52,13 +53,27 @@ def engine_values(sizes, acts, loss, params, x, y, lr) -> dict[str, np.ndarray]:
         L = -(Y * zL.log_softmax(axis=-1)).sum() * (1.0 / m)
     else:  # binary cross-entropy on a sigmoid output, from z (stable): softplus(z) - y·z
         L = (zL.softplus() - Y * zL).sum() * (1.0 / m)
+    nodes["loss"] = L
+    L.label = "loss"
     L.backward()
+    return L, nodes
+
+
+def engine_values(sizes, acts, loss, params, x, y, lr, graph=None) -> dict[str, np.ndarray]:
+    """The engine's numbers of a worked example (the graph of :func:`engine_graph`, or ``graph`` if given).
+
+    Returns every claimable quantity in its canonical shape: z/a/δ (m, n), loss (), dW (n_out, n_in),
+    db (n_out,), W_new/b_new = W/b - lr·grad (when ``lr`` is given). δ is per sample: m·∂L/∂z.
+    """
+    L, n = graph if graph is not None else engine_graph(sizes, acts, loss, params, x, y)
+    m = x.shape[0]
     out = {"loss": np.asarray(L.data, dtype=float).reshape(())}
-    for l, z in zs.items():
-        out[f"z{l}"], out[f"a{l}"], out[f"delta{l}"] = z.data, as_[l].data, np.asarray(z.grad) * m
-        out[f"dW{l}"], out[f"db{l}"] = np.asarray(W[l].grad), np.asarray(b[l].grad)
+    for l in range(1, len(sizes)):
+        W, b, z = n[f"W{l}"], n[f"b{l}"], n[f"z{l}"]
+        out[f"z{l}"], out[f"a{l}"], out[f"delta{l}"] = z.data, n[f"a{l}"].data, np.asarray(z.grad) * m
+        out[f"dW{l}"], out[f"db{l}"] = np.asarray(W.grad), np.asarray(b.grad)
         if lr is not None:
-            out[f"W{l}_new"], out[f"b{l}_new"] = W[l].data - lr * W[l].grad, b[l].data - lr * b[l].grad
+            out[f"W{l}_new"], out[f"b{l}_new"] = W.data - lr * W.grad, b.data - lr * b.grad
     return out
 
 

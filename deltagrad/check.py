@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from autograd.worked import WorkedExampleError, check_worked_example
+from autograd.worked import WorkedExampleError, check_worked_example, graph_expectations
 
 HELP = "check a worked backprop example (TOML): every claimed z, a, loss, δ, gradient and update"
 
@@ -18,17 +18,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "pinned to the step that made it. Tolerance follows the digits printed. The TOML format is "
         "described in examples/README.md and in autograd/worked.py."
     )
-    parser.epilog = "exit status: 0 every claim holds, 1 a claim is wrong, 2 a file cannot be read"
+    parser.epilog = (
+        "exit status: 0 every claim holds, 1 a claim is wrong, 2 a file cannot be read (or --svg cannot be written)"
+    )
     parser.add_argument("files", nargs="+", metavar="FILE", help="worked example(s), .toml")
     parser.add_argument("--quiet", action="store_true", help="print only the summary line of each file")
+    parser.add_argument(
+        "--svg",
+        metavar="PATH",
+        default=None,
+        help=(
+            "also draw the engine's graph of the example (one FILE only) to PATH, every claim marked √ or × "
+            "with the expected number: z, a and loss on the data of their node, δ on the grad of z "
+            "(divided by the number of samples: δ is per sample), dW and db on the grad of W and b. "
+            "Updated weights (W_new, b_new) have no node and are left out. The drawing uses one "
+            "tolerance for every node, the largest any claim was printed with (e.g. ±0.005 when one "
+            "claim has two decimals), so a claim printed with more digits can show √ here yet be "
+            "WRONG in the report; the report is the verdict"
+        ),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Check each file; print its report. Returns 0, 1 (a wrong claim) or 2 (a bad file, one error line).
 
-    >>> run(argparse.Namespace(files=["examples/seed_001_corrected.toml"], quiet=True))  # doctest: +SKIP
+    With ``svg`` set (one file only), the engine's graph is drawn there first with every claim
+    marked (see :func:`autograd.worked.graph_expectations`); a drawing that cannot be written is a
+    one-line error and exit 2.
+
+    >>> run(argparse.Namespace(files=["examples/seed_001_corrected.toml"], quiet=True, svg=None))  # doctest: +SKIP
     0
     """
+    svg = getattr(args, "svg", None)
+    if svg is not None and len(args.files) != 1:
+        print(f"deltagrad: error: --svg draws one worked example; got {len(args.files)} files", file=sys.stderr)
+        return 2
     reports = []
     for path in args.files:
         try:
@@ -36,7 +60,30 @@ def run(args: argparse.Namespace) -> int:
         except WorkedExampleError as e:
             print(f"deltagrad: error: {e}", file=sys.stderr)
             return 2
+    if svg is not None:
+        err = _draw(reports[0], svg)
+        if err:
+            print(f"deltagrad: error: {err}", file=sys.stderr)
+            return 2
     for path, report in zip(args.files, reports):
         text = str(report)
         print(f"{path}: {text.splitlines()[-1]}" if args.quiet else text)
+    if svg is not None and not args.quiet:
+        _, _, left_out = graph_expectations(reports[0])
+        print(f"wrote {svg}" + (f"; not drawn: {', '.join(left_out)}" if left_out else ""))
     return 0 if all(reports) else 1
+
+
+def _draw(report, path: str) -> str | None:
+    """Draw ``report``'s engine graph with every claim marked to ``path`` (atomically); an error message or None."""
+    import viz
+
+    expected, atol, _left_out = graph_expectations(report)
+    try:
+        viz.draw(report.graph, view="ops", path=path, format="svg", expected=expected or None,
+                 atol=atol + 1e-12, rtol=1e-9)
+    except OSError as e:
+        return f"cannot write {path}: {e.strerror or e}"
+    except (ValueError, viz.RendererNotFound, viz.RenderError) as e:
+        return f"cannot draw {path}: {e}"
+    return None

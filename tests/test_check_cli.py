@@ -46,3 +46,70 @@ def test_bad_files_exit_2_with_one_line(tmp_path, capsys, text, needle):
     lines = err.strip().splitlines()
     assert rc == 2 and out == "" and len(lines) == 1 and lines[0].startswith("deltagrad: error: ")
     assert needle in lines[0] and "Traceback" not in err
+
+
+# ---------------------------------------------------------------- --svg: the engine's graph with every claim marked
+
+
+def _svg_nodes(path):
+    """{node title: [its text lines]} of a Graphviz SVG (parsing it as XML on the way)."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    root = ET.parse(path).getroot()
+    out = {}
+    for g in root.iter("{http://www.w3.org/2000/svg}g"):
+        if g.get("class") == "node":
+            texts = ["".join(t.itertext()) for t in g.findall("s:text", ns)]
+            out[texts[0] if texts else g.findtext("s:title", namespaces=ns)] = texts
+    return out
+
+
+def test_svg_of_the_seed_example_marks_z1_wrong(tmp_path, capsys):
+    svg = tmp_path / "seed.svg"
+    rc, out, err = _run(capsys, [str(EX / "seed_001_worked_example.toml"), "--svg", str(svg)])
+    assert rc == 1 and err == ""
+    assert f"wrote {svg}; not drawn: W1_new" in out
+    nodes = _svg_nodes(svg)
+    z1 = nodes["z1"]
+    assert any(t.startswith("data") and t.endswith("×") for t in z1)      # z1 = 0.42 … claimed, 0.3775 … is right
+    assert any(t.startswith("grad") and t.endswith("×") for t in z1)      # δ1 is wrong too
+    assert any(t.startswith("expected [[0.42, 0.67, 0.92]]") for t in z1)
+    assert {"W1", "b1", "a1", "W2", "b2", "z2", "a2", "loss"} <= set(nodes)
+    assert not list(tmp_path.glob(".*"))  # written atomically: no temporary left behind
+
+
+def test_svg_of_the_corrected_example_has_no_mismatch(tmp_path, capsys):
+    svg = tmp_path / "ok.svg"
+    rc, out, err = _run(capsys, [str(EX / "seed_001_corrected.toml"), "--svg", str(svg)])
+    assert rc == 0 and err == ""
+    text = svg.read_text(encoding="utf-8")
+    nodes = _svg_nodes(svg)
+    assert "×" not in text
+    marked = [k for k, v in nodes.items() if any(t.endswith("√") for t in v)]
+    assert sorted(marked) == ["W1", "W2", "a1", "a2", "b1", "b2", "loss", "z1", "z2"]
+
+
+def test_svg_needs_exactly_one_file(tmp_path, capsys):
+    svg = tmp_path / "x.svg"
+    rc, out, err = _run(capsys, [str(EX / "seed_001_corrected.toml"), str(EX / "tiny_neuron.toml"), "--svg", str(svg)])
+    assert rc == 2 and out == "" and not svg.exists()
+    assert err.strip().splitlines() == ["deltagrad: error: --svg draws one worked example; got 2 files"]
+
+
+def test_svg_unwritable_path_is_one_line(tmp_path, capsys):
+    rc, out, err = _run(capsys, [str(EX / "tiny_neuron.toml"), "--svg", str(tmp_path / "no" / "such" / "x.svg")])
+    assert rc == 2 and out == "" and len(err.strip().splitlines()) == 1 and "cannot write" in err
+
+
+def test_graph_expectations_divide_delta_by_the_samples():
+    from autograd.worked import check_worked_example, graph_expectations
+
+    doc = {"network": {"sizes": [1, 1], "activations": ["linear"], "loss": "mse"},
+           "data": {"x": [[1.0], [2.0]], "y": [[0.0], [0.0]]}, "parameters": {"W1": [[1.0]], "b1": [0.0]},
+           "claims": {"delta1": ["2.0", "4.0"], "db1": 3}}  # δ = 2(a - y) per sample; dL/dz = δ / 2
+    report = check_worked_example(doc)
+    expected, atol, left_out = graph_expectations(report)
+    z = report.nodes["z1"]
+    assert report and left_out == [] and atol == 0.05 / 2
+    assert expected[z]["grad"].tolist() == [[1.0], [2.0]] and z.grad.tolist() == [[1.0], [2.0]]
