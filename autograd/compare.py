@@ -54,7 +54,7 @@ class CompareReport:
         for r in self.rows:
             hs, es = _shape_text(r.hand_shape), _shape_text(r.engine_shape)
             status = "ok" if r.ok else f"{r.mismatches} diff" if r.mismatches else "DIFF"
-            where = "" if r.index is None else str(r.index)
+            where = "—" if r.ok else "" if r.index is None else str(r.index)  # a matching row has no "worst"
             lines.append(f"{r.name:<10} {hs:>11} {es:>12}  {status:<8} {where:<10} {r.hand_value:>12.6g} "
                          f"{r.engine_value:>12.6g}  {r.diagnosis}")
         lines.append(("all match" if self.ok else f"{sum(not r.ok for r in self.rows)} of {len(self.rows)} differ")

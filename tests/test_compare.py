@@ -153,3 +153,17 @@ def test_engine_nodes_and_missing_names():
 def test_callable_with_tuple_needs_names():
     with pytest.raises(ValueError, match="names="):
         compare_grads(lambda: (1.0, 2.0), {"a": 1.0})
+
+
+def test_worst_at_is_blank_for_matching_rows():
+    """A row that matches has no "worst" element: its "worst at" column shows —; a differing row its index."""
+    engine = {"W": np.array([[1.0, 2.0], [3.0, 4.0]]), "b": np.array([0.5, 0.25]), "c": 2.0}
+    hand = {"W": np.array([[1.0, 2.0], [3.0, 4.5]]), "b": np.array([0.5, 0.25]), "c": 2.0}
+    r = compare_grads(hand, engine)
+    lines = {line.split()[0]: line for line in str(r).splitlines()[1:4]}
+    head = str(r).splitlines()[0]
+    col = head.index("worst at")
+    assert lines["W"][col:col + 10].strip() == "(1, 1)"
+    assert lines["b"][col:col + 10].strip() == "—" and lines["c"][col:col + 10].strip() == "—"
+    assert r["b"].index is not None  # the row still records where its closest call was
+    assert lines["b"].split()[3:] == ["ok", "—", "0.25", "0.25"]  # the other columns are unchanged
