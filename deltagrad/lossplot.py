@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import functools
+import io
 import os
 from pathlib import Path
 
@@ -54,11 +56,35 @@ def curve(loss, x: np.ndarray, target: float, negate: bool = False) -> tuple[np.
     return out.data.copy(), np.asarray(leaf.grad, dtype=np.float64).copy()
 
 
-def _figure(ncols: int):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+@functools.cache
+def figure_class() -> type:
+    """``LossFigure``: a plain :class:`matplotlib.figure.Figure` (no pyplot state) that shows itself in Jupyter.
+
+    A Figure made without pyplot has no display of its own (``display(fig)`` prints ``<Figure …>``
+    unless the inline backend happens to be active); this subclass adds ``_repr_png_``, which
+    IPython's display formatter calls, so ``display(regression_figure())`` -- or a cell ending in
+    it -- shows the image in any kernel. It renders on the Agg canvas at ``repr_dpi`` (80: a
+    screen-sized image that keeps notebooks small); ``savefig`` is unchanged. (Built on first use
+    so that importing this module does not import matplotlib.)
+    """
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.0 * ncols, 7.0), dpi=100)
+    class LossFigure(Figure):
+        repr_dpi = 80
+
+        def _repr_png_(self) -> bytes:
+            buf = io.BytesIO()
+            self.savefig(buf, format="png", dpi=self.repr_dpi)
+            return buf.getvalue()
+
+    LossFigure.__module__ = __name__
+    return LossFigure
+
+
+def _figure(ncols: int):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = figure_class()(figsize=(6.0 * ncols, 7.0), dpi=100)
     FigureCanvasAgg(fig)
     return fig, fig.subplots(2, ncols, sharex="col", squeeze=False)
 
@@ -80,7 +106,10 @@ def _panel(ax_loss, ax_grad, family, x, target, negate, xlabel, dlabel, ylim, gl
 
 
 def regression_figure():
-    """The regression family against the error e = y − ŷ: losses on top, dL/de below."""
+    """The regression family against the error e = y − ŷ: losses on top, dL/de below.
+
+    Returns a pyplot-free Figure (see :func:`figure_class`) that Jupyter displays inline.
+    """
     fig, axes = _figure(1)
     e = np.linspace(-3.0, 3.0, 601)
     _panel(axes[0, 0], axes[1, 0], REGRESSION, e, 0.0, True, "error e = y − ŷ",
@@ -91,7 +120,10 @@ def regression_figure():
 
 
 def classification_figure():
-    """Probability losses (against p, y = 1) and margin losses (against y·ŷ), with derivatives."""
+    """Probability losses (against p, y = 1) and margin losses (against y·ŷ), with derivatives.
+
+    Returns a pyplot-free Figure (see :func:`figure_class`) that Jupyter displays inline.
+    """
     fig, axes = _figure(2)
     p = np.linspace(0.005, 0.995, 397)
     _panel(axes[0, 0], axes[1, 0], PROBABILITY, p, 1.0, False, "probability of the true class p (y = 1)",

@@ -44,3 +44,21 @@ def test_plotted_derivatives_come_from_backward():
     p = np.linspace(0.1, 0.9, 9)
     _, g = curve(lambda q, t: nn.binary_cross_entropy(q, t, reduction="none"), p, 1.0)
     np.testing.assert_allclose(g, -1 / p, rtol=1e-12)
+
+
+def test_figures_display_inline_as_png_without_pyplot():
+    """display(fig) in Jupyter: IPython's formatter gives image/png for the returned figures, no kernel needed."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from matplotlib.figure import Figure
+
+    from deltagrad.lossplot import classification_figure, regression_figure
+
+    shell = InteractiveShell.instance()
+    for make in (regression_figure, classification_figure):
+        fig = make()
+        assert isinstance(fig, Figure)
+        png = fig._repr_png_()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+        data, _ = shell.display_formatter.format(fig)
+        assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
+        assert "text/plain" in data
