@@ -93,6 +93,46 @@ def test_sampled_check_of_a_5000_parameter_net_is_fast():
     assert [row.checked for row in r.rows] == [64, 60, 64, 2, 1] and r.rows[-1].name == "direction v"
 
 
+def _value_net(nin=40, nh=100, nout=10):
+    """A one-sample Value MLP nin-nh-nout (tanh hidden layer, squared outputs) as f(*weights); its weight count."""
+    x = RNG.standard_normal(nin).tolist()
+    n = nh * nin + nh + nout * nh + nout
+    calls = [0]
+
+    def f(*p):
+        calls[0] += 1
+        W1, b1 = p[:nh * nin], p[nh * nin:nh * nin + nh]
+        W2, b2 = p[nh * nin + nh:-nout], p[-nout:]
+        h = [sum((W1[i * nin + j] * x[j] for j in range(nin)), b1[i]).tanh() for i in range(nh)]
+        o = [sum((W2[k * nh + i] * h[i] for i in range(nh)), b2[k]) for k in range(nout)]
+        return sum((ok * ok for ok in o), Value(0.0))
+
+    return f, n, calls
+
+
+def test_a_5000_input_value_net_is_checked_in_few_evaluations():
+    """Thousands of scalar inputs: 16 sampled (not 64) plus the direction, so f runs 1 + 2·16 + 2 = 35 times.
+
+    (Each evaluation rebuilds ~10,000 scalar nodes, about 10 ms; 35 of them take ~0.35 s where 131 took ~1.3 s.)
+    """
+    f, n, calls = _value_net()
+    assert n == 5110
+    r = gradcheck(f, list(RNG.standard_normal(n) * 0.1))
+    assert r.ok and calls[0] <= 35, calls[0]
+    assert len(r.rows) == 17 and r.rows[-1].name == "direction v"
+    assert "sampled 16 of 5110 scalar inputs (fewer beyond 1,000" in str(r)
+    calls[0] = 0  # an explicit sample size is honoured
+    assert gradcheck(f, list(RNG.standard_normal(n) * 0.1), samples=20) and calls[0] == 1 + 2 * 20 + 2
+
+
+def test_up_to_1000_scalar_inputs_keep_64_samples():
+    xs = list(RNG.standard_normal(1000))
+    r = gradcheck(lambda *v: sum((x * x for x in v), Value(0.0)), xs)
+    assert r.ok and len(r.rows) == 65 and str(r).count("sampled 64 of 1000 scalar inputs") == 1
+    assert "fewer beyond" not in str(r)
+    assert len(gradcheck(lambda *v: sum((x * x for x in v), Value(0.0)), xs[:64]).rows) == 64  # all, no direction
+
+
 def test_many_scalar_inputs_are_sampled():
     xs = list(RNG.standard_normal(100))
     r = gradcheck(lambda *v: sum((x * x for x in v), Value(0.0)), xs, samples=10)
