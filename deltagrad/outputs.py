@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -21,13 +22,16 @@ def check_out_dir(out: Path) -> None:
     Raises:
         OutputError: naming ``out``.
     """
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out}: exists and is not a directory")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise OutputError(f"--out {out}: {parent} is not a directory")
-            break
+    try:
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"--out {out}: exists and is not a directory")
+        for parent in out.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise OutputError(f"--out {out}: {parent} is not a directory")
+                break
+    except OSError as e:  # a name too long, a permission error on a parent ...
+        raise OutputError(f"--out {out}: {e.strerror or e}") from None
 
 
 @contextlib.contextmanager
@@ -60,7 +64,11 @@ def staged_output(out: Path) -> Iterator[Path]:
         yield tmp
         try:
             out.mkdir(parents=True, exist_ok=True)
-            for f in sorted(tmp.iterdir(), key=lambda p: p.name == "metrics.json"):  # metrics.json last
+            files = sorted(tmp.iterdir(), key=lambda p: p.name == "metrics.json")  # metrics.json last
+            for f in files:  # check every target before moving any file: all or nothing
+                if (out / f.name).is_dir():
+                    raise OutputError(f"--out {out}: {f.name} exists there and is a directory")
+            for f in files:
                 shutil.move(os.fspath(f), os.fspath(out / f.name))
         except OSError as e:
             raise OutputError(f"--out {out}: cannot write: {e.strerror or e}") from None
@@ -68,9 +76,19 @@ def staged_output(out: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _json_safe(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return None  # JSON has no nan/inf: null, never the invalid token NaN
+    if isinstance(x, dict):
+        return {k: _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    return x
+
+
 def write_json(path: Path, data: dict) -> None:
-    """Write ``data`` as indented UTF-8 JSON (δ and other non-ASCII kept as is)."""
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    """Write ``data`` as indented UTF-8 JSON (δ and other non-ASCII kept as is; nan/inf as null)."""
+    path.write_text(json.dumps(_json_safe(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
 
 
 def plot_loss(path: Path, losses: Sequence[float], title: str, ylabel: str) -> None:
@@ -88,11 +106,13 @@ def plot_loss(path: Path, losses: Sequence[float], title: str, ylabel: str) -> N
     fig = Figure(figsize=(6, 4), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
+    losses = [v if math.isfinite(v) else float("nan") for v in losses]  # matplotlib leaves gaps at nan
+    finite = [v for v in losses if math.isfinite(v)]
     ax.plot(range(1, len(losses) + 1), losses, color="tab:blue", lw=1.5)
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    if len(losses) > 1 and min(losses) > 0 and max(losses) / min(losses) > 50:
+    if len(finite) > 1 and min(finite) > 0 and max(finite) / min(finite) > 50:
         ax.set_yscale("log")
     ax.grid(True, alpha=0.3)
     fig.tight_layout()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import sys
 import time
@@ -191,7 +192,12 @@ def train(config: TrainConfig) -> dict:
             opt.step()
             total += float(loss.data) * len(batch)
         history.append(total / len(order))
-        bar.set_postfix(loss=f"{history[-1]:.4f}", refresh=False)
+        bar.set_postfix(loss=f"{history[-1]:.4g}", refresh=False)
+        if not math.isfinite(history[-1]):
+            bar.close()
+            raise TrainError(
+                f"training diverged at epoch {len(history)} (loss = {history[-1]}); lower --lr (now {s['lr']:g})"
+            )
     bar.close()
 
     final_loss, train_acc = evaluate(model, X_tr, y_tr, binary)

@@ -212,7 +212,11 @@ def standardize(
     tr = np.asarray(X_train, dtype=np.float64)
     if tr.ndim != 2 or tr.shape[0] == 0:
         raise ValueError(f"standardize: X_train must be a non-empty (n, d) table, got shape {tr.shape}")
+    # divide by each column's largest |x| first, so huge but finite values (1e308) never overflow
+    scale = np.max(np.abs(tr), axis=0)
+    scale = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+    tr = tr / scale
     mu, sigma = tr.mean(axis=0), tr.std(axis=0)
     sigma = np.where(sigma > 0, sigma, 1.0)
-    te = np.asarray(list(X_test), dtype=np.float64).reshape(-1, tr.shape[1])
+    te = np.asarray(list(X_test), dtype=np.float64).reshape(-1, tr.shape[1]) / scale
     return ((tr - mu) / sigma).tolist(), ((te - mu) / sigma).tolist()
