@@ -212,11 +212,16 @@ def standardize(
     tr = np.asarray(X_train, dtype=np.float64)
     if tr.ndim != 2 or tr.shape[0] == 0:
         raise ValueError(f"standardize: X_train must be a non-empty (n, d) table, got shape {tr.shape}")
-    # divide by each column's largest |x| first, so huge but finite values (1e308) never overflow
+    te = np.asarray(list(X_test), dtype=np.float64).reshape(-1, tr.shape[1])
+    # a column with huge but finite values (1e308) is divided by its largest |x| first, so its
+    # statistics never overflow; z-scores do not depend on that scale
     scale = np.max(np.abs(tr), axis=0)
-    scale = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
-    tr = tr / scale
-    mu, sigma = tr.mean(axis=0), tr.std(axis=0)
-    sigma = np.where(sigma > 0, sigma, 1.0)
-    te = np.asarray(list(X_test), dtype=np.float64).reshape(-1, tr.shape[1]) / scale
-    return ((tr - mu) / sigma).tolist(), ((te - mu) / sigma).tolist()
+    scale = np.where((scale > 1e100) & np.isfinite(scale), scale, 1.0)  # only where squares could overflow
+    mu_s, sd_s = (tr / scale).mean(axis=0), (tr / scale).std(axis=0)
+    const = ~(sd_s > 0)  # a constant column is only centred
+
+    def z(x: np.ndarray) -> np.ndarray:
+        scaled = (x / scale - mu_s) / np.where(const, 1.0, sd_s)
+        return np.where(const, x - mu_s * scale, scaled)
+
+    return z(tr).tolist(), z(te).tolist()
