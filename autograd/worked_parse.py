@@ -81,34 +81,53 @@ def load_worked_example(path_or_dict: str | os.PathLike | Mapping) -> tuple[dict
         raise WorkedExampleError(f"{where}: invalid TOML: {msg}") from None
 
 
-def numbers(raw: Any, fail) -> tuple[np.ndarray, np.ndarray]:
-    """A number or nested list as (values, tolerances from the printed digits); ``fail(msg)`` on bad input."""
+def numbers(raw: Any, fail, strings: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """A number or nested list as (values, tolerances from the printed digits); ``fail(msg)`` on bad input.
+
+    Refused: nan and ±inf (a worked example's numbers are finite), empty lists, rows of different
+    lengths, booleans and anything else that is not a number; strings such as ``"0.50"`` only with
+    ``strings=True`` (a dict's way to keep trailing zeros; a TOML file keeps its digits anyway).
+    """
     def walk(x):
         if isinstance(x, np.ndarray):
             x = x.tolist()
         if isinstance(x, list):
             return [walk(v) for v in x]
         if isinstance(x, str):
+            if not strings:
+                fail(f"expected a number, got the string {x!r} (write it without quotes)")
             try:
-                return float(x), _tol(x)
+                v = float(x)
             except ValueError:
                 fail(f"expected a number, got {x!r}")
+            if not math.isfinite(v):
+                fail(f"expected a finite number, got {x!r}")
+            return v, _tol(x)
         if isinstance(x, bool) or not isinstance(x, (int, float)):
             fail(f"expected a number or a list of numbers, got {type(x).__name__}")
-        return float(x), _tol(x)
+        try:
+            v = float(x)
+        except OverflowError:
+            fail(f"expected a finite number, got an integer of {len(str(abs(x)))} digits (too large for a float)")
+        if not math.isfinite(v):
+            fail(f"expected a finite number, got {v}")
+        return v, _tol(x)
 
     pairs = walk(raw)
     try:
         arr = np.array(pairs, dtype=float)
     except ValueError:
         fail("rows of different lengths")
+    if arr.size == 0 or arr.shape[-1] != 2:
+        fail("an empty list; expected at least one number")
     return arr[..., 0], arr[..., 1]
 
 
-def parse(doc: Mapping, fail):
+def parse(doc: Mapping, fail, strings: bool = True):
     """Validate [network], [data], [parameters]: ((sizes, activations, loss), params, x (m, n0), y (m, nL), lr).
 
-    ``fail(section, key, msg)`` must raise; it is called at the first problem.
+    ``fail(section, key, msg)`` must raise; it is called at the first problem. ``strings``: whether
+    numbers may be given as strings (see :func:`numbers`).
     """
     for section in doc:
         if section not in ("network", "data", "parameters", "claims", "source"):
@@ -117,7 +136,7 @@ def parse(doc: Mapping, fail):
     if not isinstance(net, Mapping):
         fail("network", None, "missing table [network]")
     sizes = net.get("sizes")
-    if not isinstance(sizes, list) or len(sizes) < 2 or not all(isinstance(s, int) and s >= 1 for s in sizes):
+    if not isinstance(sizes, list) or len(sizes) < 2 or not all(type(s) is int and s >= 1 for s in sizes):
         fail("network", "sizes", "expected a list of at least two positive integers, e.g. [2, 3, 1]")
     acts = net.get("activations")
     if not isinstance(acts, list) or len(acts) != len(sizes) - 1 or not all(a in ACTIVATIONS for a in acts):
@@ -130,13 +149,13 @@ def parse(doc: Mapping, fail):
     if loss == "cross_entropy" and acts[-1] not in ("softmax", "sigmoid"):
         fail("network", "loss", "cross_entropy needs a softmax or sigmoid last layer")
     lr = net.get("learning_rate")
-    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr <= 0):
-        fail("network", "learning_rate", "expected a positive number")
+    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf):
+        fail("network", "learning_rate", "expected a positive finite number")
     data = doc.get("data")
     if not isinstance(data, Mapping) or "x" not in data or "y" not in data:
         fail("data", None, "expected a table [data] with x and y")
-    x, _ = numbers(data["x"], lambda msg: fail("data", "x", msg))
-    y, _ = numbers(data["y"], lambda msg: fail("data", "y", msg))
+    x, _ = numbers(data["x"], lambda msg: fail("data", "x", msg), strings)
+    y, _ = numbers(data["y"], lambda msg: fail("data", "y", msg), strings)
     if x.size % sizes[0]:
         fail("data", "x", f"{x.size} numbers is not a whole number of samples of size {sizes[0]}")
     m = x.size // sizes[0]
@@ -150,7 +169,7 @@ def parse(doc: Mapping, fail):
         for key, shape in ((f"W{l}", (sizes[l], sizes[l - 1])), (f"b{l}", (sizes[l],))):
             if key not in params_doc:
                 fail("parameters", key, f"missing (shape {shape}: z = W a + b, W of shape (n_out, n_in))")
-            arr, _ = numbers(params_doc[key], lambda msg, k=key: fail("parameters", k, msg))
+            arr, _ = numbers(params_doc[key], lambda msg, k=key: fail("parameters", k, msg), strings)
             square_ok = arr.shape == shape or (arr.size == math.prod(shape) and (key[0] == "b" or 1 in shape))
             if not square_ok:
                 fail("parameters", key, f"shape {arr.shape}, expected {shape} (z = W a + b, W of shape (n_out, n_in))")

@@ -19,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "described in examples/README.md and in autograd/worked.py."
     )
     parser.epilog = (
-        "exit status: 0 every claim holds, 1 a claim is wrong, 2 a file cannot be read (or --svg cannot be written)"
+        "exit status: 0 every claim holds, 1 a claim is wrong, 2 a file cannot be read (or --svg cannot be written); "
+        "with several files every one is reported and the status is the worst of them"
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="worked example(s), .toml")
     parser.add_argument("--quiet", action="store_true", help="print only the summary line of each file")
@@ -42,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check each file; print its report. Returns 0, 1 (a wrong claim) or 2 (a bad file, one error line).
 
+    Every file is checked and reported in turn, a bad file as one error line on stderr; the exit
+    status is the worst of them (2 over 1 over 0). A file with no claims reports "no claims to
+    check" and counts as 0.
+
     With ``svg`` set (one file only), the engine's graph is drawn there first with every claim
     marked (see :func:`autograd.worked.graph_expectations`); a drawing that cannot be written is a
     one-line error and exit 2.
@@ -53,25 +58,38 @@ def run(args: argparse.Namespace) -> int:
     if svg is not None and len(args.files) != 1:
         print(f"deltagrad: error: --svg draws one worked example; got {len(args.files)} files", file=sys.stderr)
         return 2
-    reports = []
-    for path in args.files:
+    if svg is not None:
         try:
-            reports.append(check_worked_example(path))
+            report = check_worked_example(args.files[0])
         except WorkedExampleError as e:
             print(f"deltagrad: error: {e}", file=sys.stderr)
             return 2
-    if svg is not None:
-        err = _draw(reports[0], svg)
+        err = _draw(report, svg)
         if err:
             print(f"deltagrad: error: {err}", file=sys.stderr)
             return 2
-    for path, report in zip(args.files, reports):
-        text = str(report)
-        print(f"{path}: {text.splitlines()[-1]}" if args.quiet else text)
-    if svg is not None and not args.quiet:
-        _, _, left_out = graph_expectations(reports[0])
-        print(f"wrote {svg}" + (f"; not drawn: {', '.join(left_out)}" if left_out else ""))
-    return 0 if all(reports) else 1
+        _print(args.files[0], report, args.quiet)
+        if not args.quiet:
+            _, _, left_out = graph_expectations(report)
+            print(f"wrote {svg}" + (f"; not drawn: {', '.join(left_out)}" if left_out else ""))
+        return 0 if report else 1
+    status = 0  # the worst of the files: a bad file (2) does not hide the reports of the others
+    for path in args.files:
+        try:
+            report = check_worked_example(path)
+        except WorkedExampleError as e:
+            sys.stdout.flush()  # the reports before it come first
+            print(f"deltagrad: error: {e}", file=sys.stderr)
+            status = 2
+            continue
+        _print(path, report, args.quiet)
+        status = max(status, 0 if report else 1)
+    return status
+
+
+def _print(path: str, report, quiet: bool) -> None:
+    text = str(report)
+    print(f"{path}: {text.splitlines()[-1]}" if quiet else text, flush=True)
 
 
 def _draw(report, path: str) -> str | None:

@@ -113,3 +113,38 @@ def test_graph_expectations_divide_delta_by_the_samples():
     z = report.nodes["z1"]
     assert report and left_out == [] and atol == 0.05 / 2
     assert expected[z]["grad"].tolist() == [[1.0], [2.0]] and z.grad.tolist() == [[1.0], [2.0]]
+
+
+# ---------------------------------------------------------------- several files, empty claims, bad numbers
+
+
+def test_a_bad_later_file_does_not_swallow_the_earlier_reports(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text((EX / "tiny_neuron.toml").read_text().replace("x = [2.0]", "x = [nan]"))
+    rc, out, err = _run(capsys, [str(EX / "tiny_neuron.toml"), str(bad), str(EX / "seed_001_worked_example.toml")])
+    assert rc == 2  # the worst: a bad file (2) over a wrong claim (1) over a good file (0)
+    assert "8 claims: 8 OK, 0 WRONG" in out and "first wrong step: z1" in out  # both other files reported
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("deltagrad: error: ") and "data.x: expected a finite" in lines[0]
+
+
+def test_wrong_and_good_files_exit_with_the_worst(capsys):
+    rc, out, err = _run(capsys, ["--quiet", str(EX / "seed_001_worked_example.toml"), str(EX / "tiny_neuron.toml")])
+    assert rc == 1 and err == "" and len(out.strip().splitlines()) == 2
+
+
+def test_a_file_without_claims_exits_0_and_says_so(tmp_path, capsys):
+    text = (EX / "tiny_neuron.toml").read_text()
+    p = tmp_path / "none.toml"
+    p.write_text(text[: text.index("[claims]")])
+    rc, out, err = _run(capsys, [str(p)])
+    assert rc == 0 and err == "" and "no claims to check" in out
+    rc, out, err = _run(capsys, ["--quiet", str(p)])
+    assert rc == 0 and out.strip() == f"{p}: no claims to check: [claims] is empty or missing (nothing was compared)"
+
+
+def test_nan_in_a_claim_exits_2_with_one_line(tmp_path, capsys):
+    p = tmp_path / "nan.toml"
+    p.write_text((EX / "tiny_neuron.toml").read_text().replace("z1 = 0.5", "z1 = nan"))
+    rc, out, err = _run(capsys, [str(p)])
+    assert rc == 2 and out == "" and err.strip() == f"deltagrad: error: {p}:24: claims.z1: expected a finite number, got nan"

@@ -104,3 +104,69 @@ def test_claim_order_is_a_topological_order():
             inputs, _ = implied(key, [2] * (L + 1), ["tanh"] * L, "mse", 0.1)
             assert set(inputs) <= seen, key
             seen.add(key)
+
+
+# ---------------------------------------------------------------- non-finite numbers, empty lists, bools, strings
+
+
+def _overflowing_example(claims):
+    """x = 1e300, W1 = 1e300: z1 overflows to inf in float64, and z2 = 0·z1 is nan in IEEE arithmetic."""
+    return {"network": {"sizes": [1, 1, 1], "activations": ["linear", "linear"], "loss": "half_mse"},
+            "data": {"x": [1e300], "y": [0.0]},
+            "parameters": {"W1": [[1e300]], "b1": [0.0], "W2": [[0.0]], "b2": [0.0]},
+            "claims": claims}
+
+
+def test_a_claim_is_never_confirmed_by_a_nan_from_the_engine():
+    # 0·inf is nan in IEEE float64: the engine cannot confirm z2 = 0, so the claim must not read OK
+    with np.errstate(all="ignore"):
+        r = check_worked_example(_overflowing_example({"z2": 0.0}))
+    assert np.isnan(r["z2"].engine).all()
+    assert not r["z2"].ok and not r and r["z2"].verdict == "first wrong here"
+
+
+@pytest.mark.parametrize("edit, needle", [
+    (("x = [2.0]", "x = [nan]"), ":16: data.x: expected a finite number"),
+    (("y = [1.0]", "y = [inf]"), ":17: data.y: expected a finite number"),
+    (("W1 = [[0.5]]", "W1 = [[-inf]]"), ":20: parameters.W1: expected a finite number"),
+    (("b1 = [-0.5]", "b1 = [" + "9" * 400 + "]"), ":21: parameters.b1: expected a finite number"),
+    (("z1 = 0.5", "z1 = nan"), ":24: claims.z1: expected a finite number"),
+    (("a1 = 0.6225", "a1 = +inf"), ":25: claims.a1: expected a finite number"),
+    (("x = [2.0]", 'x = ["0.5"]'), ":16: data.x: expected a number, got the string '0.5'"),
+    (("z1 = 0.5", 'z1 = "0.5"'), ":24: claims.z1: expected a number, got the string"),
+    (("x = [2.0]", "x = []"), ":16: data.x: an empty list"),
+    (("x = [2.0]", "x = [[]]"), ":16: data.x: an empty list"),
+    (("z1 = 0.5", "z1 = []"), ":24: claims.z1: an empty list"),
+    (("b1 = [-0.5]", "b1 = []"), ":21: parameters.b1: an empty list"),
+    (("sizes = [1, 1]", "sizes = [true, true]"), ":10: network.sizes: expected a list of at least two positive"),
+    (("learning_rate = 1.0", "learning_rate = nan"), ":13: network.learning_rate: expected a positive finite"),
+    (("learning_rate = 1.0", "learning_rate = inf"), ":13: network.learning_rate: expected a positive finite"),
+])
+def test_non_finite_empty_and_mistyped_numbers_are_refused(tmp_path, edit, needle):
+    p = tmp_path / "bad.toml"
+    text = (EX / "tiny_neuron.toml").read_text()
+    assert edit[0] in text
+    p.write_text(text.replace(edit[0], edit[1], 1))
+    with pytest.raises(WorkedExampleError) as e:
+        check_worked_example(p)
+    assert needle in str(e.value) and str(p) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_nan_in_a_dict_is_refused_but_digit_strings_still_work():
+    d = _overflowing_example({"z1": 1.0})
+    d["data"]["x"] = [float("nan")]
+    with pytest.raises(WorkedExampleError, match="data.x: expected a finite number"):
+        check_worked_example(d)
+    d["data"]["x"] = ["nan"]
+    with pytest.raises(WorkedExampleError, match="data.x: expected a finite number"):
+        check_worked_example(d)
+    ok = {"network": {"sizes": [1, 1], "activations": ["linear"], "loss": "half_mse"},
+          "data": {"x": ["2.0"], "y": [1.0]}, "parameters": {"W1": [[0.5]], "b1": [0.0]}, "claims": {"z1": "1.00"}}
+    assert check_worked_example(ok)  # 0.5·2 + 0 = 1: strings keep their digits in a dict, as documented
+
+
+def test_no_claims_says_so():
+    d = _overflowing_example({})
+    d["parameters"]["W1"] = [[1.0]]
+    r = check_worked_example(d)
+    assert r.results == [] and "no claims to check" in str(r).splitlines()[-1]
