@@ -97,8 +97,13 @@ def user_site() -> str:
     return "<unknown>"
 
 
+def _plain(x: Any) -> Any:
+    """The number(s) inside a node, or x itself (a numpy array's own ``.data`` is a buffer: not that)."""
+    return x.data if hasattr(x, "parents") else x
+
+
 def _finite(x: Any) -> bool:
-    d = getattr(x, "data", x)
+    d = _plain(x)
     try:
         return math.isfinite(d)
     except TypeError:  # arrays
@@ -199,9 +204,9 @@ def _run_backward(root: Any, seed: Any, create_graph: bool, inputs: tuple | None
                 if p.requires_grad:
                     if anomaly and not _finite(gi):
                         raise AnomalyError(
-                            f"backward of {op.name!r} produced gradient {getattr(gi, 'data', gi)!r} "
+                            f"backward of {op.name!r} produced gradient {_plain(gi)!r} "
                             f"from inputs {tuple(q.data for q in ps)} and incoming gradient "
-                            f"{getattr(g, 'data', g)!r}; node created at {n._site}"
+                            f"{_plain(g)!r}; node created at {n._site}"
                         )
                     pg = p._g
                     p._g = gi if pg is None else pg + gi
@@ -302,6 +307,8 @@ def grad(
     result = []
     for i, x in enumerate(inputs):
         if x not in found:
+            if not getattr(x, "requires_grad", True) and not allow_unused:
+                raise RuntimeError(f"grad(): input {i} ({x!r}) does not require grad")
             if not allow_unused:
                 raise RuntimeError(
                     f"grad(): input {i} ({x!r}) was not used to compute the output; pass allow_unused=True"

@@ -237,11 +237,13 @@ def v_clamp(g, out, x, lo, hi):
 
 
 def v_max(g, out, x, y):
-    return (g, _zero(g)) if _data(x) >= _data(y) else (_zero(g), g)
+    xd = _data(x)  # the gradient goes to the argument the forward selected (x on a tie or a nan x)
+    return (g, _zero(g)) if xd >= _data(y) or xd != xd else (_zero(g), g)
 
 
 def v_min(g, out, x, y):
-    return (g, _zero(g)) if _data(x) <= _data(y) else (_zero(g), g)
+    xd = _data(x)
+    return (g, _zero(g)) if xd <= _data(y) or xd != xd else (_zero(g), g)
 
 
 def v_gelu(g, out, x):

@@ -281,8 +281,8 @@ class Tensor:
 
     def clip(self, lo: float = -np.inf, hi: float = np.inf) -> Tensor:
         """min(max(x, lo), hi); d = 1 on the closed interval [lo, hi] (as torch.clamp)."""
-        if lo > hi:
-            raise ValueError(f"clip: lo={lo} is greater than hi={hi}")
+        if not lo <= hi:
+            raise ValueError(f"clip: need lo <= hi, got lo={lo}, hi={hi}")
         return _apply(T["clip"], (self,), (float(lo), float(hi)))
 
     clamp = clip
@@ -312,8 +312,10 @@ class Tensor:
         return self.reshape(-1)
 
     def transpose(self, axes: Sequence[int] | None = None) -> Tensor:
-        """Permute axes (reverse them by default); d = the inverse permutation."""
-        return _apply(T["transpose"], (self,), (None if axes is None else tuple(axes),))
+        """Permute axes (reverse them by default; negative axes count from the end); d = the inverse permutation."""
+        if axes is not None:
+            axes = tuple(int(a) % self.ndim if self.ndim else int(a) for a in axes)
+        return _apply(T["transpose"], (self,), (axes,))
 
     @property
     def T(self) -> Tensor:
@@ -351,6 +353,12 @@ class Tensor:
                 )
             g = np.ones_like(self.data)
         else:
+            if isinstance(grad, Tensor) and create_graph:  # keep the seed's own graph (differentiable in it)
+                if grad.shape != self.shape:
+                    raise ValueError(
+                        f"backward(grad): grad has shape {grad.shape} but the output has shape {self.shape}"
+                    )
+                return grad
             g = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
             if g.shape != self.shape:
                 raise ValueError(f"backward(grad): grad has shape {g.shape} but the output has shape {self.shape}")
@@ -391,7 +399,13 @@ def _index(index):
     if isinstance(index, tuple):
         return tuple(_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data.astype(np.intp) if index.data.dtype.kind == "f" else index.data
+        d = index.data
+        if d.dtype.kind == "f":
+            if not np.all(d == np.floor(d)):
+                raise IndexError(f"index Tensor holds non-integer values {d.ravel()[:4]}; "
+                                 "index with integers (for a mask, a numpy bool array)")
+            return d.astype(np.intp)
+        return d
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -431,8 +445,10 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """Elementwise ``a`` where ``cond`` else ``b`` (broadcast); cond is a constant boolean array."""
     cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
-    a = a if isinstance(a, Tensor) else Tensor._const(np.asarray(a, dtype=np.float64))
-    b = b if isinstance(b, Tensor) else Tensor._const(np.asarray(b, dtype=np.float64))
+    if isinstance(a, Tensor) or isinstance(b, Tensor):  # a number takes the other branch's dtype
+        a, b = (a, _coerce(b, a)) if isinstance(a, Tensor) else (_coerce(a, b), b)
+    else:
+        a, b = Tensor._const(np.asarray(a, dtype=np.float64)), Tensor._const(np.asarray(b, dtype=np.float64))
     return _apply(T["where"], (a, b), (cond,))
 
 

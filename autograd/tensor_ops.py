@@ -296,6 +296,8 @@ def f_scatter_add(g, index, shape):
 
 def f_concat(*args):
     *xs, axis = args
+    if axis is None:
+        raise ValueError("concatenate: axis=None (flatten first) is not supported; pass an int axis")
     return np.concatenate(xs, axis=axis)
 
 
@@ -330,6 +332,11 @@ def v_stack(g, out, *args):
         idx[axis] = i
         res.append(g[tuple(idx)])
     return tuple(res)
+
+
+def _select(g, first):
+    """(g where the forward picked the first argument, g where it picked the second)."""
+    return g * _mask(first, g), g * _mask(~first, g)
 
 
 def _mask(cond, dtype_like):
@@ -387,8 +394,8 @@ _T = {
     "mul": (2, np.multiply, _reduced(lambda g, out, x, y: (g * y, g * x)), "*"),
     "div": (2, np.divide, _reduced(lambda g, out, x, y: (g / y, -g * out / y)), "/"),
     "powv": (2, _pow, _reduced(v_powv), "**"),
-    "maximum": (2, np.maximum, _reduced(lambda g, out, x, y: (g * _mask(_np(x) >= _np(y), g), g * _mask(_np(x) < _np(y), g))), "max"),
-    "minimum": (2, np.minimum, _reduced(lambda g, out, x, y: (g * _mask(_np(x) <= _np(y), g), g * _mask(_np(x) > _np(y), g))), "min"),
+    "maximum": (2, np.maximum, _reduced(lambda g, out, x, y: _select(g, (_np(x) >= _np(y)) | np.isnan(_np(x)))), "max"),
+    "minimum": (2, np.minimum, _reduced(lambda g, out, x, y: _select(g, (_np(x) <= _np(y)) | np.isnan(_np(x)))), "min"),
     "neg": (1, np.negative, lambda g, out, x: (-g,), "neg"),
     "abs": (1, np.abs, lambda g, out, x: (g * np.sign(_np(x)),), "abs"),
     "pow": (1, _pow, v_pow, "**"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from builtins import sum as _sum
 from collections.abc import Callable, Iterable
 from operator import mul as _mul
@@ -147,16 +148,8 @@ class Value:
     __slots__ = ("_g", "_hooks", "_site", "ctx", "data", "grad", "label", "op", "parents", "requires_grad", "tag")
 
     def __init__(self, data: float, label: str = "", requires_grad: bool = True):
-        if isinstance(data, Value) or not isinstance(data, (int, float)) or isinstance(data, bool):
-            try:
-                import numbers
-
-                if isinstance(data, numbers.Real) and not isinstance(data, bool):
-                    data = float(data)
-                else:
-                    raise TypeError
-            except TypeError:
-                raise TypeError(f"Value(data): expected a real number, got {type(data).__name__}: {data!r}") from None
+        if isinstance(data, Value) or not isinstance(data, numbers.Real) or isinstance(data, bool):
+            raise TypeError(f"Value(data): expected a real number, got {type(data).__name__}: {data!r}")
         self.data = float(data)
         self.grad = 0.0
         self.parents: tuple = ()
@@ -285,7 +278,7 @@ class Value:
             grad = 1.0
         if isinstance(grad, Value):
             return grad if create_graph else grad.data
-        if not isinstance(grad, _NUM):
+        if not isinstance(grad, numbers.Real) or isinstance(grad, bool):
             raise TypeError(f"backward(grad): expected a number or a Value, got {type(grad).__name__}")
         return _const(grad) if create_graph else float(grad)
 
@@ -302,8 +295,9 @@ class Value:
     def register_hook(self, fn: Callable[[Any], Any]) -> Callable[[], None]:
         """Call ``fn(g)`` with the gradient flowing into this node during backward.
 
-        If ``fn`` returns a value, it replaces the gradient (as in PyTorch). Returns a function
-        that removes the hook.
+        If ``fn`` returns a value, it replaces the gradient (as in PyTorch). ``fn`` must not modify
+        ``g`` in place (a gradient array may be shared with other nodes during the sweep). Returns
+        a function that removes the hook.
         """
         if self._hooks is None:
             self._hooks = []

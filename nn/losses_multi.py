@@ -239,7 +239,7 @@ def multi_margin(scores, target, *, margin: float = 1.0, p: int = 1, reduction: 
         s = _tensor_rows(name, scores)
         n, k = s.shape
         y = _tensor_indices(name, target, n, k)
-        others = np.ones((n, k))
+        others = np.ones((n, k), dtype=s.dtype)
         others[np.arange(n), y] = 0.0
         h = (margin - s[np.arange(n), y].reshape(n, 1) + s).relu()
         out = ((h if p == 1 else h * h) * others).sum(axis=-1) * (1.0 / k)
