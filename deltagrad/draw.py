@@ -52,6 +52,9 @@ _BINOPS = {
 _UNARY = {ast.USub: lambda a: -a, ast.UAdd: lambda a: a}
 
 
+_TOO_DEEP = "expression too deeply nested (or too long) to parse; split it into smaller ones"
+
+
 class ExprError(ValueError):
     """An expression that is not allowed or not well formed; ``col`` is its 1-based column."""
 
@@ -64,6 +67,12 @@ def _names(tree: ast.AST) -> list[str]:
     """The expression's variables in the order they first appear."""
     names = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in FUNCTIONS]
     return list(dict.fromkeys(n.id for n in sorted(names, key=lambda n: (n.lineno, n.col_offset))))
+
+
+def _digits(n: int) -> str:
+    """A short name for a huge integer: its first digits and how many there are."""
+    text = str(n)
+    return text if len(text) <= 20 else f"{text[:8]}... ({len(text)} digits)"
 
 
 def parse(expr: str) -> ast.Expression:
@@ -87,6 +96,10 @@ def parse(expr: str) -> ast.Expression:
         tree = ast.parse(expr.strip(), mode="eval")
     except SyntaxError as e:
         raise ExprError(f"syntax error: {e.msg}", e.offset or 1) from None
+    except ValueError as e:  # a NUL character (Python 3.11; later versions raise SyntaxError)
+        raise ExprError(f"syntax error: {e}", 1) from None
+    except (RecursionError, MemoryError):
+        raise ExprError(_TOO_DEEP, 1) from None
     callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
         col = getattr(node, "col_offset", 0) + 1
@@ -95,6 +108,11 @@ def parse(expr: str) -> ast.Expression:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise ExprError(f"only numbers are allowed, not {type(node.value).__name__} {node.value!r}", col)
+            try:
+                float(node.value)
+            except OverflowError:
+                raise ExprError(f"the integer {_digits(node.value)} is too large for a float (at most ~1.8e308)",
+                                col) from None
         elif isinstance(node, ast.Name):
             if node.id.startswith("_"):
                 raise ExprError(f"name {node.id!r} is not allowed (names starting with '_' are refused)", col)
@@ -117,25 +135,47 @@ def parse(expr: str) -> ast.Expression:
     return tree
 
 
+def _constant(node: ast.AST) -> float | None:
+    """The number a literal (or a signed literal such as ``-2``) stands for, else None."""
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY and isinstance(node.operand, ast.Constant):
+        v = _constant(node.operand)
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.Constant):
+        return float(node.value)  # parse() refused integers too large for a float
+    return None
+
+
 def build(tree: ast.Expression, variables: dict[str, Value]) -> Value:
-    """Evaluate the checked ``tree`` on Values (a walk over the whitelisted nodes; never ``eval``)."""
+    """Evaluate the checked ``tree`` on Values (a walk over the whitelisted nodes; never ``eval``).
+
+    Every number becomes a constant Value (``requires_grad=False``), so all arithmetic -- even
+    ``1/0``, ``(-8)**0.5`` or ``10**400`` between two literals -- is done by the engine with IEEE
+    results (inf, nan) rather than by Python (ZeroDivisionError, complex, OverflowError). A literal
+    exponent or base of ``**`` stays a number in the op (``x**2`` is one ``**2`` node).
+    """
 
     def walk(node):
-        if isinstance(node, ast.Constant):
-            return float(node.value)
+        const = _constant(node)
+        if const is not None:
+            return Value(const, requires_grad=False)
         if isinstance(node, ast.Name):
             return variables[node.id]
         if isinstance(node, ast.BinOp):
-            return _BINOPS[type(node.op)](walk(node.left), walk(node.right))
+            left, right = walk(node.left), walk(node.right)
+            if isinstance(node.op, ast.Pow):
+                lc, rc = _constant(node.left), _constant(node.right)
+                if rc is not None and lc is None:
+                    return left**rc
+                if lc is not None and rc is None:
+                    return lc**right
+            return _BINOPS[type(node.op)](left, right)
         if isinstance(node, ast.UnaryOp):
             return _UNARY[type(node.op)](walk(node.operand))
         if isinstance(node, ast.Call):
-            arg = walk(node.args[0])
-            return FUNCTIONS[node.func.id](arg if isinstance(arg, Value) else Value(arg, requires_grad=False))
+            return FUNCTIONS[node.func.id](walk(node.args[0]))
         raise AssertionError(type(node).__name__)  # parse() let nothing else through
 
-    out = walk(tree.body)
-    return out if isinstance(out, Value) else Value(out, requires_grad=False)
+    return walk(tree.body)
 
 
 def _assignment(text: str) -> tuple[str, float]:
@@ -148,6 +188,17 @@ def _assignment(text: str) -> tuple[str, float]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number after '{name}=', got {value.strip()!r}") from None
     return name, number
+
+
+def _precision(text: str) -> int:
+    """argparse type: significant digits, an integer from 1 to 17 (17 digits identify any float64)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 17:
+        raise argparse.ArgumentTypeError(f"expected an integer from 1 to 17, got {text!r}")
+    return n
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -182,7 +233,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="label edges with ∂out/∂in, the contribution g·∂out/∂in, or both",
     )
     parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (default LR)")
-    parser.add_argument("--precision", type=int, default=4, metavar="N", help="significant digits (default 4)")
+    parser.add_argument("--precision", type=_precision, default=4, metavar="N", help="significant digits, 1 to 17 (default 4)")
 
 
 def _error(message: str, code: int = EXIT_USAGE) -> int:
@@ -198,7 +249,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         tree = parse(args.expr)
     except ExprError as e:
-        return _error(f"{e} in {args.expr.strip()!r}")
+        shown = args.expr.strip()
+        shown = shown if len(shown) <= 80 else f"{shown[:60]}... ({len(shown)} characters)"
+        return _error(f"{e} in {shown!r}")
+    seen = [n for n, _ in args.assign]
+    twice = list(dict.fromkeys(n for n in seen if seen.count(n) > 1))
+    if twice:
+        return _error(f"{', '.join(twice)} {'is' if len(twice) == 1 else 'are'} set twice; give one --set per variable")
     values = dict(args.assign)
     names = _names(tree)
     missing = [n for n in names if n not in values]
@@ -208,7 +265,10 @@ def run(args: argparse.Namespace) -> int:
     if unused:
         return _error(f"--set {', '.join(unused)}: not in the expression (its variables: {', '.join(names) or 'none'})")
     variables = {n: Value(values[n], label=n) for n in names}
-    root = build(tree, variables)
+    try:
+        root = build(tree, variables)
+    except (RecursionError, MemoryError):
+        return _error(f"{_TOO_DEEP} ({len(args.expr.strip())} characters)")
     if not root.label:
         root.label = "out"
     if root.requires_grad:
@@ -221,7 +281,7 @@ def run(args: argparse.Namespace) -> int:
             path=path,
             format=fmt,
             rankdir=args.rankdir,
-            precision=max(1, args.precision),
+            precision=args.precision,
             edge_labels=args.edge_labels,
         )
     except ValueError as e:
@@ -231,11 +291,11 @@ def run(args: argparse.Namespace) -> int:
     except (viz.RendererNotFound, viz.RenderError) as e:
         return _error(f"{e} (--format dot needs no renderer)", EXIT_FAILURE)
     width = max((len(n) for n in names), default=1)
-    print(f"{root.label} = {root.data:.{max(1, args.precision)}g}")
+    print(f"{root.label} = {root.data:.{args.precision}g}")
     for n in names:
         g = variables[n].grad
         print(
-            f"∂{root.label}/∂{n:<{width}} = {g:.{max(1, args.precision)}g}"
+            f"∂{root.label}/∂{n:<{width}} = {g:.{args.precision}g}"
             if math.isfinite(g)
             else f"∂{root.label}/∂{n} = {g}"
         )

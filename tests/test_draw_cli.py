@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -118,3 +119,79 @@ def test_constants_and_unary_minus(tmp_path, capsys, monkeypatch):
     code, out, err = run(capsys, "-x**2 + 2.5*abs(x) - sqrt(4)", "--set", "x=-3", "--format", "dot")
     assert code == 0, err
     assert out.splitlines()[:2] == ["out = -3.5", "∂out/∂x = 3.5"]  # -2x + 2.5·sign(x) at x = -3
+
+
+# ---------------------------------------------------------------- constant-only arithmetic, huge and deep inputs
+
+
+@pytest.mark.parametrize(
+    "expr, shown",
+    [
+        ("1/0", "inf"),  # IEEE: 1/0 = inf (Python would raise ZeroDivisionError)
+        ("(-1)/0", "-inf"),
+        ("0/0", "nan"),
+        ("(-8)**0.5", "nan"),  # a real square root of -8 does not exist (Python would return a complex)
+        ("0**-1", "inf"),
+        ("10**400", "inf"),  # beyond float64's ~1.8e308 (Python would raise OverflowError)
+        ("exp(1000)", "inf"),
+        ("2**10 - 1", "1023"),
+    ],
+)
+def test_constant_only_arithmetic_follows_ieee(expr, shown, tmp_path, capsys):
+    code, out, err = run(capsys, expr, "--format", "dot", "--out", str(tmp_path / "c.dot"))
+    assert code == 0, err
+    assert out.splitlines()[0] == f"out = {shown}" and (tmp_path / "c.dot").exists()
+
+
+def test_overflowing_constant_times_a_variable(tmp_path, capsys):
+    code, out, err = run(capsys, "10**400*x", "--set", "x=1", "--format", "dot", "--out", str(tmp_path / "c.dot"))
+    assert code == 0, err
+    assert out.splitlines()[:2] == ["out = inf", "∂out/∂x = inf"]  # d(c·x)/dx = c = 10**400 → inf in float64
+
+
+def test_literal_exponents_stay_in_the_op(tmp_path, capsys):
+    code, out, err = run(capsys, "x**2 + 2**x", "--set", "x=3", "--format", "dot", "--out", str(tmp_path / "p.dot"))
+    assert code == 0, err
+    assert out.splitlines()[:2] == ["out = 17", f"∂out/∂x = {6 + 8 * math.log(2):.4g}"]  # 2x + 2^x ln 2
+    dot = (tmp_path / "p.dot").read_text("utf-8")
+    assert len(re.findall(r"^\s*v\d+ \[label", dot, re.MULTILINE)) == 4  # x, x**2, 2**x, out: no node for a 2
+    assert 'label="**2"' in dot and 'label="2**"' in dot
+
+
+def test_a_400_digit_integer_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "1" * 400 + "*x", "--set", "x=1")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("deltagrad: error: draw: column 1: ") and "too large for a float" in err
+    assert len(err) < 300 and os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("n", [3000, 990])  # 3000 fails in ast.parse, 990 while building the graph
+def test_a_very_long_expression_is_a_one_line_error(n, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "+".join(["x"] * n), "--set", "x=1")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("deltagrad: error: draw: ") and "too deeply nested" in err
+    assert len(err) < 300 and os.listdir(tmp_path) == []
+
+
+def test_a_variable_set_twice_is_an_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "x", "--set", "x=1", "--set", "x=2")
+    assert code == 2 and out == "" and err == "deltagrad: error: draw: x is set twice; give one --set per variable\n"
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("p", ["0", "-3", "18", "1000000", "two"])
+def test_precision_outside_1_to_17_is_a_usage_error(p, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "x", "--set", "x=1", "--precision", p)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--precision" in err and "1 to 17" in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_precision_17_is_allowed(tmp_path, capsys):
+    code, out, err = run(capsys, "x/3", "--set", "x=1", "--precision", "17", "--format", "dot",
+                         "--out", str(tmp_path / "p.dot"))
+    assert code == 0, err
+    assert out.splitlines()[0] == f"out = {1 / 3:.17g}"
