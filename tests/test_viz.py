@@ -293,3 +293,79 @@ def test_untagged_value_inputs_are_read_off_the_first_layer(fused):
     out.backward()
     texts = nodes_of(draw(out, view="network").svg())
     assert texts["x0"] == ["x[0]", "x = 0.5"] and texts["x1"] == ["x[1]", "x = -1.5"]
+
+
+# ---------------------------------------------------------------- empty Tensors, max_nodes=None, sample=True, NUL
+
+
+@pytest.mark.parametrize("edge_labels", ["local", "contribution", "both"])
+def test_empty_tensors_draw_with_edge_labels(edge_labels):
+    import numpy as np
+
+    from autograd import Tensor
+
+    t = Tensor(np.ones((0,)), label="t")
+    y = (t * 2).sum()
+    y.backward()
+    texts = all_text(draw(y, edge_labels=edge_labels).svg())
+    assert "t" in texts and "data 0" in texts  # the sum of no numbers is 0
+
+
+def test_the_jacobian_of_an_empty_tensor_op_is_empty():
+    import numpy as np
+
+    from autograd import Tensor
+    from viz.calculus import local_derivatives
+
+    t, c = Tensor(np.ones((0,))), Tensor(np.ones((3, 1)))
+    # out has shape (3, 0): ∂out/∂t has shape out.shape + t.shape = (3, 0, 0), ∂out/∂c (3, 0, 3, 1), no entries
+    jt, jc = local_derivatives(t * c)
+    assert jt.shape == (3, 0, 0) and jc.shape == (3, 0, 3, 1)
+    # out has shape (2, 2) from an empty contraction: ∂out/∂a is (2, 2, 2, 0), ∂out/∂b is (2, 2) + (0, 2) = zero-sized
+    a, b = Tensor(np.ones((2, 0))), Tensor(np.ones((0, 2)))
+    ja, jb = local_derivatives(a @ b)
+    assert ja.shape == (2, 2, 2, 0) and jb.shape == (2, 2, 0, 2)
+
+
+def test_max_nodes_none_means_no_limit():
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(30):
+        y = y * 1.0
+    with pytest.raises(ValueError, match="more than max_nodes=10"):
+        draw(y, max_nodes=10)
+    assert draw(y, max_nodes=None).source.count("shape=ellipse") == 30  # one op node per multiplication
+    net = MLP(2, [3, 1], seed=0)
+    out = net([1.0, 2.0])
+    out.backward()
+    assert "n2_0" in draw(out, view="network", max_nodes=None).source
+
+
+@pytest.mark.parametrize("bad", [2.5, "10", True])
+def test_max_nodes_of_the_wrong_type_is_a_type_error(bad):
+    y = tanh_neuron()[-1]
+    with pytest.raises(TypeError, match="max_nodes must be an int or None"):
+        draw(y, max_nodes=bad)
+
+
+def test_sample_true_is_a_clear_error_not_sample_1():
+    net = MLP(4, [8, 3], seed=0)
+    logits = [net(x, sample=k) for k, x in enumerate([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]])]
+    loss = cross_entropy(logits, [0, 2])
+    loss.backward()
+    for bad in (True, False):
+        with pytest.raises(TypeError, match="not a bool"):
+            draw(loss, view="network", sample=bad)
+
+
+@pytest.mark.parametrize("label", ["a\0b", "\0", "a\ud800b"])
+def test_nul_and_lone_surrogates_in_labels_render(label):
+    x = Value(2.0, label=label)
+    y = x * 3
+    y.label = "y" + label
+    y.backward()
+    shown = label.replace("\0", "␀").replace("\ud800", "\ufffd")
+    for kw in ({}, {"edge_labels": "both", "color_by": "grad"}, {"expected": {label: 3.0}}):
+        texts = all_text(draw(y, **kw).svg())
+        assert shown in texts and "y" + shown in texts
+    assert escape_record("a\0b") == "a␀b" and escape_html("<\0>") == "&lt;␀&gt;"

@@ -13,7 +13,7 @@ from autograd import topo_order
 from . import calculus
 from . import render as _render
 from .animate_page import PAGE
-from .ops_view import has_grad, op_text, ops_source, show, too_big
+from .ops_view import has_grad, node_limit, op_text, ops_source, show, too_big
 from .style import escape_html, number
 
 MAX_ANIMATE = 300
@@ -124,7 +124,7 @@ def backprop_steps(root, precision: int = 4) -> tuple[dict, list]:
 
 
 def animate(
-    root, path: str | os.PathLike, *, precision: int = 4, rankdir: str = "LR", max_nodes: int = MAX_ANIMATE
+    root, path: str | os.PathLike, *, precision: int = 4, rankdir: str = "LR", max_nodes: int | None = MAX_ANIMATE
 ) -> str:
     """Write ONE self-contained HTML page that steps through forward and backward pass on ``root``'s graph.
 
@@ -154,7 +154,7 @@ def animate(
     True
     """
     order = topo_order(root)
-    if len(order) > max_nodes:
+    if len(order) > node_limit(max_nodes):
         raise too_big(len(order), max_nodes, "nodes", "Animate a smaller expression")
     init, steps = backprop_steps(root, precision)
     source = ops_source(root, rankdir=rankdir, precision=precision, max_nodes=max_nodes, ids=True)

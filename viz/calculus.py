@@ -68,13 +68,16 @@ def local_derivatives(node) -> tuple:
     sizes = [out.size * np.asarray(p.data).size for p in node.parents]
     if max(sizes, default=0) > JACOBIAN_LIMIT:
         return tuple(None for _ in node.parents)
+    if out.size == 0:  # no output element to seed a VJP with: the Jacobian is empty
+        return tuple(np.zeros(out.shape + np.shape(p.data)) for p in node.parents)
     rows = [[] for _ in node.parents]
     for k in range(out.size):
         seed = np.zeros(out.size, dtype=out.dtype)
         seed[k] = 1.0
         for i, d in enumerate(_vjp(node, seed.reshape(out.shape))):
             rows[i].append(as_array(d))
-    return tuple(np.stack(r).reshape(out.shape + np.shape(p.data)) for r, p in zip(rows, node.parents))
+    return tuple(np.stack(r).reshape(out.shape + np.shape(p.data)) if np.size(p.data)
+                 else np.zeros(out.shape + np.shape(p.data)) for r, p in zip(rows, node.parents))
 
 
 def numbered(node) -> bool:

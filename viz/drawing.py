@@ -115,7 +115,7 @@ def draw(
     rankdir: str = "LR",
     precision: int = 4,
     sample=None,
-    max_nodes: int = MAX_NODES,
+    max_nodes: int | None = MAX_NODES,
     *,
     edge_labels=None,
     color_by="default",
@@ -135,7 +135,7 @@ def draw(
         rankdir: Graphviz direction, ``"LR"`` (left to right, default), ``"TB"``, ``"RL"``, ``"BT"``.
         precision: significant digits of every number shown (>= 1).
         sample: network view only -- which sample (forward pass) to show; default the first.
-        max_nodes: refuse graphs with more nodes (ops) or neurons (network) than this.
+        max_nodes: refuse graphs with more nodes (ops) or neurons (network) than this; None: no limit.
         edge_labels: op view -- ``"none"`` (default), ``"local"`` (∂out/∂in on each edge),
             ``"contribution"`` (g·∂out/∂in: what arrives along the edge; a node's grad is the sum
             over its out-edges) or ``"both"``; network view -- ``"auto"`` (default: w and ∂L/∂w up
@@ -150,6 +150,7 @@ def draw(
     Raises:
         ValueError: for a bad argument, a graph over ``max_nodes``, or ``view="network"`` on a
             graph without nn tags.
+        TypeError: for a ``max_nodes`` that is not an int or None, or a bool ``sample``.
         KeyError: for an ``expected`` label no node carries (the message lists the labels there are).
         RendererNotFound: only when ``path`` asks for svg/png and no Graphviz renderer exists.
         RenderError: if the renderer fails while writing ``path``.

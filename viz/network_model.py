@@ -218,7 +218,11 @@ def read_network(root, sample=None) -> Net:
 
     Raises:
         ValueError: if no node carries a z tag, or ``sample`` is not in the graph.
+        TypeError: for a bool ``sample`` (True would silently mean sample 1), or a non-integer one
+            for a Tensor batch.
     """
+    if isinstance(sample, (bool, np.bool_)):
+        raise TypeError(f"sample= takes which sample to show (e.g. sample=0), not a bool: got {sample!r}")
     values: dict = {"x": [], "z": [], "a": [], "w": {}}
     tensors: dict = {"X": None, "Z": {}, "A": {}, "W": {}}
     for n in topo_order(root):
@@ -237,5 +241,7 @@ def read_network(root, sample=None) -> Net:
     if values["z"]:
         return _value_net(values, sample)
     if tensors["Z"]:
+        if sample is not None and not isinstance(sample, (int, np.integer)):
+            raise TypeError(f"sample= takes a row of the batch (an int), got {type(sample).__name__} {sample!r}")
         return _tensor_net(tensors, sample)
     raise ValueError(NO_TAGS)

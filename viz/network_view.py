@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .network_model import read_network
-from .ops_view import MAX_NODES, too_big
+from .ops_view import MAX_NODES, node_limit, too_big
 from .style import (
     EDGE_MID,
     FLAG_GLYPH,
@@ -55,7 +55,7 @@ def network_source(
     rankdir: str = "LR",
     precision: int = 4,
     sample=None,
-    max_nodes: int = MAX_NODES,
+    max_nodes: int | None = MAX_NODES,
     edge_labels="auto",
     color_by: str | None = "delta",
 ) -> str:
@@ -87,9 +87,10 @@ def network_source(
         raise ValueError(f"view='network' takes edge_labels=True, False or 'auto', got {edge_labels!r}")
     if color_by not in ("delta", "grad", None):
         raise ValueError(f"unknown color_by {color_by!r}; choose 'delta', 'grad' or None")
+    limit = node_limit(max_nodes)
     net = read_network(root, sample)
     count = sum(len(v) for v in net.layers.values())
-    if count > max_nodes:
+    if count > limit:
         raise too_big(count, max_nodes, "neurons", "Draw a smaller network")
     neurons = [n for layer in net.layers.values() for n in layer.values()]
     shown = {id(n): (n.delta if color_by != "grad" or n.dlda is None else n.dlda) for n in neurons}

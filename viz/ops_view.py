@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from autograd import topo_order
@@ -101,6 +103,19 @@ def _record(node, precision: int, checks: list, mark: str | None) -> str:
     return "{ " + " | ".join(fields) + " }"
 
 
+def node_limit(max_nodes) -> float:
+    """``max_nodes`` as a number to compare with: None means no limit (infinity).
+
+    Raises:
+        TypeError: for anything but None or an int (a bool is refused too).
+    """
+    if max_nodes is None:
+        return math.inf
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, (int, np.integer)):
+        raise TypeError(f"max_nodes must be an int or None (no limit), got {type(max_nodes).__name__} {max_nodes!r}")
+    return int(max_nodes)
+
+
 def too_big(n: int, max_nodes: int, what: str, advice: str) -> ValueError:
     """The error for a graph over the size limit, with advice on what to draw instead."""
     return ValueError(
@@ -134,7 +149,7 @@ def ops_source(
     *,
     rankdir: str = "LR",
     precision: int = 4,
-    max_nodes: int = MAX_NODES,
+    max_nodes: int | None = MAX_NODES,
     edge_labels: str = "none",
     color_by: str | None = None,
     expected: dict | None = None,
@@ -179,7 +194,7 @@ def ops_source(
     if color_by not in COLOR_BY:
         raise ValueError(f"unknown color_by {color_by!r}; choose 'grad', 'delta' or None")
     order = topo_order(root)
-    if len(order) > max_nodes:
+    if len(order) > node_limit(max_nodes):
         raise too_big(len(order), max_nodes, "nodes", "Draw it with view='network' (for nn models) or a smaller graph")
     index = {node: i for i, node in enumerate(order)}
     checks = resolve(order, expected, atol, rtol) if expected else {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -144,6 +145,16 @@ def is_finite(x) -> bool:
 _RECORD = {c: "\\" + c for c in '{}|<>\\"'}
 _RECORD["\n"] = "\\n"
 _RECORD["\r"] = ""
+NUL_GLYPH = "\u2400"
+"""How a NUL character in a label is shown (␀): Graphviz cannot read a NUL in its input."""
+
+
+def _clean(text) -> str:
+    """``str(text)`` with NUL shown as ␀ and lone surrogates (not encodable as UTF-8) as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", str(text).replace("\0", NUL_GLYPH))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def escape_record(text: str) -> str:
@@ -155,7 +166,7 @@ def escape_record(text: str) -> str:
     >>> escape_record("a|b{c}<d>")
     'a\\\\|b\\\\{c\\\\}\\\\<d\\\\>'
     """
-    return "".join(_RECORD.get(c, c) for c in str(text))
+    return "".join(_RECORD.get(c, c) for c in _clean(text))
 
 
 def escape_text(text: str) -> str:
@@ -164,12 +175,12 @@ def escape_text(text: str) -> str:
     Backslash and quotes are escaped (so ``\\N``, ``\\l`` ... in a user string stay literal); a
     newline becomes a centred line break.
     """
-    return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "\\n")
+    return _clean(text).replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "\\n")
 
 
 def escape_html(text: str) -> str:
     """Escape ``text`` for an HTML-like label ``<...>``: ``& < > "`` become entities, newline ``<br/>``."""
-    out = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    out = _clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     return out.replace("\r", "").replace("\n", "<br/>")
 
 
