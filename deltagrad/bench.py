@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import bench_graphs, bench_mlp, bench_scalar, bench_tensor, bench_xor
+from .cli import positive_int
 
 HELP = "time the engine: scalar vs micrograd, PyTorch batch-1, a plain-float floor; Tensor vs numpy and PyTorch"
 FULL = {"samples": 100, "repeats": 9, "n": 100_000, "shallow": 900,
@@ -151,29 +152,56 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", metavar="PATH", help="write the Markdown report to PATH (default: print only)")
     parser.add_argument("--skip", action="append", choices=PEERS, default=[], help="leave out a peer (repeatable)")
     parser.add_argument("--only", choices=tuple(GROUPS), help="run one group: scalar (a)-(d) or tensor (e)-(f)")
-    parser.add_argument("--threads", type=int, default=1, metavar="N",
+    parser.add_argument("--threads", type=positive_int, default=1, metavar="N",
                         help="BLAS threads for numpy and PyTorch in the Tensor workloads (default 1)")
 
 
+def _error(message: str) -> int:
+    print(f"deltagrad: error: bench: {message}", file=sys.stderr)
+    return 2
+
+
+def writable_target(path: Path) -> str | None:
+    """Why the report could not be written to ``path`` (checked before the run), or None if it can."""
+    parent = path.parent
+    if path.is_dir():
+        return f"{path} is a directory; give a file name, e.g. {path / 'RESULTS.md'}"
+    if not parent.is_dir():
+        return f"cannot write {path}: directory {parent} does not exist" if not parent.exists() \
+            else f"cannot write {path}: {parent} is not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot write {path}: directory {parent} is not writable"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"cannot write {path}: the file is read-only"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run the benchmarks, print the Markdown report, and write it if asked; returns the exit status."""
+    """Run the benchmarks, print the Markdown report, and write it if asked; returns the exit status.
+
+    2 with one line ``deltagrad: error: bench: …`` on stderr when the report could not be written
+    (checked before the run, which takes minutes) or an option does not fit.
+    """
     path = Path(args.output) if args.output else None
     if args.write and path is None:
         bench_dir = Path(__file__).resolve().parent.parent / "benchmarks"
         if not bench_dir.is_dir():
-            print(f"deltagrad bench: --write needs a source checkout ({bench_dir} not found); "
-                  "use --output PATH instead", file=sys.stderr)
-            return 2
+            return _error(f"--write needs a source checkout ({bench_dir} not found); use --output PATH instead")
         if args.only:
-            print("deltagrad bench: --write regenerates the whole RESULTS.md; use --output PATH with --only",
-                  file=sys.stderr)
-            return 2
+            return _error("--write regenerates the whole RESULTS.md; use --output PATH with --only")
         path = bench_dir / "RESULTS.md"
+    if path is not None:
+        why = writable_target(path)
+        if why:
+            return _error(why)
     cfg = {**(QUICK if args.quick else FULL), "threads": args.threads}
     only = (args.only,) if args.only else tuple(GROUPS)
     text = report(cfg, set(args.skip), only=only, mode="quick" if args.quick else "full")
     print(text, end="")
     if path is not None:
-        write_atomic(path, text)
+        try:
+            write_atomic(path, text)
+        except OSError as e:
+            return _error(f"cannot write {path}: {e.strerror or e}")
         print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import pytest
 
@@ -63,3 +64,63 @@ def test_run_quick_writes_report(tmp_path, monkeypatch):
     for heading in ("## Targets", "## (a)", "## (b)", "## (c)", "## (d)", "plain-float floor", "micrograd: skipped"):
         assert heading in text
     assert "| deltagrad | MLP sample + hinge loss |" in text
+
+
+# ---------------------------------------------------------------- bad options fail before the (minutes-long) run
+
+
+@pytest.fixture
+def no_run(monkeypatch):
+    """Make running the workloads an error: these options must be refused before it."""
+    def boom(*a, **k):
+        raise AssertionError("the benchmarks ran before the bad option was refused")
+    monkeypatch.setattr(bench, "report", boom)
+
+
+def _main(capsys, *argv):
+    from deltagrad.cli import main
+
+    rc = main(["bench", *argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.mark.parametrize("n", ["0", "-1", "two"])
+def test_threads_must_be_a_positive_integer(n, capsys, no_run):
+    rc, out, err = _main(capsys, "--quick", "--threads", n)
+    assert rc == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("deltagrad: error: argument --threads: expected a positive integer") and "Traceback" not in err
+
+
+def test_output_in_a_missing_directory_fails_up_front(tmp_path, capsys, no_run):
+    target = tmp_path / "nonexistent" / "dir" / "x.md"
+    rc, out, err = _main(capsys, "--quick", "--output", str(target))
+    assert rc == 2 and out == ""
+    assert err == f"deltagrad: error: bench: cannot write {target}: directory {target.parent} does not exist\n"
+    assert not (tmp_path / "nonexistent").exists()
+
+
+def test_output_that_is_a_directory_or_under_a_file_fails_up_front(tmp_path, capsys, no_run):
+    rc, out, err = _main(capsys, "--quick", "--output", str(tmp_path))
+    assert rc == 2 and out == "" and err.startswith("deltagrad: error: bench: ") and "is a directory" in err
+    (tmp_path / "f").write_text("x")
+    rc, out, err = _main(capsys, "--quick", "--output", str(tmp_path / "f" / "x.md"))
+    assert rc == 2 and out == "" and err.startswith("deltagrad: error: bench: ") and "is not a directory" in err
+    assert err.count("\n") == 1 and (tmp_path / "f").read_text() == "x"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write anywhere")
+def test_output_in_a_read_only_directory_fails_up_front(tmp_path, capsys, no_run):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        rc, out, err = _main(capsys, "--quick", "--output", str(ro / "x.md"))
+    finally:
+        ro.chmod(0o755)
+    assert rc == 2 and out == "" and err.startswith("deltagrad: error: bench: ") and "not writable" in err
+
+
+def test_write_with_only_is_a_deltagrad_error(capsys, no_run):
+    rc, out, err = _main(capsys, "--write", "--only", "scalar")
+    assert rc == 2 and out == "" and err.startswith("deltagrad: error: bench: --write regenerates")
