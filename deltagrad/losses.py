@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 HELP = "plot every loss and its derivative (from backward) against the error, probability or margin"
@@ -25,7 +26,9 @@ def run(args: argparse.Namespace) -> int:
         paths = plot_losses(args.out, args.format)
     except (OSError, ValueError) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        print(f"deltagrad: error: --out {args.out}: {reason}", file=sys.stderr)
+        name = os.fspath(e.filename) if isinstance(e, OSError) and e.filename is not None else None
+        where = f"{name}: " if name is not None and os.path.normpath(name) != os.path.normpath(args.out) else ""
+        print(f"deltagrad: error: --out {args.out}: {where}{reason}", file=sys.stderr)
         return 2
     print(f"wrote {', '.join(p.name for p in paths)} to {args.out}")
     return 0

@@ -136,15 +136,16 @@ def classification_figure():
     return fig
 
 
-def _save_atomic(fig, path: Path, fmt: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # same directory: os.replace is a rename
+def _save_temp(fig, path: Path, fmt: str) -> Path:
+    """Render ``fig`` to a temporary file next to ``path`` (same directory: os.replace is a rename); its path."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
             fig.savefig(f, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
-        os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+    return tmp
 
 
 def plot_losses(out_dir: str | os.PathLike = ".", fmt: str = "png") -> list[Path]:
@@ -152,12 +153,14 @@ def plot_losses(out_dir: str | os.PathLike = ".", fmt: str = "png") -> list[Path
 
     Each figure plots every loss of its family and, below, its derivative computed by
     ``backward()`` (not by hand), so a kink or a saturation is seen where the engine has it.
-    Files are written atomically (a temporary file in ``out_dir``, then ``os.replace``); matplotlib
-    runs on the Agg canvas, no pyplot state.
+    All or nothing: both targets are checked first, both figures rendered to temporary files in
+    ``out_dir`` and only then moved into place (``os.replace``), so a failure leaves neither file
+    new. matplotlib runs on the Agg canvas, no pyplot state.
 
     Raises:
         ValueError: for a format other than png or svg.
-        OSError: if ``out_dir`` cannot be created or written (e.g. it is a file).
+        OSError: if ``out_dir`` cannot be created or written (e.g. it is a file), or a target is
+            a directory; ``filename`` names the path at fault.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -169,10 +172,19 @@ def plot_losses(out_dir: str | os.PathLike = ".", fmt: str = "png") -> list[Path
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "exists and is not a directory", str(out))
+    figures = (("regression", regression_figure), ("classification", classification_figure))
+    paths = [out / f"{name}.{fmt}" for name, _ in figures]
+    for path in paths:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "is a directory; nothing was written", str(path))
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, make in (("regression", regression_figure), ("classification", classification_figure)):
-        path = out / f"{name}.{fmt}"
-        _save_atomic(make(), path, fmt)
-        paths.append(path)
+    temps: list[Path] = []
+    try:
+        for (_, make), path in zip(figures, paths):
+            temps.append(_save_temp(make(), path, fmt))
+        for tmp, path in zip(temps, paths):
+            os.replace(tmp, path)
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
     return paths

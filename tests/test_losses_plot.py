@@ -62,3 +62,29 @@ def test_figures_display_inline_as_png_without_pyplot():
         data, _ = shell.display_formatter.format(fig)
         assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
         assert "text/plain" in data
+
+
+@pytest.mark.parametrize("blocked, fmt", [("classification.png", "png"), ("regression.svg", "svg")])
+def test_a_directory_in_the_way_writes_nothing_and_is_named(tmp_path, capsys, blocked, fmt):
+    (tmp_path / blocked).mkdir()
+    assert main(["losses", "--out", str(tmp_path), "--format", fmt]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith(f"deltagrad: error: --out {tmp_path}: ")
+    assert str(tmp_path / blocked) in err and "is a directory" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [blocked]  # neither figure, no temporary file left
+    assert not any((tmp_path / blocked).iterdir())
+
+
+def test_a_failed_second_figure_leaves_the_first_target_untouched(tmp_path, monkeypatch):
+    import deltagrad.lossplot as lp
+
+    (tmp_path / "regression.png").write_bytes(b"old")
+
+    def broken():
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(lp, "classification_figure", broken)
+    with pytest.raises(OSError, match="No space left"):
+        plot_losses(tmp_path, "png")
+    assert (tmp_path / "regression.png").read_bytes() == b"old"  # all or nothing
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["regression.png"]
