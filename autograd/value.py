@@ -85,13 +85,10 @@ def _binary(name: str, fwd_name: str | None = None):
     fwd = op.forward
 
     def method(self, other):
-        if type(other) is not Value:
-            if isinstance(other, _NUM):
-                other = _const(other)
-            elif isinstance(other, Value):
-                pass
-            else:
+        if type(other) is not Value and not isinstance(other, Value):
+            if not isinstance(other, _NUM):
                 return NotImplemented
+            other = _const(other)
         return _node(op, (self, other), fwd(self.data, other.data))
 
     def rmethod(self, other):

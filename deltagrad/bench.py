@@ -8,6 +8,7 @@ Tensors vs hand-written numpy and PyTorch). ``--only scalar|tensor`` runs one gr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import platform
@@ -41,11 +42,8 @@ GROUPS = {  # run order within a group; (a) imports torch, so it goes last among
 def machine() -> list[str]:
     """Platform, CPU model (/proc/cpuinfo), Python and package versions, as Markdown bullets."""
     cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as f:
+        cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
     vers = []
     for pkg in ("deltagrad", "numpy", "micrograd", "torch"):
         try:

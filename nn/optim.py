@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,7 +28,7 @@ def _update(p, step) -> None:
         p.data = float(p.data - step)
 
 
-class Optimizer:
+class Optimizer(ABC):
     """Base class: holds ``params``, updates them with :meth:`step`, resets grads with :meth:`zero_grad`.
 
     Works unchanged on :class:`autograd.Value` parameters (``data`` a float) and
@@ -53,8 +54,9 @@ class Optimizer:
         for i, p in enumerate(self.params):
             _update(p, self._step(i, p, _grad(p)))
 
-    def _step(self, i: int, p, g):  # the amount subtracted from p.data
-        raise NotImplementedError
+    @abstractmethod
+    def _step(self, i: int, p, g):
+        """The amount subtracted from ``p.data`` for parameter ``i`` with gradient ``g``."""
 
     def zero_grad(self) -> None:
         """Reset every parameter's ``grad`` (call before each ``backward()``: grads accumulate).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -171,10 +172,8 @@ class Chromium:
         return self.send("Runtime.evaluate", {"expression": expr, "returnByValue": True})["result"].get("value")
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # the browser may be gone already
             self.send("Browser.close", timeout=5)
-        except Exception:  # noqa: BLE001, S110 - the browser may be gone already
-            pass
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:

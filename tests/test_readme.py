@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
 
 
 def test_readme_has_python_examples():
@@ -25,7 +25,7 @@ def test_readme_example_runs(index, tmp_path, monkeypatch, capsys):
     runpy.run_path(str(script), run_name="__readme__")
     out = capsys.readouterr().out
     # a line "# text" right after a print() in the block states the expected output
-    for expected in re.findall(r"^# (a = .*)$", code, flags=re.M):
+    for expected in re.findall(r"^# (a = .*)$", code, flags=re.MULTILINE):
         assert expected in out
 
 

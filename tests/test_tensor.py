@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 
@@ -15,11 +16,9 @@ SHAPES = [(), (4,), (3, 4), (1, 4), (3, 1), (2, 3, 4)]
 
 PAIRS = []
 for sa, sb in itertools.product(SHAPES, SHAPES):
-    try:
+    with contextlib.suppress(ValueError):  # only the pairs that broadcast
         np.broadcast_shapes(sa, sb)
         PAIRS.append((sa, sb))
-    except ValueError:
-        pass
 
 try:
     import torch

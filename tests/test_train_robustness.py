@@ -6,7 +6,6 @@ import json
 import math
 
 import numpy as np
-import pytest
 
 from deltagrad.cli import main
 from deltagrad.data import standardize

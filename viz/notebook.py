@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from . import render as _render
 
 
@@ -18,14 +20,12 @@ def _text(node, p, cycle) -> None:
     """text/plain: the node's repr, plus -- when no renderer exists -- one line of advice and the DOT source."""
     from .drawing import draw
 
-    try:
+    with contextlib.suppress(Exception):  # display must never raise
         p.text(repr(node))
         try:
             _render.find_renderer()
         except _render.RendererNotFound:
             p.text(f"\n[viz] no Graphviz renderer, showing DOT; {_render.ADVICE}\n{draw(node).source}")
-    except Exception:  # noqa: BLE001, S110 - display must never raise
-        pass
 
 
 def install_notebook_display(ipython=None) -> bool:
