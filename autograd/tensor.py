@@ -35,7 +35,10 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
 
 def _apply(op, parents: tuple, ctx: tuple = ()) -> Tensor:
     try:
-        data = op.forward(*[p.data for p in parents], *ctx)
+        if len(parents) == 2:  # the common binary op, without building a list
+            data = op.forward(parents[0].data, parents[1].data, *ctx)
+        else:
+            data = op.forward(*[p.data for p in parents], *ctx)
     except (ValueError, IndexError) as e:
         shapes = ", ".join(str(p.data.shape) for p in parents)
         raise type(e)(f"{op.name}: inputs of shapes {shapes}: {e}") from None
@@ -46,7 +49,9 @@ def _apply(op, parents: tuple, ctx: tuple = ()) -> Tensor:
     out.tag = None
     out._g = None
     out._hooks = None
-    if mode.grad_enabled and (parents[0].requires_grad or any(p.requires_grad for p in parents)):
+    if mode.grad_enabled and (
+        parents[0].requires_grad or parents[-1].requires_grad or any(p.requires_grad for p in parents)
+    ):
         out.parents, out.op, out.ctx, out.requires_grad = parents, op, ctx, True
     else:
         out.parents, out.op, out.ctx, out.requires_grad = (), None, (), False

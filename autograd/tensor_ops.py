@@ -245,6 +245,8 @@ def v_sum(g, out, x, axis, keepdims):
 def v_mean(g, out, x, axis, keepdims):
     n = np.size(_np(x)) // max(np.size(_np(out)), 1) if np.size(_np(x)) else 1
     if axis is None:  # g is one number: stretch it, no reshape needed
+        if _is_array(g):
+            return (np.full(np.shape(x), g * (1.0 / n), dtype=np.result_type(g, x)),)
         return (broadcast_to(g * (1.0 / n), np.shape(_np(x))),)
     return (broadcast_to(reshape(g * (1.0 / n), _keep(_np(x), axis)), np.shape(_np(x))),)
 
