@@ -6,6 +6,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 
 from deltagrad.cli import main
 from deltagrad.data import standardize
@@ -49,3 +50,16 @@ def test_standardize_huge_finite_values():
     want = (c - c.mean()) / c.std()
     assert np.allclose(np.array(a)[:, 0], want, rtol=1e-12)
     assert np.allclose(np.array(a)[:, 1], [-1.224744871391589, 1.224744871391589, 0.0])
+
+
+def test_numeric_class_labels_sort_as_numbers_and_duplicate_headers_are_refused(tmp_path):
+    from deltagrad.data import DataError, load_csv
+
+    p = tmp_path / "t.csv"
+    p.write_text("f,label\n1,10\n2,2\n3,1\n4,10\n")
+    d = load_csv(p, "label")
+    assert d.class_names == ["1", "2", "10"] and d.y == [2, 1, 0, 2]
+    q = tmp_path / "dup.csv"
+    q.write_text("f,f,label\n1,2,a\n3,4,b\n")
+    with pytest.raises(DataError, match="'f' more than once"):
+        load_csv(q, "label")

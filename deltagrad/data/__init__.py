@@ -29,7 +29,7 @@ class Dataset:
         X: n rows of d floats, shape (n, d).
         y: n class indices in ``[0, len(class_names))``.
         feature_names: d column names.
-        class_names: the class labels, sorted; ``y[i]`` indexes this list.
+        class_names: the class labels, sorted (numerically when they are numbers); ``y[i]`` indexes this list.
     """
 
     name: str
@@ -58,6 +58,9 @@ def _parse_table(text: str, target: str, name: str, source: str) -> Dataset:
     else:
         raise DataError(f"{source}: empty table (no header row)")
     header = [h.strip() for h in header]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise DataError(f"{source}: the header names column(s) {', '.join(map(repr, dupes))} more than once")
     if target not in header:
         raise DataError(f"{source}: no column {target!r} in the header; available columns: {', '.join(header)}")
     t = header.index(target)
@@ -90,11 +93,19 @@ def _parse_table(text: str, target: str, name: str, source: str) -> Dataset:
         labels.append(row[t].strip())
     if not X:
         raise DataError(f"{source}: empty table (a header but no data rows)")
-    classes = sorted(set(labels))
+    classes = sorted(set(labels), key=_label_key)
     if len(classes) < 2:
         raise DataError(f"{source}: column {target!r} has {len(classes)} class ({classes[0]!r}); need at least 2")
     index = {c: k for k, c in enumerate(classes)}
     return Dataset(name, X, [index[c] for c in labels], features, classes)
+
+
+def _label_key(label: str) -> tuple:
+    """Sort class labels numerically when they are numbers (1, 2, 10), else as text; numbers first."""
+    try:
+        return (0, float(label), label)
+    except ValueError:
+        return (1, 0.0, label)
 
 
 def load_csv(path: str | Path, target: str) -> Dataset:
