@@ -100,17 +100,15 @@ def numbers(raw: Any, fail, strings: bool = True) -> tuple[np.ndarray, np.ndarra
                 v = float(x)
             except ValueError:
                 fail(f"expected a number, got {x!r}")
-            if not math.isfinite(v):
-                fail(f"expected a finite number, got {x!r}")
-            return v, _tol(x)
-        if isinstance(x, bool) or not isinstance(x, (int, float)):
+        elif isinstance(x, bool) or not isinstance(x, (int, float)):
             fail(f"expected a number or a list of numbers, got {type(x).__name__}")
-        try:
-            v = float(x)
-        except OverflowError:
-            fail(f"expected a finite number, got an integer of {len(str(abs(x)))} digits (too large for a float)")
+        else:
+            try:
+                v = float(x)
+            except OverflowError:
+                fail(f"expected a finite number, got an integer of {len(str(abs(x)))} digits (too large for a float)")
         if not math.isfinite(v):
-            fail(f"expected a finite number, got {v}")
+            fail(f"expected a finite number, got {x!r}")
         return v, _tol(x)
 
     pairs = walk(raw)
