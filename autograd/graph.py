@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import math
 import os
 import threading
@@ -169,7 +168,7 @@ def _run_backward(root: Any, seed: Any, create_graph: bool, inputs: tuple | None
     left by earlier calls never leak into this one (accumulation stays exact across calls).
     """
     if inputs is None and not create_graph and not mode.anomaly:
-        _sweep_floats(root, seed)
+        sweep(root, seed)
         return None
     order = topo_order(root)
     for n in order:
@@ -225,55 +224,6 @@ def _call_hooks(n: Any, g: Any) -> Any:
     return g
 
 
-def _sweep_floats(root: Any, seed: Any) -> None:
-    """The common case of _run_backward (plain floats or arrays, every .grad accumulated), kept
-    lean: it is the inner loop of every training step. The cyclic garbage collector is paused
-    (the sweep makes no cycles; on a million-node graph it would otherwise rescan it repeatedly)."""
-    # leaves are left out of the order (unless hooked): the sweep adds straight into a leaf's .grad,
-    # so the hundreds of parameters of a net are neither sorted nor visited
-    order = _order(root, False)
-    for n in order:
-        n._g = None
-    root._g = seed
-    prev_mode = mode.grad_enabled
-    mode.grad_enabled = False
-    gc_was_on = gc.isenabled()
-    gc.disable()
-    try:
-        for n in reversed(order):
-            g = n._g
-            n._g = None
-            if g is None or not n.requires_grad:
-                continue
-            if n._hooks:
-                g = _call_hooks(n, g)
-            n.grad += g
-            op = n.op
-            if op is not None:
-                ps = n.parents
-                if op.masked is None:
-                    grads = op.vjp(g, n.data, *[p.data for p in ps], *n.ctx)
-                else:
-                    need = [p.requires_grad for p in ps]
-                    grads = op.masked(need, g, n.data, *[p.data for p in ps], *n.ctx)
-                for p, gi in zip(ps, grads):
-                    if p.op is None and not p._hooks:  # an unhooked leaf: accumulate directly
-                        if p.requires_grad:
-                            p.grad += gi
-                    elif gi is not None:
-                        pg = p._g
-                        # adopt the first gradient as is; never add in place (gi may be shared)
-                        p._g = gi if pg is None else pg + gi
-    except BaseException:
-        for n in order:
-            n._g = None
-        raise
-    finally:
-        mode.grad_enabled = prev_mode
-        if gc_was_on:
-            gc.enable()
-
-
 def backward(root: Any, grad: Any = None, create_graph: bool = False) -> None:
     """Accumulate dL/d(node) into ``.grad`` of every node ``root`` depends on (see Value.backward)."""
     if not root.requires_grad:
@@ -317,3 +267,6 @@ def grad(
         else:
             result.append(found[x])
     return tuple(result)
+
+
+from .sweep import sweep  # noqa: E402  (the lean inner loop of training; it imports this module)

@@ -1,0 +1,134 @@
+"""The lean backward sweeps: backward() with every .grad accumulated, no graph recorded, no anomaly checks.
+
+This is the inner loop of every training step, so it is kept apart from the general
+``graph._run_backward`` (create_graph, ``grad()``, anomaly mode) and written for speed. Leaves are
+not sorted: the sweep adds straight into a leaf's ``.grad``. The cyclic garbage collector is paused
+(the sweep makes no cycles; on a million-node graph it would otherwise rescan it repeatedly).
+
+Arrays (Tensor graphs) follow PyTorch's AccumulateGrad rule for gradient buffers: a node whose
+``grad`` is still the 0.0 of a fresh node *adopts* an incoming gradient array when nothing else
+refers to it (its reference count says so, as numpy's own temporary elision does), and copies it
+otherwise. A gradient array is therefore never shared between two nodes, and nothing is copied
+that did not need to be.
+"""
+
+from __future__ import annotations
+
+import gc
+from sys import getrefcount
+from typing import Any
+
+import numpy as np
+
+from .graph import _call_hooks, _order, mode
+
+_ndarray = np.ndarray
+
+
+def sweep(root: Any, seed: Any) -> None:
+    """Accumulate dL/d(node) into ``.grad`` of every node ``root`` depends on, dL/d(root) = ``seed``."""
+    order = _order(root, False)
+    for n in order:
+        n._g = None
+    root._g = seed
+    prev_mode = mode.grad_enabled
+    mode.grad_enabled = False
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        if type(root.data) is float:
+            _floats(order)
+        else:
+            del seed  # our reference would stop the root from adopting its seed
+            _arrays(order)
+    except BaseException:
+        for n in order:
+            n._g = None
+        raise
+    finally:
+        mode.grad_enabled = prev_mode
+        if gc_was_on:
+            gc.enable()
+
+
+def _floats(order: list) -> None:
+    for n in reversed(order):
+        g = n._g
+        n._g = None
+        if g is None or not n.requires_grad:
+            continue
+        if n._hooks:
+            g = _call_hooks(n, g)
+        n.grad += g
+        op = n.op
+        if op is not None:
+            ps = n.parents
+            grads = op.vjp(g, n.data, *[p.data for p in ps], *n.ctx)
+            for p, gi in zip(ps, grads):
+                if p.op is None and not p._hooks:  # an unhooked leaf: accumulate directly
+                    if p.requires_grad:
+                        p.grad += gi
+                else:
+                    pg = p._g
+                    p._g = gi if pg is None else pg + gi
+
+
+def _arrays(order: list) -> None:
+    # The getrefcount thresholds count the references this function itself holds; every local that
+    # could still point at a gradient from an earlier step is cleared before the next check.
+    for n in reversed(order):
+        g = n._g
+        n._g = None
+        if g is None or not n.requires_grad:
+            continue
+        if n._hooks:
+            g = _call_hooks(n, g)
+        ng = n.grad
+        if ng.__class__ is not float:
+            n.grad += g  # this node's own buffer (adopted or copied by an earlier sweep)
+        elif ng == 0.0:  # refs to g: the local and getrefcount's argument
+            n.grad = g if g.__class__ is _ndarray and g.base is None and getrefcount(g) == 2 else np.array(g)
+        else:
+            n.grad = ng + g
+        op = n.op
+        if op is None:
+            continue
+        ps = n.parents
+        if len(ps) == 1:
+            p = ps[0]
+            gi = op.vjp(g, n.data, p.data, *n.ctx)[0]
+            g = None
+            if p.op is None and not p._hooks:  # an unhooked leaf: accumulate directly
+                if p.requires_grad:
+                    _leaf(p, gi, 3)  # refs: gi, _leaf's argument, getrefcount's argument
+            else:
+                pg = p._g
+                p._g = gi if pg is None else pg + gi
+            gi = None
+            continue
+        if op.masked is None:
+            grads = op.vjp(g, n.data, *[p.data for p in ps], *n.ctx)
+        else:
+            grads = op.masked([p.requires_grad for p in ps], g, n.data, *[p.data for p in ps], *n.ctx)
+        g = None
+        for i, p in enumerate(ps):
+            if p.op is None and not p._hooks:
+                if p.requires_grad:
+                    _leaf(p, grads[i], 3)  # refs: the grads tuple, _leaf's argument, getrefcount's
+            else:
+                gi = grads[i]
+                if gi is not None:
+                    pg = p._g
+                    p._g = gi if pg is None else pg + gi
+                gi = None
+        grads = None
+
+
+def _leaf(p: Any, gi: Any, free: int) -> None:
+    pg = p.grad
+    if pg.__class__ is not float:
+        p.grad += gi  # in place into the buffer zero_grad() kept
+    elif pg == 0.0:
+        p.grad = gi if gi.__class__ is _ndarray and gi.base is None and getrefcount(gi) == free else np.array(gi)
+    else:
+        p.grad = pg + gi
