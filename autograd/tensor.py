@@ -17,6 +17,7 @@ from .value import minimum as _vminimum
 
 _new = object.__new__
 _FLOATS = (np.float32, np.float64)
+_ndarray = np.ndarray
 
 
 def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -34,28 +35,26 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
 
 
 def _apply(op, parents: tuple, ctx: tuple = ()) -> Tensor:
+    # the one place a Tensor op runs: forward on the arrays, then a node that remembers how it was made
     try:
-        if len(parents) == 2:  # the common binary op, without building a list
-            data = op.forward(parents[0].data, parents[1].data, *ctx)
+        if len(parents) == 2 and not ctx:  # the common cases first, without building argument lists
+            data = op.forward(parents[0].data, parents[1].data)
+        elif len(parents) == 1:
+            data = op.forward(parents[0].data, *ctx) if ctx else op.forward(parents[0].data)
         else:
             data = op.forward(*[p.data for p in parents], *ctx)
     except (ValueError, IndexError) as e:
         shapes = ", ".join(str(p.data.shape) for p in parents)
         raise type(e)(f"{op.name}: inputs of shapes {shapes}: {e}") from None
     out = _new(Tensor)
-    out.data = data if isinstance(data, np.ndarray) else np.asarray(data)
-    out.grad = 0.0
-    out.label = ""
-    out.tag = None
-    out._g = None
-    out._hooks = None
+    out.data = data if data.__class__ is _ndarray else np.asarray(data)
+    out.grad, out.label, out.tag, out._g, out._hooks, out._site = 0.0, "", None, None, None, None
     if mode.grad_enabled and (
         parents[0].requires_grad or parents[-1].requires_grad or any(p.requires_grad for p in parents)
     ):
         out.parents, out.op, out.ctx, out.requires_grad = parents, op, ctx, True
     else:
         out.parents, out.op, out.ctx, out.requires_grad = (), None, (), False
-    out._site = None
     if mode.anomaly:
         out._site = graph.user_site()
         keep = out.parents, out.op, out.ctx
@@ -100,8 +99,11 @@ def _binary(name: str):
     op = T[name]
 
     def method(self, other):
-        other = _operand(other, self)
-        return other if other is NotImplemented else _apply(op, (self, other))
+        if other.__class__ is not Tensor:
+            other = _operand(other, self)
+            if other is NotImplemented:
+                return other
+        return _apply(op, (self, other))
 
     def rmethod(self, other):
         other = _operand(other, self)
@@ -356,7 +358,7 @@ class Tensor:
                     f"backward(): output has shape {self.shape}; pass grad= of that shape "
                     "(an implicit gradient exists only for a single-element output)"
                 )
-            g = np.ones_like(self.data)
+            g = np.array(1.0, dtype=self.data.dtype).reshape(self.data.shape)  # dL/dL = 1 (cheaper than ones_like)
         else:
             if isinstance(grad, Tensor) and create_graph:  # keep the seed's own graph (differentiable in it)
                 if grad.shape != self.shape:

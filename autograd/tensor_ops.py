@@ -59,16 +59,38 @@ def unbroadcast(g, shape: tuple):
     gshape = g.shape
     if gshape == shape:
         return g
-    gshape, shape = tuple(gshape), tuple(shape)
+    key = (gshape, shape)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _plan(tuple(gshape), tuple(shape))
+        if len(_PLANS) >= 4096:  # a bound, for programs that meet endless new shapes
+            _PLANS.clear()
+        _PLANS[key] = plan
+    axes, keeps_shape = plan
+    if not axes:
+        return g if keeps_shape else g.reshape(shape)
+    if g.__class__ is np.ndarray:
+        r = _add_reduce(g, axes, None, None, True)
+    else:
+        r = g.sum(axis=axes, keepdims=True)
+    return r if keeps_shape else r.reshape(shape)
+
+
+_PLANS: dict = {}
+_add_reduce = np.add.reduce
+
+
+def _plan(gshape: tuple, shape: tuple) -> tuple:
+    """(axes to sum with keepdims, whether that already gives ``shape``) -- once per pair of shapes."""
     if gshape == shape:
-        return g
+        return None, True
     lead = len(gshape) - len(shape)
     if lead < 0 or any(s != 1 and s != gs for s, gs in zip(shape, gshape[lead:])):
         raise ValueError(f"unbroadcast: gradient of shape {gshape} does not reduce to shape {shape}")
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1)
-    if not axes:
-        return g.reshape(shape)
-    return g.sum(axis=axes, keepdims=True).reshape(shape)
+    if not axes:  # only length-1 axes to drop: a reshape
+        return (), False
+    return axes, lead == 0
 
 
 def _reduced(vjp):
@@ -122,9 +144,30 @@ def _quiet(fn):
     return run
 
 
+def _constant(value: float) -> dict:
+    """A read-only 0-d array of ``value`` per float dtype: numpy takes an array operand faster than a Python float."""
+    out = {}
+    for dt in (np.float64, np.float32):
+        c = np.array(value, dtype=dt)
+        c.flags.writeable = False
+        out[np.dtype(dt)] = c
+    return out
+
+
+_HALF, _ONE = _constant(0.5), _constant(1.0)
+
+
 def _sigmoid(x):
     # σ(x) = ½(1 + tanh(x/2)): one transcendental, never overflows, saturates cleanly at 0 and 1
-    return 0.5 + 0.5 * np.tanh(0.5 * x)
+    h = _HALF.get(x.dtype, 0.5) if x.__class__ is np.ndarray else 0.5
+    return h + h * np.tanh(h * x)
+
+
+def v_sigmoid(g, out, x):
+    # σ' = σ(1 - σ)
+    if out.__class__ is np.ndarray:
+        return (g * out * (_ONE.get(out.dtype, 1.0) - out),)
+    return (g * out * (1.0 - out),)
 
 
 def _softplus(x):
@@ -178,7 +221,7 @@ def v_pow(g, out, x, p):
     if p == 0:
         return (g * 0.0,)
     if p == 2.0:
-        return (g * 2.0 * x,)
+        return (g * (x + x),)  # 2x exactly, without a scalar operand
     return (g * p * _pow_any(x, p - 1),)
 
 
@@ -242,7 +285,20 @@ def v_sum(g, out, x, axis, keepdims):
     return (broadcast_to(reshape(g, _keep(_np(x), axis)), np.shape(_np(x))),)
 
 
+def f_mean(x, axis, keepdims):
+    # Σx / n, as np.mean computes it (same pairwise sum, same division), without its Python wrapper
+    if x.size == 0 or x.dtype.kind != "f":
+        return np.mean(x, axis=axis, keepdims=keepdims)
+    s = _add_reduce(x, axis, None, None, keepdims)
+    return s / (x.size // s.size)
+
+
 def v_mean(g, out, x, axis, keepdims):
+    if x.__class__ is np.ndarray and axis is None and isinstance(g, (np.ndarray, np.generic)) and g.size == 1:
+        # the loss-mean case, on arrays: one fill of x's shape with g/n (x's dtype)
+        r = np.empty(x.shape, dtype=x.dtype)
+        r.fill(g.item() * (1.0 / x.size) if x.size else 0.0)
+        return (r,)
     n = np.size(_np(x)) // max(np.size(_np(out)), 1) if np.size(_np(x)) else 1
     if axis is None:  # g is one number: stretch it, no reshape needed
         if _is_array(g):
@@ -410,7 +466,7 @@ _T = {
     "sin": (1, np.sin, lambda g, out, x: (g * cos(x),), "sin"),
     "cos": (1, np.cos, lambda g, out, x: (-g * sin(x),), "cos"),
     "tanh": (1, np.tanh, lambda g, out, x: (g * (1.0 - out * out),), "tanh"),
-    "sigmoid": (1, _sigmoid, lambda g, out, x: (g * out * (1.0 - out),), "σ"),
+    "sigmoid": (1, _sigmoid, v_sigmoid, "σ"),
     "softplus": (1, _softplus, lambda g, out, x: (g * sigmoid(x),), "softplus"),
     "relu": (1, lambda x: np.maximum(x, 0.0), lambda g, out, x: (g * _mask(_np(x) > 0, g),), "relu"),
     "leaky_relu": (1, lambda x, s: np.where(x > 0, x, s * x), lambda g, out, x, s: (g * np.where(_np(x) > 0, 1.0, s).astype(_np(out).dtype),), "leaky_relu"),
@@ -424,7 +480,7 @@ _T = {
     "reshape": (1, lambda x, shape: np.reshape(x, shape), lambda g, out, x, shape: (reshape(g, np.shape(_np(x))),), "reshape"),
     "broadcast_to": (1, lambda x, shape: np.broadcast_to(x, shape).copy(), lambda g, out, x, shape: (unbroadcast(g, np.shape(_np(x))),), "broadcast"),
     "sum": (1, lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims), v_sum, "Σ"),
-    "mean": (1, lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims), v_mean, "mean"),
+    "mean": (1, f_mean, v_mean, "mean"),
     "max": (1, lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims), v_extreme(np.argmax), "max"),
     "min": (1, lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims), v_extreme(np.argmin), "min"),
     "logsumexp": (1, _lse, v_lse, "logsumexp"),
