@@ -74,12 +74,18 @@ def _floats(order: list) -> None:
 
 
 def _arrays(order: list) -> None:
-    # The getrefcount thresholds count the references this function itself holds; every local that
-    # could still point at a gradient from an earlier step is cleared before the next check.
+    # Written for speed: one branch per arity, no argument lists for the common ops. The
+    # getrefcount thresholds count the references held here; every local that could still point at
+    # a gradient of an earlier step is cleared before the next check.
     for n in reversed(order):
         g = n._g
+        if g is None:
+            continue
         n._g = None
-        if g is None or not n.requires_grad:
+        op = n.op
+        if op is None:  # a hooked leaf (only hooked leaves are in the order)
+            if n.requires_grad:
+                _leaf(n, _call_hooks(n, g), 3)  # if a hook returns g itself -- refs: g, the argument, getrefcount's
             continue
         if n._hooks:
             g = _call_hooks(n, g)
@@ -90,31 +96,65 @@ def _arrays(order: list) -> None:
             n.grad = g if g.__class__ is _ndarray and g.base is None and getrefcount(g) == 2 else np.array(g)
         else:
             n.grad = ng + g
-        op = n.op
-        if op is None:
-            continue
         ps = n.parents
+        ctx = n.ctx
         if len(ps) == 1:
             p = ps[0]
-            gi = op.vjp(g, n.data, p.data, *n.ctx)[0]
+            gi = (op.vjp(g, n.data, p.data, *ctx) if ctx else op.vjp(g, n.data, p.data))[0]
             g = None
             if p.op is None and not p._hooks:  # an unhooked leaf: accumulate directly
                 if p.requires_grad:
-                    _leaf(p, gi, 3)  # refs: gi, _leaf's argument, getrefcount's argument
-            else:
+                    pg = p.grad
+                    if pg.__class__ is _ndarray:
+                        pg += gi  # in place, into the buffer zero_grad() kept
+                    else:
+                        _leaf(p, gi, 3)  # refs: gi, the argument, getrefcount's
+            elif gi is not None:
                 pg = p._g
                 p._g = gi if pg is None else pg + gi
             gi = None
             continue
+        if len(ps) == 2 and not ctx:
+            a, b = ps
+            ra, rb = a.requires_grad, b.requires_grad
+            if op.masked is None:
+                ga, gb = op.vjp(g, n.data, a.data, b.data)
+            else:
+                ga, gb = op.masked((ra, rb), g, n.data, a.data, b.data)
+            g = None
+            if ra:
+                if a.op is None and not a._hooks:
+                    pg = a.grad
+                    if pg.__class__ is _ndarray:
+                        pg += ga
+                    else:
+                        _leaf(a, ga, 3)
+                else:
+                    pg = a._g
+                    a._g = ga if pg is None else pg + ga
+            ga = None
+            if rb:
+                if b.op is None and not b._hooks:
+                    pg = b.grad
+                    if pg.__class__ is _ndarray:
+                        pg += gb
+                    else:
+                        _leaf(b, gb, 3)
+                else:
+                    pg = b._g
+                    b._g = gb if pg is None else pg + gb
+            gb = None
+            continue
         if op.masked is None:
-            grads = op.vjp(g, n.data, *[p.data for p in ps], *n.ctx)
+            grads = op.vjp(g, n.data, *[p.data for p in ps], *ctx)
         else:
-            grads = op.masked([p.requires_grad for p in ps], g, n.data, *[p.data for p in ps], *n.ctx)
+            grads = op.masked([p.requires_grad for p in ps], g, n.data, *[p.data for p in ps], *ctx)
         g = None
         for i, p in enumerate(ps):
+            if not p.requires_grad:
+                continue
             if p.op is None and not p._hooks:
-                if p.requires_grad:
-                    _leaf(p, grads[i], 3)  # refs: the grads tuple, _leaf's argument, getrefcount's
+                _leaf(p, grads[i], 3)  # refs: the grads tuple, the argument, getrefcount's
             else:
                 gi = grads[i]
                 if gi is not None:
