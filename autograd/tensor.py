@@ -37,38 +37,99 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
 def _apply(op, parents: tuple, ctx: tuple = ()) -> Tensor:
     # the one place a Tensor op runs: forward on the arrays, then a node that remembers how it was made
     try:
-        if len(parents) == 2 and not ctx:  # the common cases first, without building argument lists
-            data = op.forward(parents[0].data, parents[1].data)
-        elif len(parents) == 1:
+        if len(parents) == 1:
             data = op.forward(parents[0].data, *ctx) if ctx else op.forward(parents[0].data)
         else:
             data = op.forward(*[p.data for p in parents], *ctx)
     except (ValueError, IndexError) as e:
-        shapes = ", ".join(str(p.data.shape) for p in parents)
-        raise type(e)(f"{op.name}: inputs of shapes {shapes}: {e}") from None
+        _shape_error(op, parents, e)
     out = _new(Tensor)
     out.data = data if data.__class__ is _ndarray else np.asarray(data)
-    out.grad, out.label, out.tag, out._g, out._hooks, out._site = 0.0, "", None, None, None, None
-    if mode.grad_enabled and (
-        parents[0].requires_grad or parents[-1].requires_grad or any(p.requires_grad for p in parents)
-    ):
-        out.parents, out.op, out.ctx, out.requires_grad = parents, op, ctx, True
+    out.grad = 0.0
+    out.label = ""
+    out.tag = None
+    out._g = None
+    out._hooks = None
+    out._site = None
+    if mode.grad_enabled and (parents[0].requires_grad or any(p.requires_grad for p in parents)):
+        out.parents = parents
+        out.op = op
+        out.ctx = ctx
+        out.requires_grad = True
     else:
-        out.parents, out.op, out.ctx, out.requires_grad = (), None, (), False
+        out.parents = ()
+        out.op = None
+        out.ctx = ()
+        out.requires_grad = False
     if mode.anomaly:
-        out._site = graph.user_site()
-        keep = out.parents, out.op, out.ctx
-        out.parents, out.op, out.ctx = parents, op, ctx
-        graph.check_forward(out)
-        out.parents, out.op, out.ctx = keep
+        _check(out, op, parents, ctx)
     return out
+
+
+def _apply2(op, a: Tensor, b: Tensor) -> Tensor:
+    # _apply for the binary ops without constants (+ - * / @): the inner loop of every forward pass
+    try:
+        data = op.forward(a.data, b.data)
+    except (ValueError, IndexError) as e:
+        _shape_error(op, (a, b), e)
+    out = _new(Tensor)
+    out.data = data if data.__class__ is _ndarray else np.asarray(data)
+    out.grad = 0.0
+    out.label = ""
+    out.tag = None
+    out._g = None
+    out._hooks = None
+    out._site = None
+    out.ctx = ()
+    if (a.requires_grad or b.requires_grad) and mode.grad_enabled:
+        out.parents = (a, b)
+        out.op = op
+        out.requires_grad = True
+    else:
+        out.parents = ()
+        out.op = None
+        out.requires_grad = False
+    if mode.anomaly:
+        _check(out, op, (a, b), ())
+    return out
+
+
+def _leaf(data: Any) -> Tensor:
+    # a node with no history around the array (or number) ``data``
+    out = _new(Tensor)
+    out.data = data if data.__class__ is _ndarray else np.asarray(data)
+    out.grad = 0.0
+    out.label = ""
+    out.tag = None
+    out._g = None
+    out._hooks = None
+    out._site = None
+    out.parents = ()
+    out.op = None
+    out.ctx = ()
+    out.requires_grad = False
+    return out
+
+
+def _shape_error(op, parents: tuple, e: Exception):
+    shapes = ", ".join(str(p.data.shape) for p in parents)
+    raise type(e)(f"{op.name}: inputs of shapes {shapes}: {e}") from None
+
+
+def _check(out: Tensor, op, parents: tuple, ctx: tuple) -> None:
+    # anomaly mode: remember the user's line, and fail at the first non-finite forward result
+    out._site = graph.user_site()
+    keep = out.parents, out.op, out.ctx
+    out.parents, out.op, out.ctx = parents, op, ctx
+    graph.check_forward(out)
+    out.parents, out.op, out.ctx = keep
 
 
 def _coerce(x: Any, like: Tensor) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if type(x) is float or type(x) is int:  # the common case: a Python number takes the Tensor's dtype
-        return Tensor._const(np.array(x, dtype=like.data.dtype))
+        return _leaf(np.array(x, dtype=like.data.dtype))
     if isinstance(x, Value):
         raise TypeError(
             "cannot combine a Tensor and a Value in one op: use Tensor(v.data) or t.item() "
@@ -103,11 +164,13 @@ def _binary(name: str):
             other = _operand(other, self)
             if other is NotImplemented:
                 return other
-        return _apply(op, (self, other))
+        return _apply2(op, self, other)
 
     def rmethod(self, other):
+        if other.__class__ is float or other.__class__ is int:  # 0.5 * t: the common constant
+            return _apply2(op, _leaf(np.array(other, dtype=self.data.dtype)), self)
         other = _operand(other, self)
-        return other if other is NotImplemented else _apply(op, (other, self))
+        return other if other is NotImplemented else _apply2(op, other, self)
 
     return method, rmethod
 
@@ -181,10 +244,7 @@ class Tensor:
 
     @classmethod
     def _const(cls, arr: np.ndarray) -> Tensor:
-        t = _new(cls)
-        t.data, t.grad, t.parents, t.op, t.ctx = arr, 0.0, (), None, ()
-        t.label, t.tag, t.requires_grad, t._g, t._hooks, t._site = "", None, False, None, None, None
-        return t
+        return _leaf(arr)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -238,7 +298,9 @@ class Tensor:
 
     def __pow__(self, other) -> Tensor:
         """``x ** p`` (p a number) or ``x ** y`` (y a Tensor, broadcast); derivative rules as Value."""
-        if isinstance(other, numbers.Real) and not isinstance(other, bool):
+        if other.__class__ is float or other.__class__ is int or (
+            isinstance(other, numbers.Real) and not isinstance(other, bool)
+        ):
             return _apply(T["pow"], (self,), (float(other),))
         other = _operand(other, self)
         return other if other is NotImplemented else _apply(T["powv"], (self, other))
