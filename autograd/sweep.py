@@ -83,9 +83,9 @@ def _arrays(order: list) -> None:
             continue
         n._g = None
         op = n.op
-        if op is None:  # a hooked leaf (only hooked leaves are in the order)
+        if op is None:  # a leaf in the order: the root itself, or a hooked leaf
             if n.requires_grad:
-                _leaf(n, _call_hooks(n, g), 3)  # if a hook returns g itself -- refs: g, the argument, getrefcount's
+                _leaf(n, _call_hooks(n, g) if n._hooks else g, 3)  # refs to g itself: g, the argument, getrefcount's
             continue
         if n._hooks:
             g = _call_hooks(n, g)

@@ -434,16 +434,13 @@ class Tensor:
         return Tensor._const(g) if create_graph else g
 
     def zero_grad(self) -> None:
-        """Reset this node's gradient to zero.
+        """Reset this node's gradient: ``grad`` becomes 0.0, as a fresh node's.
 
-        An existing gradient array is zeroed in place (kept, so the next backward accumulates into
-        it without a new allocation, as ``torch``'s ``zero_grad(set_to_none=False)``); otherwise
-        ``grad`` becomes 0.0.
+        Like ``torch``'s default ``zero_grad(set_to_none=True)``: the old array is released, not
+        zeroed, and the next ``backward()`` adopts the gradient array it computes (no fill, no add,
+        no copy). Code that kept a reference to the old ``grad`` array keeps the old values.
         """
-        if isinstance(self.grad, np.ndarray) and self.grad.flags.writeable:
-            self.grad.fill(0.0)
-        else:
-            self.grad = 0.0
+        self.grad = 0.0
 
     def detach(self) -> Tensor:
         """A new leaf with (a copy of) the same data, cut from the graph."""

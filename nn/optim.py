@@ -61,7 +61,7 @@ class Optimizer(ABC):
     def zero_grad(self) -> None:
         """Reset every parameter's ``grad`` (call before each ``backward()``: grads accumulate).
 
-        A Value's becomes 0.0; a Tensor's gradient array is zeroed in place (see ``Tensor.zero_grad``).
+        Every ``grad`` becomes 0.0, as a fresh node's (PyTorch's default ``set_to_none=True``).
         """
         for p in self.params:
             if type(p.grad) is float:  # the common scalar case, without a method call
