@@ -231,7 +231,10 @@ def backward(root: Any, grad: Any = None, create_graph: bool = False) -> None:
             "backward(): the output does not require grad (it was made under no_grad(), "
             "detached, or from inputs with requires_grad=False)"
         )
-    _run_backward(root, root._seed(grad, create_graph), create_graph, None)
+    if create_graph or mode.anomaly:
+        _run_backward(root, root._seed(grad, create_graph), create_graph, None)
+    else:
+        sweep(root, root._seed(grad, False))
 
 
 def grad(

@@ -27,9 +27,7 @@ _ndarray = np.ndarray
 
 def sweep(root: Any, seed: Any) -> None:
     """Accumulate dL/d(node) into ``.grad`` of every node ``root`` depends on, dL/d(root) = ``seed``."""
-    order = _order(root, False)
-    for n in order:
-        n._g = None
+    order = _order(root, False)  # every _g is None here: each sweep clears what it sets, even on error
     root._g = seed
     prev_mode = mode.grad_enabled
     mode.grad_enabled = False

@@ -420,7 +420,9 @@ class Tensor:
                     f"backward(): output has shape {self.shape}; pass grad= of that shape "
                     "(an implicit gradient exists only for a single-element output)"
                 )
-            g = np.array(1.0, dtype=self.data.dtype).reshape(self.data.shape)  # dL/dL = 1 (cheaper than ones_like)
+            g = np.array(1.0, dtype=self.data.dtype)  # dL/dL = 1 (cheaper than ones_like)
+            if self.data.ndim:
+                g = g.reshape(self.data.shape)
         else:
             if isinstance(grad, Tensor) and create_graph:  # keep the seed's own graph (differentiable in it)
                 if grad.shape != self.shape:
