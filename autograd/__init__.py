@@ -7,8 +7,9 @@ from .compare import CompareReport, assert_grads_close, compare_grads
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 from .graph import AnomalyError, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, topo_order
 from .primitives import PRIMITIVES, Primitive
-from .tensor import Tensor, concatenate, maximum, minimum, stack, where
-from .tensor import linear as tensor_linear
+from .tensor import Tensor
+from .tensor_fns import concatenate, maximum, minimum, mse_loss, stack, where
+from .tensor_fns import linear as tensor_linear
 from .tensor_ops import unbroadcast
 from .value import Tag, Value, linear, mean, sum
 from .worked import WorkedExampleError, WorkedReport, check_worked_example
@@ -39,6 +40,7 @@ __all__ = [
     "maximum",
     "mean",
     "minimum",
+    "mse_loss",
     "no_grad",
     "stack",
     "sum",

@@ -112,11 +112,13 @@ def _arrays(order: list) -> None:
                 p._g = gi if pg is None else pg + gi
             gi = None
             continue
-        if len(ps) == 2 and not ctx:
+        if len(ps) == 2:
             a, b = ps
             ra, rb = a.requires_grad, b.requires_grad
             if op.masked is None:
-                ga, gb = op.vjp(g, n.data, a.data, b.data)
+                ga, gb = op.vjp(g, n.data, a.data, b.data, *ctx) if ctx else op.vjp(g, n.data, a.data, b.data)
+            elif ctx:
+                ga, gb = op.masked((ra, rb), g, n.data, a.data, b.data, *ctx)
             else:
                 ga, gb = op.masked((ra, rb), g, n.data, a.data, b.data)
             g = None

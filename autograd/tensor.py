@@ -12,8 +12,6 @@ from . import graph
 from .graph import mode
 from .tensor_ops import TENSOR_PRIMITIVES as T
 from .value import Value
-from .value import maximum as _vmaximum
-from .value import minimum as _vminimum
 
 _new = object.__new__
 _FLOATS = (np.float32, np.float64)
@@ -39,6 +37,8 @@ def _apply(op, parents: tuple, ctx: tuple = ()) -> Tensor:
     try:
         if len(parents) == 1:
             data = op.forward(parents[0].data, *ctx) if ctx else op.forward(parents[0].data)
+        elif len(parents) == 2:
+            data = op.forward(parents[0].data, parents[1].data, *ctx)
         else:
             data = op.forward(*[p.data for p in parents], *ctx)
     except (ValueError, IndexError) as e:
@@ -477,63 +477,6 @@ def _index(index):
     if isinstance(index, list):
         return np.asarray(index)
     return index
-
-
-def _tensors(xs, name: str) -> tuple:
-    xs = tuple(x if isinstance(x, Tensor) else Tensor(x, requires_grad=False) for x in xs)
-    if not xs:
-        raise ValueError(f"{name}: needs at least one tensor")
-    return xs
-
-
-def linear(x: Tensor, W: Tensor, b: Tensor) -> Tensor:
-    """A layer's pre-activations for a batch: Z = x Wᵀ + b as one node (the seed's z = W a + b per row).
-
-    Shapes: x (n, nin), W (nout, nin), b (nout,) -> Z (n, nout). VJPs: ∂L/∂x = G W, ∂L/∂W = Gᵀ x
-    (directly in W's layout), ∂L/∂b = Σ over rows of G.
-
-    Raises:
-        ValueError: when the shapes do not fit (named with the op).
-    """
-    if x.ndim != 2 or W.ndim != 2 or b.ndim != 1 or x.shape[1] != W.shape[1] or b.shape[0] != W.shape[0]:
-        raise ValueError(f"linear: expected x (n, nin), W (nout, nin), b (nout,); got {x.shape}, {W.shape}, {b.shape}")
-    return _apply(T["linear"], (x, W, b))
-
-
-def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors along an existing ``axis``; the gradient is split back."""
-    return _apply(T["concatenate"], _tensors(tensors, "concatenate"), (axis,))
-
-
-def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join same-shape tensors along a new ``axis``; the gradient is taken apart along it."""
-    return _apply(T["stack"], _tensors(tensors, "stack"), (axis,))
-
-
-def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """Elementwise ``a`` where ``cond`` else ``b`` (broadcast); cond is a constant boolean array."""
-    cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
-    if isinstance(a, Tensor) or isinstance(b, Tensor):  # a number takes the other branch's dtype
-        a, b = (a, _coerce(b, a)) if isinstance(a, Tensor) else (_coerce(a, b), b)
-    else:
-        a, b = Tensor._const(np.asarray(a, dtype=np.float64)), Tensor._const(np.asarray(b, dtype=np.float64))
-    return _apply(T["where"], (a, b), (cond,))
-
-
-def maximum(a: Any, b: Any) -> Any:
-    """Elementwise max of two Tensors (broadcast) or two Values; a tie sends the gradient to ``a``."""
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
-        a, b = (a, _coerce(b, a)) if isinstance(a, Tensor) else (_coerce(a, b), b)
-        return _apply(T["maximum"], (a, b))
-    return _vmaximum(a, b)
-
-
-def minimum(a: Any, b: Any) -> Any:
-    """Elementwise min of two Tensors (broadcast) or two Values; a tie sends the gradient to ``a``."""
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
-        a, b = (a, _coerce(b, a)) if isinstance(a, Tensor) else (_coerce(a, b), b)
-        return _apply(T["minimum"], (a, b))
-    return _vminimum(a, b)
 
 
 Tensor.__array_ufunc__ = None  # numpy never swallows a Tensor into an object array

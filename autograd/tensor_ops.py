@@ -239,7 +239,7 @@ def v_powv(g, out, x, y):
 def where(cond, a, b):
     if _is_array(a) and _is_array(b):
         return np.where(cond, a, b)
-    from .tensor import where as twhere
+    from .tensor_fns import where as twhere
 
     return twhere(cond, a, b)
 
@@ -441,7 +441,27 @@ def m_linear(need, g, out, x, W, b):
     return (g @ W if need[0] else None, g.T @ x if need[1] else None, g.sum(axis=0) if need[2] else None)
 
 
-_MASKED = {"add": m_add, "sub": m_sub, "mul": m_mul, "matmul": m_matmul, "linear": m_linear}
+def f_mse(p, t, scale):
+    # scale · mean((p − t)²), with Σd² as one dot product d·d
+    if p.shape != t.shape:
+        raise ValueError("prediction and target shapes differ")
+    d = p - t
+    return scale * (np.vdot(d, d) / d.size)
+
+
+def v_mse(g, out, p, t, scale):
+    # ∂/∂p = scale · (2/N)(p − t) · g and ∂/∂t = −∂/∂p (plain arithmetic: runs on Tensors too)
+    gp = (p - t) * (g * (2.0 * scale / np.size(_np(p))))
+    return gp, -gp
+
+
+def m_mse(need, g, out, p, t, scale):
+    gp = p - t
+    gp *= float(g) * (2.0 * scale / p.size)
+    return (gp if need[0] else None, -gp if need[1] else None)
+
+
+_MASKED = {"add": m_add, "sub": m_sub, "mul": m_mul, "matmul": m_matmul, "linear": m_linear, "mse": m_mse}
 
 # ------------------------------------------------------------------ the table
 # name: (arity, forward on arrays, vjp, symbol). Broadcasting binary ops are wrapped by _reduced.
@@ -489,6 +509,7 @@ _T = {
     "getitem": (1, f_getitem, v_getitem, "[]"),
     "scatter_add": (1, f_scatter_add, lambda g, out, x, index, shape: (g[index],), "scatter"),
     "where": (2, lambda a, b, cond: np.where(cond, a, b), _reduced(lambda g, out, a, b, cond: (g * _mask(cond, g), g * _mask(~np.asarray(cond), g))), "where"),
+    "mse": (2, f_mse, v_mse, "mse"),
     "concatenate": (None, f_concat, v_concat, "concat"),
     "stack": (None, f_stack, v_stack, "stack"),
 }

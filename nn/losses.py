@@ -14,7 +14,7 @@ import math
 import autograd
 
 from .activations import log_softmax, softmax
-from .losses_core import data, elementwise, reduce, where
+from .losses_core import data, elementwise, fused_mse, reduce, where
 
 _LOG2 = math.log(2.0)
 
@@ -22,7 +22,8 @@ _LOG2 = math.log(2.0)
 def mse(prediction, target, *, reduction: str = "mean"):
     """Mean squared error (L2): L = mean((ŷ − y)²); ∂L/∂ŷᵢ = (2/N)(ŷᵢ − yᵢ).
 
-    Matches ``torch.nn.functional.mse_loss``. Source: reference/losses.md (MSE).
+    Matches ``torch.nn.functional.mse_loss``. Source: reference/losses.md (MSE). On a Tensor
+    with ``reduction="mean"`` it is one engine node (:func:`autograd.mse_loss`), as in PyTorch.
 
     Raises:
         ValueError: if the shapes differ (both named, with element counts) or the input is empty.
@@ -31,18 +32,23 @@ def mse(prediction, target, *, reduction: str = "mean"):
     >>> mse([Value(1.0), Value(3.0)], [0.0, 1.0]).data    # (1 + 4) / 2
     2.5
     """
+    if reduction == "mean" and isinstance(prediction, autograd.Tensor):
+        return fused_mse("mse", prediction, target, 1.0)
     return elementwise("mse", lambda p, t: (p - t) ** 2, prediction, target, reduction)
 
 
 def half_mse(prediction, target, *, reduction: str = "mean"):
     """The textbook ½-form: L = mean(½(ŷ − y)²), whose gradient is ∂L/∂ŷᵢ = (ŷᵢ − yᵢ)/N.
 
-    ``0.5 * mse_loss`` in PyTorch. Source: reference/losses.md (half-MSE).
+    ``0.5 * mse_loss`` in PyTorch. Source: reference/losses.md (half-MSE). On a Tensor with
+    ``reduction="mean"`` it is one engine node (:func:`autograd.mse_loss` with ``scale=0.5``).
 
     >>> from autograd import Value
     >>> half_mse([Value(3.0)], [1.0]).data
     2.0
     """
+    if reduction == "mean" and isinstance(prediction, autograd.Tensor):
+        return fused_mse("half_mse", prediction, target, 0.5)
     return elementwise("half_mse", lambda p, t: 0.5 * (p - t) ** 2, prediction, target, reduction)
 
 

@@ -117,6 +117,14 @@ def elementwise(name: str, fn: Callable, prediction, target, reduction: str,
     return reduce(outs, reduction, pshape)
 
 
+def fused_mse(name: str, prediction: Tensor, target, scale: float) -> Tensor:
+    """scale · mean((ŷ − y)²) on a Tensor as one engine node (:func:`autograd.mse_loss`), after the checks of :func:`elementwise`."""
+    t = as_target_tensor(name, prediction, target)
+    if prediction.size == 0:
+        raise ValueError(f"{name}: empty input of shape {prediction.shape}")
+    return autograd.mse_loss(prediction, t, scale=scale)
+
+
 def _run_check(name: str, check, p: np.ndarray, t: np.ndarray) -> None:
     if check is not None:
         err = check(p, t)

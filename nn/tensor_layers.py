@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tag, Tensor
-from autograd.tensor import linear
+from autograd.tensor_fns import linear
 
 from .activations import ACTIVATIONS
 from .module import Module

@@ -39,7 +39,7 @@ def install_notebook_display(ipython=None) -> bool:
     Returns:
         True if installed, False outside IPython (nothing happens, nothing raises).
 
-    >>> install_notebook_display()     # outside IPython
+    >>> install_notebook_display(object())     # not an IPython shell: nothing happens, nothing raises
     False
     """
     try:
