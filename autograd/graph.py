@@ -272,4 +272,4 @@ def grad(
     return tuple(result)
 
 
-from .sweep import sweep  # noqa: E402  (the lean inner loop of training; it imports this module)
+from .sweep import sweep  # (the lean inner loop of training; it imports this module)
