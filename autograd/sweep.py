@@ -15,7 +15,7 @@ that did not need to be.
 from __future__ import annotations
 
 import gc
-from sys import getrefcount
+import sys
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,18 @@ import numpy as np
 from .graph import _call_hooks, _order, mode
 
 _ndarray = np.ndarray
+
+
+def _counts_every_reference() -> bool:
+    # The adoption thresholds below assume CPython's counting up to 3.13 (3.14 may borrow stack
+    # references; other implementations have no getrefcount). Elsewhere every gradient is copied.
+    if sys.implementation.name != "cpython" or sys.version_info >= (3, 14):
+        return False
+    probe = np.empty(1)
+    return sys.getrefcount(probe) == 2  # the local and the argument
+
+
+getrefcount = sys.getrefcount if _counts_every_reference() else (lambda x: -1)
 
 
 def sweep(root: Any, seed: Any) -> None:

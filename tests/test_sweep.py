@@ -10,7 +10,15 @@ import itertools
 import numpy as np
 import pytest
 
+import autograd.sweep as sweep_module
 from autograd import Tensor, topo_order
+
+
+@pytest.fixture(autouse=True, params=["adopt", "always copy"])
+def _mode(request, monkeypatch):
+    # every test runs twice: with adoption, and as on interpreters where it is off (copy every gradient)
+    if request.param == "always copy":
+        monkeypatch.setattr(sweep_module, "getrefcount", lambda x: -1)
 
 
 def _assert_no_shared_grads(root):
