@@ -116,7 +116,9 @@ def _arrays(order: list) -> None:
                 if p.requires_grad:
                     pg = p.grad
                     if pg.__class__ is _ndarray:
-                        pg += gi  # in place, into the buffer zero_grad() kept
+                        pg += gi  # in place, into this leaf's own array
+                    elif pg == 0.0 and gi.__class__ is _ndarray and gi.base is None and getrefcount(gi) == 2:
+                        p.grad = gi  # adopted (refs: gi and getrefcount's argument)
                     else:
                         _leaf(p, gi, 3)  # refs: gi, the argument, getrefcount's
             elif gi is not None:
@@ -139,6 +141,8 @@ def _arrays(order: list) -> None:
                     pg = a.grad
                     if pg.__class__ is _ndarray:
                         pg += ga
+                    elif pg == 0.0 and ga.__class__ is _ndarray and ga.base is None and getrefcount(ga) == 2:
+                        a.grad = ga
                     else:
                         _leaf(a, ga, 3)
                 else:
@@ -150,6 +154,8 @@ def _arrays(order: list) -> None:
                     pg = b.grad
                     if pg.__class__ is _ndarray:
                         pg += gb
+                    elif pg == 0.0 and gb.__class__ is _ndarray and gb.base is None and getrefcount(gb) == 2:
+                        b.grad = gb
                     else:
                         _leaf(b, gb, 3)
                 else:
@@ -157,7 +163,10 @@ def _arrays(order: list) -> None:
                     b._g = gb if pg is None else pg + gb
             gb = None
             continue
-        if op.masked is None:
+        if len(ps) == 3 and not ctx and op.masked is not None:  # the fused layer x Wᵀ + b
+            a, b, c = ps
+            grads = op.masked((a.requires_grad, b.requires_grad, c.requires_grad), g, n.data, a.data, b.data, c.data)
+        elif op.masked is None:
             grads = op.vjp(g, n.data, *[p.data for p in ps], *ctx)
         else:
             grads = op.masked([p.requires_grad for p in ps], g, n.data, *[p.data for p in ps], *ctx)

@@ -39,6 +39,8 @@ def _apply(op, parents: tuple, ctx: tuple = ()) -> Tensor:
             data = op.forward(parents[0].data, *ctx) if ctx else op.forward(parents[0].data)
         elif len(parents) == 2:
             data = op.forward(parents[0].data, parents[1].data, *ctx)
+        elif len(parents) == 3 and not ctx:  # the fused layer x Wᵀ + b
+            data = op.forward(parents[0].data, parents[1].data, parents[2].data)
         else:
             data = op.forward(*[p.data for p in parents], *ctx)
     except (ValueError, IndexError) as e:

@@ -29,8 +29,9 @@ def linear(x: Tensor, W: Tensor, b: Tensor) -> Tensor:
     Raises:
         ValueError: when the shapes do not fit (named with the op).
     """
-    if x.ndim != 2 or W.ndim != 2 or b.ndim != 1 or x.shape[1] != W.shape[1] or b.shape[0] != W.shape[0]:
-        raise ValueError(f"linear: expected x (n, nin), W (nout, nin), b (nout,); got {x.shape}, {W.shape}, {b.shape}")
+    xs, ws, bs = x.data.shape, W.data.shape, b.data.shape
+    if len(xs) != 2 or len(ws) != 2 or len(bs) != 1 or xs[1] != ws[1] or bs[0] != ws[0]:
+        raise ValueError(f"linear: expected x (n, nin), W (nout, nin), b (nout,); got {xs}, {ws}, {bs}")
     return _apply(T["linear"], (x, W, b))
 
 

@@ -438,7 +438,7 @@ def v_linear(g, out, x, W, b):
 
 
 def m_linear(need, g, out, x, W, b):
-    return (g @ W if need[0] else None, g.T @ x if need[1] else None, g.sum(axis=0) if need[2] else None)
+    return (g @ W if need[0] else None, g.T @ x if need[1] else None, _add_reduce(g, 0) if need[2] else None)
 
 
 def f_mse(p, t, scale):

@@ -132,7 +132,9 @@ class SGD(Optimizer):
         lr = self.lr
         for p in self.params:
             g = p.grad
-            if type(g) is float and type(p.data) is float:
+            if g.__class__ is np.ndarray and p.data.__class__ is np.ndarray:  # a Tensor's: in place into its data
+                p.data -= lr * g
+            elif type(g) is float and type(p.data) is float:
                 p.data -= lr * g
             else:
                 _update(p, lr * _grad(p))

@@ -95,13 +95,15 @@ class Linear(Module):
         self._ztag, self._zlabel = Tag(n, -1, "z"), f"z{n}"
 
     def __call__(self, x: Any) -> Tensor:
-        x = _as_input(x)
-        if x.ndim not in (1, 2) or x.shape[-1] != self.nin:
+        x = x if x.__class__ is Tensor else _as_input(x)
+        shape = x.data.shape
+        if len(shape) not in (1, 2) or shape[-1] != self.nin:
             raise ValueError(
-                f"Linear(layer {self.layer}): expected input of shape ({self.nin},) or (n, {self.nin}), got {x.shape}"
+                f"Linear(layer {self.layer}): expected input of shape ({self.nin},) or (n, {self.nin}), got {shape}"
             )
-        z = self.W @ x + self.b if x.ndim == 1 else linear(x, self.W, self.b)
-        z.tag, z.label = self._ztag, self._zlabel
+        z = linear(x, self.W, self.b) if len(shape) == 2 else self.W @ x + self.b
+        z.tag = self._ztag
+        z.label = self._zlabel
         return z
 
     def parameters(self) -> list[Tensor]:
