@@ -91,8 +91,9 @@ def targets(out: dict) -> list[str]:
     lines = []
     if "xor ratio numpy" in out:
         r = out["xor ratio numpy"]
-        lines.append(f"- (e) XOR: deltagrad (nn.half_mse) within 2× of hand-written numpy: {r:.2f}× — {verdict(r <= 2)}"
-                     f" (loss op by op: {out['xor ratio numpy ops']:.2f}× — {verdict(out['xor ratio numpy ops'] <= 2)})")
+        lines.append(f"- (e) XOR: deltagrad (nn modules) within 2× of hand-written numpy: {r:.2f}× — {verdict(r <= 2)}"
+                     f" (Tensor ops as the seed writes them: {out['xor ratio numpy ops']:.2f}× — "
+                     f"{verdict(out['xor ratio numpy ops'] <= 2)})")
         lines.append(f"- (e) XOR: all engines end at the same loss and weights (≤ 1e-10): {out['xor agree']:.2g} — "
                      f"{verdict(out['xor agree'] <= TOL['xor'])}")
     for name in ("float32", "float64"):

@@ -127,14 +127,14 @@ class SGD(Optimizer):
         """Update every parameter in place from its ``grad`` (see the class docstring)."""
         if self.momentum or self.weight_decay:
             return super().step()
-        # plain SGD, p ← p - lr·g: the inner loop of every scalar training step, kept lean
+        # plain SGD, p ← p - lr·g: the inner loop of every training step, kept lean
         self.t += 1
         lr = self.lr
         for p in self.params:
             g = p.grad
-            if g.__class__ is np.ndarray and p.data.__class__ is np.ndarray:  # a Tensor's: in place into its data
-                p.data -= lr * g
-            elif type(g) is float and type(p.data) is float:
+            if (g.__class__ is np.ndarray and p.data.__class__ is np.ndarray) or (
+                type(g) is float and type(p.data) is float
+            ):  # a Tensor's array updated in place, or a Value's float
                 p.data -= lr * g
             else:
                 _update(p, lr * _grad(p))

@@ -8,6 +8,7 @@ tests/test_tensor.py compares the ops with torch); the oracle is checked once ag
 from __future__ import annotations
 
 import argparse
+import importlib.util
 
 import numpy as np
 import pytest
@@ -28,7 +29,10 @@ def _close(a: dict, b: dict, rel: float) -> None:
 def test_xor_deltagrad_matches_hand_written_numpy():
     p = bench_xor.xor_init()
     loss, w = bench_xor.xor_numpy(p, 50)
-    for run in (bench_xor.xor_deltagrad, bench_xor.xor_deltagrad_ops):
+    runs = [bench_xor.xor_deltagrad, bench_xor.xor_deltagrad_ops]
+    if importlib.util.find_spec("torch") is not None:
+        runs.append(bench_xor.xor_torch)
+    for run in runs:
         dloss, dw = run(p, 50)
         assert dloss == pytest.approx(loss, abs=1e-14)
         _close(dw, w, 1e-13)
