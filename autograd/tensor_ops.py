@@ -281,7 +281,17 @@ def _swap(x):
     return transpose(x, axes)
 
 
+def f_sum(x, axis, keepdims):
+    # np.sum without its Python wrapper (the same np.add.reduce)
+    return _add_reduce(x, axis, None, None, keepdims) if x.dtype.kind == "f" else np.sum(x, axis=axis, keepdims=keepdims)
+
+
 def v_sum(g, out, x, axis, keepdims):
+    if x.__class__ is np.ndarray and isinstance(g, (np.ndarray, np.generic)):
+        # on arrays: a fresh array of x's shape (the engine may adopt it), not a read-only broadcast view
+        r = np.empty(x.shape, dtype=x.dtype)
+        r[...] = g if axis is None or keepdims else np.reshape(g, _keep(x, axis))
+        return (r,)
     return (broadcast_to(reshape(g, _keep(_np(x), axis)), np.shape(_np(x))),)
 
 
@@ -499,7 +509,7 @@ _T = {
     "transpose": (1, lambda x, axes: np.transpose(x, axes), lambda g, out, x, axes: (transpose(g, None if axes is None else tuple(np.argsort(axes))),), "T"),
     "reshape": (1, lambda x, shape: np.reshape(x, shape), lambda g, out, x, shape: (reshape(g, np.shape(_np(x))),), "reshape"),
     "broadcast_to": (1, lambda x, shape: np.broadcast_to(x, shape).copy(), lambda g, out, x, shape: (unbroadcast(g, np.shape(_np(x))),), "broadcast"),
-    "sum": (1, lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims), v_sum, "Σ"),
+    "sum": (1, f_sum, v_sum, "Σ"),
     "mean": (1, f_mean, v_mean, "mean"),
     "max": (1, lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims), v_extreme(np.argmax), "max"),
     "min": (1, lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims), v_extreme(np.argmin), "min"),
