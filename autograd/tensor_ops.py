@@ -163,6 +163,13 @@ def _sigmoid(x):
     return h + h * np.tanh(h * x)
 
 
+def v_relu(g, out, x):
+    # relu' = [x > 0] (0 at the kink); on arrays a float times a bool mask, without a float copy of the mask
+    if g.__class__ is np.ndarray and x.__class__ is np.ndarray:
+        return (g * (x > 0),)
+    return (g * _mask(_np(x) > 0, g),)
+
+
 def v_sigmoid(g, out, x):
     # σ' = σ(1 - σ)
     if out.__class__ is np.ndarray:
@@ -498,7 +505,7 @@ _T = {
     "tanh": (1, np.tanh, lambda g, out, x: (g * (1.0 - out * out),), "tanh"),
     "sigmoid": (1, _sigmoid, v_sigmoid, "σ"),
     "softplus": (1, _softplus, lambda g, out, x: (g * sigmoid(x),), "softplus"),
-    "relu": (1, lambda x: np.maximum(x, 0.0), lambda g, out, x: (g * _mask(_np(x) > 0, g),), "relu"),
+    "relu": (1, lambda x: np.maximum(x, 0.0), v_relu, "relu"),
     "leaky_relu": (1, lambda x, s: np.where(x > 0, x, s * x), lambda g, out, x, s: (g * np.where(_np(x) > 0, 1.0, s).astype(_np(out).dtype),), "leaky_relu"),
     "elu": (1, lambda x, a: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))), lambda g, out, x, a: (where(_np(x) > 0, g, g * (out + a)),), "elu"),
     "gelu": (1, _gelu, lambda g, out, x: (g * (0.5 * (1.0 + erf(x * (1.0 / _SQRT2))) + x * _INV_SQRT_2PI * exp(x * x * -0.5)),), "gelu"),
