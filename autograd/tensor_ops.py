@@ -202,7 +202,8 @@ def _keep(x, axis):
 
 
 def _lse(x, axis, keepdims):
-    m = np.max(x, axis=axis, keepdims=True)
+    # initial=-inf: over an empty axis the max is -inf and the result log 0 = -inf, as torch.logsumexp
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0.0)
     out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())

@@ -84,3 +84,13 @@ def test_multi_margin_keeps_float32():
     s = Tensor(np.array([[0.1, 0.9, 0.3]], dtype=np.float32))
     loss = nn.multi_margin(s, [1])
     assert loss.dtype == np.float32
+
+
+def test_logsumexp_over_an_empty_axis_is_minus_inf_like_torch():
+    # torch.logsumexp(torch.zeros(0, 3), dim=0) is [-inf, -inf, -inf]; over dim=1 it is empty
+    x = Tensor(np.zeros((0, 3)))
+    out = x.logsumexp(axis=0)
+    assert out.shape == (3,) and np.all(np.isneginf(out.data))
+    assert x.logsumexp(axis=1).shape == (0,)
+    out.sum().backward()
+    assert x.grad.shape == (0, 3)

@@ -114,3 +114,4 @@ def test_zero_d_gradients_are_arrays_of_the_tensor_dtype(dtype):
     assert isinstance(x.grad, np.ndarray) and x.grad.shape == () and x.grad.dtype == dtype
     assert isinstance(y.grad, np.ndarray) and y.grad.shape == ()
     assert float(x.grad) == 4.0
+
