@@ -9,6 +9,7 @@ shape by :func:`unbroadcast` -- the one place broadcasting is undone.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -387,7 +388,7 @@ def _split(g, sizes, axis):
     bounds = [0, *[int(s) for s in sizes], None]
     nd = len(np.shape(_np(g)))
     out = []
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
+    for lo, hi in itertools.pairwise(bounds):
         idx = [slice(None)] * nd
         idx[axis] = slice(lo, hi)
         out.append(g[tuple(idx)])
