@@ -175,7 +175,11 @@ def _arrays(order: list) -> None:
             if not p.requires_grad:
                 continue
             if p.op is None and not p._hooks:
-                _leaf(p, grads[i], 3)  # refs: the grads tuple, the argument, getrefcount's
+                pg = p.grad
+                if pg.__class__ is _ndarray:
+                    pg += grads[i]
+                else:
+                    _leaf(p, grads[i], 3)  # refs: the grads tuple, the argument, getrefcount's
             else:
                 gi = grads[i]
                 if gi is not None:

@@ -45,31 +45,22 @@ def _apply(op, parents: tuple, ctx: tuple = ()) -> Tensor:
             data = op.forward(*[p.data for p in parents], *ctx)
     except (ValueError, IndexError) as e:
         _shape_error(op, parents, e)
-    out = _new(Tensor)
-    out.data = data if data.__class__ is _ndarray else np.asarray(data)
-    out.grad = 0.0
-    out.label = ""
-    out.tag = None
-    out._g = None
-    out._hooks = None
-    out._site = None
-    if mode.grad_enabled and (parents[0].requires_grad or any(p.requires_grad for p in parents)):
+    out = _leaf(data)
+    if mode.grad_enabled and (
+        parents[0].requires_grad or parents[-1].requires_grad or any(p.requires_grad for p in parents)
+    ):
         out.parents = parents
         out.op = op
         out.ctx = ctx
         out.requires_grad = True
-    else:
-        out.parents = ()
-        out.op = None
-        out.ctx = ()
-        out.requires_grad = False
     if mode.anomaly:
         _check(out, op, parents, ctx)
     return out
 
 
 def _apply2(op, a: Tensor, b: Tensor) -> Tensor:
-    # _apply for the binary ops without constants (+ - * / @): the inner loop of every forward pass
+    # _apply for the binary ops without constants (+ - * / @): the inner loop of every forward pass,
+    # so _leaf's assignments are written out here rather than called
     try:
         data = op.forward(a.data, b.data)
     except (ValueError, IndexError) as e:
