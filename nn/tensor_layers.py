@@ -120,7 +120,9 @@ class Activation(Module):
     """An activation g applied elementwise, as a module for :class:`Sequential`: ``Activation("tanh")(z)``.
 
     ``name`` is one of :data:`nn.ACTIVATIONS` (``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"linear"``, ...);
-    the call is ``z.<name>()``, so it works on a Tensor (and on a Value). No parameters.
+    the call is ``z.<name>()``, so it works on a Tensor (and on a Value). No parameters. Applied to
+    a :class:`Linear` layer's output (tagged ``Tag(l, -1, "z")``) it tags its result
+    ``Tag(l, -1, "a")``, labelled ``a<l>``, so the network view shows a = g(z) for ``Sequential`` nets.
 
     Raises:
         ValueError: for an unknown name.
@@ -135,7 +137,13 @@ class Activation(Module):
         self.name = name
 
     def __call__(self, z):
-        return self._g(z) if isinstance(z, Tensor) else ACTIVATIONS[self.name](z)
+        if not isinstance(z, Tensor):
+            return ACTIVATIONS[self.name](z)
+        a = self._g(z)
+        tag = z.tag
+        if a is not z and tag is not None and tag.role == "z":  # a layer's z: its a gets Tag(l, -1, "a")
+            a.tag, a.label = Tag(tag.layer, -1, "a"), f"a{tag.layer}"
+        return a
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"

@@ -143,15 +143,18 @@ def draw(
         color_by: ``"grad"``, ``"delta"`` or None: fill nodes on a zero-centred blue–white–orange
             scale with a legend, marking vanishing (▼, |g| < 1e-6·max) and exploding (▲, |g| > 1e3)
             values. Default: None in the op view, ``"delta"`` in the network view.
-        expected: op view only -- ``{label or node: grad}`` or ``{label or node: {"data": x, "grad": y}}``;
-            nodes that match get √ and a green border, the others ×, the expected number and a red
-            border. A match is |engine − expected| ≤ ``atol`` + ``rtol``·|expected|.
+        expected: the numbers a derivation claims, marked √ (green border) or × with the expected
+            number (red border); a match is |engine − expected| ≤ ``atol`` + ``rtol``·|expected|.
+            Op view: ``{label or node: grad}`` or ``{label or node: {"data": x, "grad": y}}``.
+            Network view: ``{"z1" | "a1" | "δ1": one number per neuron, "W1": ∂L/∂W (or
+            {"data": W, "grad": dW})}`` for the shown sample (:func:`viz.network_expected.resolve_network`).
 
     Raises:
         ValueError: for a bad argument, a graph over ``max_nodes``, or ``view="network"`` on a
             graph without nn tags.
         TypeError: for a ``max_nodes`` that is not an int or None, or a bool ``sample``.
-        KeyError: for an ``expected`` label no node carries (the message lists the labels there are).
+        KeyError: for an ``expected`` key that names nothing in the drawing (the message lists the
+            labels, or in the network view the keys, that would).
         RendererNotFound: only when ``path`` asks for svg/png and no Graphviz renderer exists.
         RenderError: if the renderer fails while writing ``path``.
 
@@ -191,10 +194,6 @@ def draw(
             rtol=rtol,
         )
     else:
-        if expected:
-            raise ValueError(
-                "expected= marks nodes of the op view; use view='ops' (the network view has no Value labels)"
-            )
         source = network_source(
             root,
             rankdir=rankdir,
@@ -203,6 +202,9 @@ def draw(
             max_nodes=max_nodes,
             edge_labels="auto" if edge_labels is None else edge_labels,
             color_by="delta" if color_by == "default" else color_by,
+            expected=expected,
+            atol=atol,
+            rtol=rtol,
         )
     drawing = Drawing(source, view)
     if path is not None:

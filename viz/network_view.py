@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from .compare import ATOL, RTOL
+from .network_expected import resolve_network
 from .network_model import read_network
 from .ops_view import MAX_NODES, node_limit, too_big
 from .style import (
     EDGE_MID,
     FLAG_GLYPH,
     FONT,
+    MATCH,
+    MISMATCH,
     NONFINITE,
     diverging,
     escape_html,
@@ -23,7 +27,7 @@ AUTO_EDGE_LABELS = 40
 """With ``edge_labels="auto"`` the weights are labelled only up to this many edges (else unreadable)."""
 
 
-def _html_node(name: str, rows: list, fill: str, bad: bool) -> str:
+def _html_node(name: str, rows: list, fill: str, bad: bool, checked: bool | None = None) -> str:
     colour = text_colour(fill)
     body = "".join(f'<tr><td align="left">{r}</td></tr>' for r in rows)
     label = (
@@ -32,18 +36,27 @@ def _html_node(name: str, rows: list, fill: str, bad: bool) -> str:
     )
     style = "rounded,filled,dashed,bold" if bad else "rounded,filled"
     border = f', color="{NONFINITE}", penwidth=2.5' if bad else ""
+    if checked is not None and not bad:  # expected=: green border when every number matches, red otherwise
+        border = f', color="{MATCH if checked else MISMATCH}", penwidth={2 if checked else 3}'
     return f'label={label}, style="{style}", fillcolor="{fill}", fontcolor="{colour}"{border}'
 
 
-def _neuron_rows(n, precision: int, mark: str | None) -> list:
-    rows = [f"z = {number(n.z, precision)}"]
+def _tick(marks: dict, what: str, precision: int) -> str:
+    m = marks.get(what)
+    if m is None:
+        return ""
+    return " √" if m.ok else f" × (expected {number(m.expected, precision)})"
+
+
+def _neuron_rows(n, precision: int, mark: str | None, marks: dict) -> list:
+    rows = [f"z = {number(n.z, precision)}{_tick(marks, 'z', precision)}"]
     if n.g:
-        rows.append(f"a = {escape_html(n.g)}(z) = {number(n.a, precision)}")
+        rows.append(f"a = {escape_html(n.g)}(z) = {number(n.a, precision)}{_tick(marks, 'a', precision)}")
         if n.gprime is not None:
             rows.append(f"{escape_html(n.g)}'(z) = {number(n.gprime, precision)}")
     else:
-        rows += ["a = z (linear)", "g'(z) = 1"]
-    rows.append(f"δ = {number(n.delta, precision)}")
+        rows += [f"a = z (linear){_tick(marks, 'a', precision)}", "g'(z) = 1"]
+    rows.append(f"δ = {number(n.delta, precision)}{_tick(marks, 'δ', precision)}")
     if mark and mark != "nan/inf":
         rows.append(f"<b>{FLAG_GLYPH[mark]}</b>")
     return rows
@@ -58,6 +71,9 @@ def network_source(
     max_nodes: int | None = MAX_NODES,
     edge_labels="auto",
     color_by: str | None = "delta",
+    expected: dict | None = None,
+    atol: float = ATOL,
+    rtol: float = RTOL,
 ) -> str:
     """DOT source of the neuron-level view of the network that computed ``root``.
 
@@ -75,8 +91,13 @@ def network_source(
             none, with a note in the title).
         color_by: ``"delta"`` fills neurons by δ, ``"grad"`` by ∂L/∂a (δ for a linear neuron), None
             leaves them white. Neurons whose δ is vanishing/exploding get ▼/▲ (:func:`viz.style.flag`).
+        expected: a derivation's numbers for the shown sample, ``{"z1" | "a1" | "δ1" | "W1": value}``
+            (see :func:`viz.network_expected.resolve_network`): each checked number gets √ or
+            × with the expected value, each checked neuron a green (all match) or red border, each
+            checked weight its mark on the edge (shown even when weight labels are hidden).
 
     Raises:
+        KeyError: for an ``expected`` key that names nothing in the view (the keys there are listed).
         ValueError: if no node carries a z tag, if ``sample`` is not in the graph, if there are more
             than ``max_nodes`` neurons, or for an unknown option.
 
@@ -92,6 +113,7 @@ def network_source(
     count = sum(len(v) for v in net.layers.values())
     if count > limit:
         raise too_big(count, max_nodes, "neurons", "Draw a smaller network")
+    checks, wchecks = resolve_network(net, expected, atol, rtol) if expected else ({}, {})
     neurons = [n for layer in net.layers.values() for n in layer.values()]
     shown = {id(n): (n.delta if color_by != "grad" or n.dlda is None else n.dlda) for n in neurons}
     scale = max_abs(shown.values())
@@ -143,7 +165,10 @@ def network_source(
             mark = flag(n.delta, dscale)
             fill = diverging(shown[id(n)], scale) if color_by else "#ffffff"
             bad = not all(is_finite(v) for v in (n.z, n.delta, 0.0 if n.a is None else n.a))
-            out.append(f"  n{layer}_{j} [{_html_node(f'neuron {j}', _neuron_rows(n, precision, mark), fill, bad)}];")
+            marks = {m.what: m for m in checks.get((layer, j), [])}
+            ok = all(m.ok for m in marks.values()) if marks else None
+            rows = _neuron_rows(n, precision, mark, marks)
+            out.append(f"  n{layer}_{j} [{_html_node(f'neuron {j}', rows, fill, bad, ok)}];")
     for c, (name, ids) in enumerate(columns):
         out.append(f"  col{c} [shape=plaintext, fontsize=12, label=<<b>{escape_html(name)}</b>>];")
         out.append(f"  {{ rank=same; {'; '.join([f'col{c}', *ids])}; }}")
@@ -155,8 +180,14 @@ def network_source(
         width = 0.6 + 2.4 * min(1.0, abs(w) / wmax) if is_finite(w) else 2.0
         bad = not (is_finite(w) and is_finite(dw))
         attrs = [f'color="{colour}"', f"penwidth={width:.2f}"]
+        marks = {m.what: m for m in wchecks.get((layer, j, i), [])}
         if labelled:
-            attrs.insert(0, f'label="w = {number(w, precision)}\\n∂L/∂w = {number(dw, precision)}"')
+            text = f"w = {number(w, precision)}{_tick(marks, 'w', precision)}\\n∂L/∂w = {number(dw, precision)}"
+            attrs.insert(0, f'label="{text}{_tick(marks, "∂L/∂w", precision)}"')
+        elif marks:  # weight labels hidden: the marks alone
+            attrs.insert(0, f'label="{"; ".join(k + _tick(marks, k, precision) for k in marks)}"')
+        if marks and not bad:
+            attrs.append(f'fontcolor="{MATCH if all(m.ok for m in marks.values()) else MISMATCH}"')
         if bad:
             attrs += ["style=dashed", f'fontcolor="{NONFINITE}"']
         out.append(f"  {tail} -> n{layer}_{j} [{', '.join(attrs)}];")

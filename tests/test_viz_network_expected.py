@@ -1,0 +1,79 @@
+"""expected= on the network view: a hand derivation (numpy, the seed documents' formulas) marked neuron by neuron.
+
+The oracle is independent of the engine: z, a, δ and ∂L/∂W are computed here from the weights with
+δ² = (a² − y)·σ'(z²)·2 (MSE), δ¹ = (W²ᵀ δ²) ⊙ σ'(z¹), ∂L/∂W^l = δ^l (a^(l−1))ᵀ.
+"""
+
+import numpy as np
+import pytest
+
+from autograd import Tensor
+from nn import MLP, Activation, Linear, Sequential, mse
+from viz import draw
+from viz.network_expected import resolve_network
+from viz.network_model import read_network
+
+X, Y = np.array([1.0, -2.0]), 0.25
+
+
+def _by_hand(state):
+    sig = lambda v: 1.0 / (1.0 + np.exp(-v))
+    W1, b1, W2, b2 = (state[k] for k in ("layer1.W", "layer1.b", "layer2.W", "layer2.b"))
+    z1 = W1 @ X + b1
+    a1 = sig(z1)
+    z2 = W2 @ a1 + b2
+    a2 = sig(z2)
+    d2 = 2.0 * (a2 - Y) * a2 * (1 - a2)
+    d1 = (W2.T @ d2) * a1 * (1 - a1)
+    return {"z1": z1, "a1": a1, "δ1": d1, "z2": z2, "a2": a2, "delta2": d2,
+            "W1": np.outer(d1, X), "W2": {"data": W2, "grad": np.outer(d2, a1)}}
+
+
+def _value_net():
+    net = MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    loss = mse(net(list(X)), Y)
+    loss.backward()
+    return net, loss
+
+
+def test_a_correct_derivation_is_all_ticks():
+    net, loss = _value_net()
+    hand = _by_hand({k: np.asarray(v, dtype=float) for k, v in net.state_dict().items()})
+    src = draw(loss, view="network", expected=hand).source
+    assert src.count(" √") == 4 * 3 + 6 + 3 * 2  # z, a, δ of 4 neurons; 6 W1 grads; 3 W2 data and grads
+    assert "×" not in src
+
+
+def test_a_wrong_number_is_marked_with_the_expected_value():
+    net, loss = _value_net()
+    hand = _by_hand({k: np.asarray(v, dtype=float) for k, v in net.state_dict().items()})
+    hand["δ1"] = hand["δ1"] * np.array([1.0, 0.5, 1.0])  # a slip in neuron 1's δ
+    neurons, _ = resolve_network(read_network(loss), hand)
+    bad = [(k, m.what) for k, ms in neurons.items() for m in ms if not m.ok]
+    assert bad == [((1, 1), "δ")]
+    src = draw(loss, view="network", expected=hand).source
+    assert src.count("×") == 1 and "expected" in src
+
+
+def test_tensor_network_and_hidden_weight_labels():
+    l1, l2 = Linear(2, 3, layer=1, seed=1), Linear(3, 1, layer=2, seed=2)
+    model = Sequential(l1, Activation("sigmoid"), l2, Activation("sigmoid"))
+    loss = mse(model(Tensor(X[None, :], requires_grad=False)), np.array([[Y]]))
+    loss.backward()
+    state = {k: np.asarray(v, dtype=float) for k, v in model.state_dict().items()}
+    hand = _by_hand(state)
+    src = draw(loss, view="network", expected=hand, edge_labels=False).source
+    assert "×" not in src and src.count(" √") == 4 * 3 + 6 + 3 * 2  # z, a, δ; W1 grads; W2 data and grads
+    assert 'label=" √' not in src and "∂L/∂w √" in src  # marks shown although weight labels are hidden
+
+
+def test_bad_keys_and_shapes_are_clear_errors():
+    _, loss = _value_net()
+    with pytest.raises(KeyError, match="z1, a1, δ1, W1, z2"):
+        draw(loss, view="network", expected={"δ3": 1.0})
+    with pytest.raises(KeyError, match="names nothing"):
+        draw(loss, view="network", expected={"dW1": 1.0})
+    with pytest.raises(ValueError, match=r"'z1'.*\(2,\).*\(3,\)"):
+        draw(loss, view="network", expected={"z1": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="unknown keys"):
+        draw(loss, view="network", expected={"W2": {"value": 1.0}})
