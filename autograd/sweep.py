@@ -95,15 +95,21 @@ def _arrays(order: list) -> None:
         op = n.op
         if op is None:  # a leaf in the order: the root itself, or a hooked leaf
             if n.requires_grad:
-                _leaf(n, _call_hooks(n, g) if n._hooks else g, 3)  # refs to g itself: g, the argument, getrefcount's
+                if n._hooks:
+                    g = _call_hooks(n, _own(g))
+                _leaf(n, g, 3)  # refs: g, the argument, getrefcount's
             continue
         if n._hooks:
-            g = _call_hooks(n, g)
+            g = _call_hooks(n, _own(g))
         ng = n.grad
         if ng.__class__ is not float:
             n.grad += g  # this node's own buffer (adopted or copied by an earlier sweep)
         elif ng == 0.0:  # refs to g: the local and getrefcount's argument
-            n.grad = g if g.__class__ is _ndarray and g.base is None and getrefcount(g) == 2 else np.array(g)
+            dt = n.data.dtype
+            if g.__class__ is _ndarray and g.base is None and g.dtype is dt and getrefcount(g) == 2:
+                n.grad = g
+            else:
+                n.grad = np.array(g, dtype=dt)
         else:
             n.grad = ng + g
         ps = n.parents
@@ -117,7 +123,8 @@ def _arrays(order: list) -> None:
                     pg = p.grad
                     if pg.__class__ is _ndarray:
                         pg += gi  # in place, into this leaf's own array
-                    elif pg == 0.0 and gi.__class__ is _ndarray and gi.base is None and getrefcount(gi) == 2:
+                    elif pg == 0.0 and gi.__class__ is _ndarray and gi.base is None and gi.dtype is p.data.dtype \
+                            and getrefcount(gi) == 2:
                         p.grad = gi  # adopted (refs: gi and getrefcount's argument)
                     else:
                         _leaf(p, gi, 3)  # refs: gi, the argument, getrefcount's
@@ -141,7 +148,8 @@ def _arrays(order: list) -> None:
                     pg = a.grad
                     if pg.__class__ is _ndarray:
                         pg += ga
-                    elif pg == 0.0 and ga.__class__ is _ndarray and ga.base is None and getrefcount(ga) == 2:
+                    elif pg == 0.0 and ga.__class__ is _ndarray and ga.base is None and ga.dtype is a.data.dtype \
+                            and getrefcount(ga) == 2:
                         a.grad = ga
                     else:
                         _leaf(a, ga, 3)
@@ -154,7 +162,8 @@ def _arrays(order: list) -> None:
                     pg = b.grad
                     if pg.__class__ is _ndarray:
                         pg += gb
-                    elif pg == 0.0 and gb.__class__ is _ndarray and gb.base is None and getrefcount(gb) == 2:
+                    elif pg == 0.0 and gb.__class__ is _ndarray and gb.base is None and gb.dtype is b.data.dtype \
+                            and getrefcount(gb) == 2:
                         b.grad = gb
                     else:
                         _leaf(b, gb, 3)
@@ -190,10 +199,23 @@ def _arrays(order: list) -> None:
 
 
 def _leaf(p: Any, gi: Any, free: int) -> None:
+    # a leaf's gradient, in the leaf's own dtype (as torch: a float32 parameter keeps a float32 grad)
     pg = p.grad
+    dt = p.data.dtype
     if pg.__class__ is not float:
-        p.grad += gi  # in place into the buffer zero_grad() kept
+        p.grad += gi  # in place into the leaf's own array
     elif pg == 0.0:
-        p.grad = gi if gi.__class__ is _ndarray and gi.base is None and getrefcount(gi) == free else np.array(gi)
+        if gi.__class__ is _ndarray and gi.base is None and gi.dtype is dt and getrefcount(gi) == free:
+            p.grad = gi
+        else:
+            p.grad = np.array(gi, dtype=dt)
     else:
-        p.grad = pg + gi
+        p.grad = np.asarray(pg + gi, dtype=dt)
+
+
+def _own(g: Any) -> Any:
+    # what a hook is shown must be nobody else's: a hook may keep it, and a node's grad array is
+    # updated in place by later sweeps (refs when unshared: the caller's, the argument, getrefcount's)
+    if g.__class__ is _ndarray and (g.base is not None or getrefcount(g) > 3):
+        return g.copy()
+    return g

@@ -196,6 +196,8 @@ def _pow(x, p):
 def _keep(x, axis):
     """x's shape with the reduced axes kept as 1 (for broadcasting a reduction's gradient back)."""
     shape = list(np.shape(x))
+    if not shape:  # a 0-d x (numpy reduces it over axis 0 or -1 too): nothing to keep
+        return ()
     axes = range(len(shape)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
     for a in axes:
         shape[a] = 1

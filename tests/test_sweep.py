@@ -115,3 +115,49 @@ def test_zero_d_gradients_are_arrays_of_the_tensor_dtype(dtype):
     assert isinstance(y.grad, np.ndarray) and y.grad.shape == ()
     assert float(x.grad) == 4.0
 
+
+
+def test_a_leaf_hook_returning_an_array_it_keeps_does_not_hand_it_to_the_leaf():
+    const = np.array([10.0, 20.0, 30.0])
+    x = Tensor([1.0, 2.0, 3.0])
+    x.register_hook(lambda g: const)  # replaces the gradient by an array the caller owns
+    (x * 2.0).sum().backward()
+    (x * 2.0).sum().backward()  # accumulates into x.grad: const must not be that array
+    np.testing.assert_array_equal(const, [10.0, 20.0, 30.0])
+    np.testing.assert_array_equal(x.grad, [20.0, 40.0, 60.0])
+    root = Tensor([1.0, 2.0])
+    kept = {}
+    root.register_hook(lambda g: kept.setdefault("r", g + 1.0))
+    root.backward(np.ones(2))
+    assert not np.shares_memory(root.grad, kept["r"])
+
+
+def test_a_hook_never_sees_an_array_that_is_another_nodes_grad():
+    # c = a + 1 passes dL/dc to a unchanged; c keeps that array as its grad, so a's hook must get a copy
+    x = Tensor([1.0, 2.0])
+    a = x * 2.0
+    seen = []
+    a.register_hook(seen.append)
+    c = a + 1.0
+    loss = (c * Tensor([3.0, 4.0], requires_grad=False)).sum()
+    loss.backward()
+    loss.backward()  # accumulates into c.grad in place
+    np.testing.assert_array_equal(seen[0], [3.0, 4.0])
+    np.testing.assert_array_equal(c.grad, [6.0, 8.0])
+
+
+def test_a_float32_leaf_keeps_a_float32_grad_next_to_float64_constants():
+    # torch casts a leaf's gradient to the leaf's dtype; so do we
+    w = Tensor(np.ones(3, dtype=np.float32))
+    (w * np.array([1.0, 2.0, 3.0])).sum().backward()  # the product is float64
+    assert w.grad.dtype == np.float32
+    np.testing.assert_array_equal(w.grad, [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("reduce", ["mean", "sum"])
+@pytest.mark.parametrize("axis", [0, -1])
+def test_reducing_a_zero_d_tensor_over_axis_0_like_torch(reduce, axis):
+    x = Tensor(2.0)  # torch.tensor(2.).mean(dim=0) is 2.0 with gradient 1.0
+    y = getattr(x, reduce)(axis=axis)
+    y.backward()
+    assert y.item() == 2.0 and float(x.grad) == 1.0
