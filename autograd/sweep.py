@@ -185,10 +185,15 @@ def _arrays(order: list) -> None:
                 continue
             if p.op is None and not p._hooks:
                 pg = p.grad
+                gi = grads[i]
                 if pg.__class__ is _ndarray:
-                    pg += grads[i]
+                    pg += gi
+                elif pg == 0.0 and gi.__class__ is _ndarray and gi.base is None and gi.dtype is p.data.dtype \
+                        and getrefcount(gi) == 3:  # refs: the grads tuple, gi, getrefcount's argument
+                    p.grad = gi
                 else:
-                    _leaf(p, grads[i], 3)  # refs: the grads tuple, the argument, getrefcount's
+                    _leaf(p, gi, 4)  # refs: the grads tuple, gi, the argument, getrefcount's
+                gi = None
             else:
                 gi = grads[i]
                 if gi is not None:

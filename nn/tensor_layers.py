@@ -135,14 +135,19 @@ class Activation(Module):
     def __init__(self, name: str):
         self._g = _tensor_activation(name)  # validates the name
         self.name = name
+        self._ztag, self._a = None, None  # the last z tag seen and the (tag, label) its a gets
 
     def __call__(self, z):
         if not isinstance(z, Tensor):
             return ACTIVATIONS[self.name](z)
         a = self._g(z)
         tag = z.tag
-        if a is not z and tag is not None and tag.role == "z":  # a layer's z: its a gets Tag(l, -1, "a")
-            a.tag, a.label = Tag(tag.layer, -1, "a"), f"a{tag.layer}"
+        if a is not z and tag is not None:
+            if tag is not self._ztag:  # a layer's z: its a gets Tag(l, -1, "a") (made once per layer seen)
+                self._ztag = tag
+                self._a = (Tag(tag.layer, -1, "a"), f"a{tag.layer}") if tag.role == "z" else None
+            if self._a is not None:
+                a.tag, a.label = self._a
         return a
 
     def __repr__(self) -> str:
