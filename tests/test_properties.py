@@ -7,7 +7,7 @@ import math
 import pytest
 import sympy as sp
 from exprtrees import ENGINE, NVARS, SYMPY, kink_margin, programs, run, torch_ops
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given, reject, settings
 
 from autograd import Value
 
@@ -50,10 +50,20 @@ def test_random_trees_against_sympy(prog):
     syms = sp.symbols(f"x0:{NVARS}", real=True)
     expr, _ = run(steps, list(syms), SYMPY)
     subs = dict(zip(syms, point))
-    assert f == pytest.approx(float(sp.N(expr.subs(subs), 30)), rel=1e-11, abs=1e-12)
+    assert f == pytest.approx(_sympy_number(expr, subs), rel=1e-11, abs=1e-12)
     for i, s in enumerate(syms):
-        want = float(sp.N(sp.diff(expr, s).subs(subs), 30))
+        want = _sympy_number(sp.diff(expr, s), subs)
         assert grads[i] == pytest.approx(want, rel=1e-9, abs=1e-10), (steps, point, i)
+
+
+def _sympy_number(expr, subs) -> float:
+    try:
+        return float(sp.N(expr.subs(subs), 30))
+    except RecursionError:
+        # sympy recurses without end on some nestings of Max and softplus (found by hypothesis, e.g.
+        # max(softplus(·), linear(·)) of log terms): the oracle cannot judge this tree, so it is
+        # rejected here; the finite-difference and torch tests above and below still check such trees
+        reject()
 
 
 @settings(max_examples=1000, **SETTINGS)

@@ -77,3 +77,41 @@ def test_bad_keys_and_shapes_are_clear_errors():
         draw(loss, view="network", expected={"z1": [1.0, 2.0]})
     with pytest.raises(ValueError, match="unknown keys"):
         draw(loss, view="network", expected={"W2": {"value": 1.0}})
+
+
+def test_values_can_be_engine_tensors_and_bad_values_name_their_key():
+    net, loss = _value_net()
+    hand = _by_hand({k: np.asarray(v, dtype=float) for k, v in net.state_dict().items()})
+    src = draw(loss, view="network", expected={"W1": Tensor(hand["W1"])}).source  # a Tensor's data
+    assert "×" not in src and src.count(" √") == 6
+    for bad in (None, "0.1", {"grad": [1.0, 2.0, 3.0]}, [[1.0, 2.0], [3.0]]):
+        with pytest.raises(ValueError, match=r"expected\['z1'\]"):
+            draw(loss, view="network", expected={"z1": bad})
+
+
+def test_one_quantity_named_twice_is_an_error_not_a_silent_pick():
+    _, loss = _value_net()
+    with pytest.raises(ValueError, match="same numbers"):
+        draw(loss, view="network", expected={"δ1": [0.0, 0.0, 0.0], "delta1": [0.0, 0.0, 0.0]})
+
+
+def test_a_miss_within_the_printed_digits_shows_both_numbers_apart():
+    _, loss = _value_net()
+    z2 = float(read_network(loss).layers[2][0].z)
+    src = draw(loss, view="network", expected={"z2": z2 * (1 + 1e-3)}, precision=2).source
+    assert "× (engine" in src  # at 2 digits the two would read the same
+
+
+def test_sequential_inputs_are_shown_and_untagged_weights_are_a_clear_error():
+    l1, l2 = Linear(2, 2, layer=1, seed=0), Linear(2, 1, layer=2, seed=1)
+    model = Sequential(l1, Activation("sigmoid"), l2)
+    for x in (np.array([[1.0, -2.0]]), np.array([1.0, -2.0])):  # a batch (linear) and one sample (W @ x)
+        loss = mse(model(x), np.zeros((1, 1)) if x.ndim == 2 else np.zeros(1))
+        loss.backward()
+        src = draw(loss, view="network").source
+        assert "x = 1<" in src and "x = -2<" in src and "x = ?" not in src
+    l2.W = Tensor([[0.4, 0.45]])  # set by hand: the new array carries no W tag
+    loss = mse(model(np.array([[1.0, -2.0]])), np.zeros((1, 1)))
+    loss.backward()
+    with pytest.raises(KeyError, match="layer 2's weights are not in this view"):
+        draw(loss, view="network", expected={"W2": [[0.0, 0.0]]})

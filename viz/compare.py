@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .style import as_array, unwrap
+from .style import as_array, number, unwrap
 
 ATOL = 1e-6
 RTOL = 1e-4
@@ -35,6 +35,24 @@ def close(engine, expected, atol: float = ATOL, rtol: float = RTOL) -> bool:
         )
     except ValueError:  # shapes do not broadcast
         return False
+
+
+def mismatch_text(engine, expected, precision: int) -> str:
+    """What a × says: ``expected E``; when E and the engine's number print alike at ``precision``
+    (a miss within the printed digits), both at the first precision that tells them apart.
+
+    >>> mismatch_text(0.5, 0.25, 4), mismatch_text(1.00012, 1.0, 4)
+    ('expected 0.25', 'engine 1.0001, expected 1')
+    """
+    a, e = as_array(engine), as_array(expected)
+    if a.size != 1 or e.size != 1:
+        return ""
+    p = precision
+    while p < 17 and number(a.item(), p) == number(e.item(), p):
+        p += 1
+    if p == precision:
+        return f"expected {number(e.item(), p)}"
+    return f"engine {number(a.item(), p)}, expected {number(e.item(), p)}"
 
 
 def _label_index(order: list) -> dict:

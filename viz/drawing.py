@@ -146,8 +146,9 @@ def draw(
         expected: the numbers a derivation claims, marked √ (green border) or × with the expected
             number (red border); a match is |engine − expected| ≤ ``atol`` + ``rtol``·|expected|.
             Op view: ``{label or node: grad}`` or ``{label or node: {"data": x, "grad": y}}``.
-            Network view: ``{"z1" | "a1" | "δ1": one number per neuron, "W1": ∂L/∂W (or
-            {"data": W, "grad": dW})}`` for the shown sample (:func:`viz.network_expected.resolve_network`).
+            Network view: ``{"z1" | "a1" | "δ1": one number per neuron of the shown sample,
+            "W1": ∂L/∂W summed over the batch, or {"data": W, "grad": dW}}``
+            (:func:`viz.network_expected.resolve_network`).
 
     Raises:
         ValueError: for a bad argument, a graph over ``max_nodes``, or ``view="network"`` on a

@@ -158,12 +158,24 @@ def _tensor_inputs(tagged: dict, first: int, nin: int):
     if tagged["X"] is not None:
         return tagged["X"].data
     w = tagged["W"][first]
-    for node in topo_order(tagged["Z"][first]):  # Z = X @ W.T + b: X is the matmul's other operand
-        if node.op is not None and node.op.name == "matmul":
-            x = node.parents[0]
-            if x is not w and np.shape(x.data)[-1:] == (nin,):
+    # the input is the other operand of the first layer's product: x in linear(x, W, b), X in
+    # X @ W.T, x in W @ x (one sample)
+    for node in topo_order(tagged["Z"][first]):
+        if node.op is None or node.op.name not in ("linear", "matmul") or w not in _operands(node):
+            continue
+        for x in node.parents:
+            if x is not w and x not in _operands_of_t(w, node) and np.shape(x.data)[-1:] == (nin,):
                 return x.data
     return None
+
+
+def _operands(node) -> list:
+    # a product's parents, seeing through a transpose (W.T counts as W)
+    return [p.parents[0] if p.op is not None and p.op.name == "transpose" else p for p in node.parents]
+
+
+def _operands_of_t(w, node) -> list:
+    return [p for p in node.parents if p.op is not None and p.op.name == "transpose" and p.parents[0] is w]
 
 
 def _tensor_net(tagged: dict, sample) -> Net:

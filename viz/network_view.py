@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .compare import ATOL, RTOL
+from .compare import ATOL, RTOL, mismatch_text
 from .network_expected import resolve_network
 from .network_model import read_network
 from .ops_view import MAX_NODES, node_limit, too_big
@@ -45,7 +45,7 @@ def _tick(marks: dict, what: str, precision: int) -> str:
     m = marks.get(what)
     if m is None:
         return ""
-    return " √" if m.ok else f" × (expected {number(m.expected, precision)})"
+    return " √" if m.ok else f" × ({mismatch_text(m.engine, m.expected, precision)})"
 
 
 def _neuron_rows(n, precision: int, mark: str | None, marks: dict) -> list:
@@ -91,8 +91,8 @@ def network_source(
             none, with a note in the title).
         color_by: ``"delta"`` fills neurons by δ, ``"grad"`` by ∂L/∂a (δ for a linear neuron), None
             leaves them white. Neurons whose δ is vanishing/exploding get ▼/▲ (:func:`viz.style.flag`).
-        expected: a derivation's numbers for the shown sample, ``{"z1" | "a1" | "δ1" | "W1": value}``
-            (see :func:`viz.network_expected.resolve_network`): each checked number gets √ or
+        expected: a derivation's numbers, ``{"z1" | "a1" | "δ1" | "W1": value}`` (z, a, δ of the
+            shown sample; ∂L/∂W summed over the batch; see :func:`viz.network_expected.resolve_network`): each checked number gets √ or
             × with the expected value, each checked neuron a green (all match) or red border, each
             checked weight its mark on the edge (shown even when weight labels are hidden).
 

@@ -9,7 +9,7 @@ import numpy as np
 from autograd import topo_order
 
 from . import calculus
-from .compare import ATOL, RTOL, resolve
+from .compare import ATOL, RTOL, mismatch_text, resolve
 from .style import (
     FLAG_GLYPH,
     FONT,
@@ -97,7 +97,8 @@ def _record(node, precision: int, checks: list, mark: str | None) -> str:
         c = byfield.get(field)
         fields.append(escape_record(f"{field} {values[field]}" + ("" if c is None else " √" if c.ok else " ×")))
         if c is not None and not c.ok:
-            fields.append(escape_record(f"expected {show(c.expected, precision)}"))
+            text = mismatch_text(c.engine, c.expected, precision) or f"expected {show(c.expected, precision)}"
+            fields.append(escape_record(text))
     if mark:
         fields.append(FLAG_GLYPH[mark])
     return "{ " + " | ".join(fields) + " }"
