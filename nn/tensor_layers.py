@@ -78,8 +78,8 @@ class Linear(Module):
             raise ValueError(f"Linear: sizes must be >= 1, got nin={nin}, nout={nout}")
         rng = rng if rng is not None else np.random.default_rng(seed)
         self.nin, self.nout = nin, nout
-        self.W = Tensor(rng.uniform(-1.0, 1.0, (nout, nin)), dtype=dtype)
-        self.b = Tensor(np.zeros(nout), dtype=dtype)
+        self._W = Tensor(rng.uniform(-1.0, 1.0, (nout, nin)), dtype=dtype)
+        self._b = Tensor(np.zeros(nout), dtype=dtype)
         self.layer = layer
 
     @property
@@ -90,9 +90,37 @@ class Linear(Module):
     @layer.setter
     def layer(self, n: int) -> None:
         self._layer = n
-        self.W.tag, self.W.label = Tag(n, -1, "W"), f"W{n}"
-        self.b.tag, self.b.label = Tag(n, -1, "b"), f"b{n}"
+        self._W.tag, self._W.label = Tag(n, -1, "W"), f"W{n}"
+        self._b.tag, self._b.label = Tag(n, -1, "b"), f"b{n}"
         self._ztag, self._zlabel = Tag(n, -1, "z"), f"z{n}"
+
+    @property
+    def W(self) -> Tensor:
+        """The weights, shape (nout, nin). Assigning a Tensor of that shape (a worked example's
+        weights) tags and labels it like the one it replaces, so the network view still finds it."""
+        return self._W
+
+    @W.setter
+    def W(self, t: Tensor) -> None:
+        self._W = self._replacement("W", t, (self.nout, self.nin))
+
+    @property
+    def b(self) -> Tensor:
+        """The biases, shape (nout,); assigning a Tensor of that shape tags it as ``W``'s setter does."""
+        return self._b
+
+    @b.setter
+    def b(self, t: Tensor) -> None:
+        self._b = self._replacement("b", t, (self.nout,))
+
+    def _replacement(self, role: str, t: Any, shape: tuple) -> Tensor:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"Linear(layer {self.layer}).{role}: expected a Tensor of shape {shape}, got "
+                            f"{type(t).__name__} (to copy numbers in, use .{role}.data[...] = array or load_state_dict)")
+        if t.shape != shape:
+            raise ValueError(f"Linear(layer {self.layer}).{role}: expected shape {shape}, got {t.shape}")
+        t.tag, t.label = Tag(self.layer, -1, role), f"{role}{self.layer}"
+        return t
 
     def __call__(self, x: Any) -> Tensor:
         x = x if x.__class__ is Tensor else _as_input(x)

@@ -110,8 +110,14 @@ def test_sequential_inputs_are_shown_and_untagged_weights_are_a_clear_error():
         loss.backward()
         src = draw(loss, view="network").source
         assert "x = 1<" in src and "x = -2<" in src and "x = ?" not in src
-    l2.W = Tensor([[0.4, 0.45]])  # set by hand: the new array carries no W tag
+    l2.W = Tensor([[0.4, 0.45]])  # set by hand: Linear tags the new W as it tagged the old one
+    assert l2.W.tag == l2.b.tag._replace(role="W") and l2.W.label == "W2"
+    l2.W.tag = None  # a W that lost its tag: its weights are not in the view
     loss = mse(model(np.array([[1.0, -2.0]])), np.zeros((1, 1)))
     loss.backward()
     with pytest.raises(KeyError, match="layer 2's weights are not in this view"):
         draw(loss, view="network", expected={"W2": [[0.0, 0.0]]})
+    with pytest.raises(ValueError, match=r"expected shape \(1, 2\), got \(2, 1\)"):
+        l2.W = Tensor([[0.4], [0.45]])
+    with pytest.raises(TypeError, match="data"):
+        l2.b = np.zeros(1)
