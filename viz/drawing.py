@@ -122,6 +122,7 @@ def draw(
     expected: dict | None = None,
     atol: float = ATOL,
     rtol: float = RTOL,
+    color_scale: str = "linear",
 ) -> Drawing:
     """Draw the graph that computed ``root`` (a Value or Tensor) and return a :class:`Drawing`.
 
@@ -143,6 +144,9 @@ def draw(
         color_by: ``"grad"``, ``"delta"`` or None: fill nodes on a zero-centred blue–white–orange
             scale with a legend, marking vanishing (▼, |g| < 1e-6·max) and exploding (▲, |g| > 1e3)
             values. Default: None in the op view, ``"delta"`` in the network view.
+        color_scale: ``"linear"`` (default) or ``"symlog"``: logarithmic in |value| over four
+            decades below the largest, so gradients that shrink layer by layer stay visibly coloured;
+            the legend's ticks follow.
         expected: the numbers a derivation claims, marked √ (green border) or × with the expected
             number (red border); a match is |engine − expected| ≤ ``atol`` + ``rtol``·|expected|.
             Op view: ``{label or node: grad}`` or ``{label or node: {"data": x, "grad": y}}``.
@@ -193,6 +197,7 @@ def draw(
             expected=expected,
             atol=atol,
             rtol=rtol,
+            color_scale=color_scale,
         )
     else:
         source = network_source(
@@ -206,6 +211,7 @@ def draw(
             expected=expected,
             atol=atol,
             rtol=rtol,
+            color_scale=color_scale,
         )
     drawing = Drawing(source, view)
     if path is not None:

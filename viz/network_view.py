@@ -5,7 +5,7 @@ from __future__ import annotations
 from .compare import ATOL, RTOL, mismatch_text
 from .network_expected import resolve_network
 from .network_model import read_network
-from .ops_view import MAX_NODES, node_limit, too_big
+from .ops_view import MAX_NODES, check_color_scale, node_limit, too_big
 from .style import (
     EDGE_MID,
     FLAG_GLYPH,
@@ -74,6 +74,7 @@ def network_source(
     expected: dict | None = None,
     atol: float = ATOL,
     rtol: float = RTOL,
+    color_scale: str = "linear",
 ) -> str:
     """DOT source of the neuron-level view of the network that computed ``root``.
 
@@ -91,6 +92,8 @@ def network_source(
             none, with a note in the title).
         color_by: ``"delta"`` fills neurons by δ, ``"grad"`` by ∂L/∂a (δ for a linear neuron), None
             leaves them white. Neurons whose δ is vanishing/exploding get ▼/▲ (:func:`viz.style.flag`).
+        color_scale: ``"linear"`` or ``"symlog"`` for the neuron fills and edge colours (see
+            :func:`viz.style.diverging`).
         expected: a derivation's numbers, ``{"z1" | "a1" | "δ1" | "W1": value}`` (z, a, δ of the
             shown sample; ∂L/∂W summed over the batch; see :func:`viz.network_expected.resolve_network`): each checked number gets √ or
             × with the expected value, each checked neuron a green (all match) or red border, each
@@ -108,6 +111,7 @@ def network_source(
         raise ValueError(f"view='network' takes edge_labels=True, False or 'auto', got {edge_labels!r}")
     if color_by not in ("delta", "grad", None):
         raise ValueError(f"unknown color_by {color_by!r}; choose 'delta', 'grad' or None")
+    symlog = check_color_scale(color_scale)
     limit = node_limit(max_nodes)
     net = read_network(root, sample)
     count = sum(len(v) for v in net.layers.values())
@@ -148,6 +152,7 @@ def network_source(
                     "▼ vanishing δ: |δ| &lt; 1e-6 · max |δ|",
                     "▲ exploding δ: |δ| &gt; 1e3",
                 ],
+                symlog,
             )
         )
     # columns: a rank=same subgraph each, kept in index order by an invisible chain headed by the
@@ -163,7 +168,7 @@ def network_source(
     for layer, ns in net.layers.items():
         for j, n in ns.items():
             mark = flag(n.delta, dscale)
-            fill = diverging(shown[id(n)], scale) if color_by else "#ffffff"
+            fill = diverging(shown[id(n)], scale, symlog=symlog) if color_by else "#ffffff"
             bad = not all(is_finite(v) for v in (n.z, n.delta, 0.0 if n.a is None else n.a))
             marks = {m.what: m for m in checks.get((layer, j), [])}
             ok = all(m.ok for m in marks.values()) if marks else None
@@ -176,7 +181,7 @@ def network_source(
     first = min(net.layers)
     for (layer, j, i), (w, dw) in sorted(net.weights.items()):
         tail = f"x{i}" if layer == first else f"n{layer - 1}_{i}"
-        colour = diverging(dw, wscale, mid=EDGE_MID) if color_by else "#777777"
+        colour = diverging(dw, wscale, mid=EDGE_MID, symlog=symlog) if color_by else "#777777"
         width = 0.6 + 2.4 * min(1.0, abs(w) / wmax) if is_finite(w) else 2.0
         bad = not (is_finite(w) and is_finite(dw))
         attrs = [f'color="{colour}"', f"penwidth={width:.2f}"]

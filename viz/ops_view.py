@@ -60,6 +60,13 @@ _SHAPE_OPS = frozenset(
 )
 
 
+def check_color_scale(color_scale: str) -> bool:
+    """True for ``"symlog"``, False for ``"linear"``; anything else is a ValueError."""
+    if color_scale not in ("linear", "symlog"):
+        raise ValueError(f"unknown color_scale {color_scale!r}; choose 'linear' or 'symlog'")
+    return color_scale == "symlog"
+
+
 def op_text(op, ctx: tuple, precision: int) -> str:
     """The text of an op node: the op's symbol, with its constants (``**2``, ``leaky_relu(0.01)``)."""
     symbol = op.symbol or op.name
@@ -157,6 +164,7 @@ def ops_source(
     atol: float = ATOL,
     rtol: float = RTOL,
     ids: bool = False,
+    color_scale: str = "linear",
 ) -> str:
     """DOT source of the op-level graph ending at ``root`` (Values or Tensors).
 
@@ -178,6 +186,8 @@ def ops_source(
             :func:`viz.style.flag`).
         expected: ``{label or node: grad, or {"data": x, "grad": y}}``; each named node gets √ (green
             border) or × with the expected number (red border): |a − e| ≤ atol + rtol·|e|.
+        color_scale: ``"linear"`` or ``"symlog"`` (logarithmic over four decades below the largest
+            value: gradients that shrink layer by layer stay visibly coloured).
         ids: give every node and edge an SVG id (``v3``, ``o3``, ``e3_0`` = edge from parent 0 into op 3,
             ``r3`` = op 3 to its result) for scripts such as :func:`viz.animate`.
 
@@ -194,6 +204,7 @@ def ops_source(
         raise ValueError(f"unknown edge_labels {edge_labels!r}; choose from {', '.join(map(repr, EDGE_LABELS))}")
     if color_by not in COLOR_BY:
         raise ValueError(f"unknown color_by {color_by!r}; choose 'grad', 'delta' or None")
+    symlog = check_color_scale(color_scale)
     order = topo_order(root)
     if len(order) > node_limit(max_nodes):
         raise too_big(len(order), max_nodes, "nodes", "Draw it with view='network' (for nn models) or a smaller graph")
@@ -210,7 +221,8 @@ def ops_source(
     ]
     if color_by is not None:
         title = "fill: grad = ∂L/∂node" if color_by == "grad" else "fill: δ = ∂L/∂z"
-        out.append(legend(title, scale, precision, ["▼ vanishing: |g| &lt; 1e-6 · max, ▲ exploding: |g| &gt; 1e3"]))
+        notes = ["▼ vanishing: |g| &lt; 1e-6 · max, ▲ exploding: |g| &gt; 1e3"]
+        out.append(legend(title, scale, precision, notes, symlog))
     if edge_labels != "none":
         out.append(
             '  edge_key [shape=plaintext, fontsize=9, label="edges: local = ∂out/∂in, '
@@ -228,7 +240,7 @@ def ops_source(
             style.append("dashed")
         if node in fills:
             style.append("filled")
-            fill = diverging(fills[node], scale)
+            fill = diverging(fills[node], scale, symlog=symlog)
             attrs.append(f'fillcolor="{fill}", fontcolor="{text_colour(fill)}"')
         if not (finite(node.data) and finite(node.grad)):
             style += ["dashed", "bold"]

@@ -102,12 +102,14 @@ def flag(value, scale: float) -> str | None:
 FLAG_GLYPH = {"nan/inf": "● nan/inf", "exploding": "▲ exploding", "vanishing": "▼ vanishing"}
 
 
-def legend(title: str, scale: float, precision: int, notes: list[str]) -> str:
+def legend(title: str, scale: float, precision: int, notes: list[str], symlog: bool = False) -> str:
     """A DOT ``legend`` node: the diverging scale from -scale to +scale, then one row per note."""
     cells = []
+    if symlog:
+        title += " (symlog)"
     for t in (-1.0, -0.5, 0.0, 0.5, 1.0):
         fill = diverging(t, 1.0)
-        text = escape_html(number(t * scale, precision))
+        text = escape_html(number(value_at(t, scale, symlog), precision))
         cells.append(f'<td bgcolor="{fill}"><font color="{text_colour(fill)}">{text}</font></td>')
     rows = "".join(f'<tr><td colspan="5">{n}</td></tr>' for n in notes)
     return (
@@ -189,22 +191,50 @@ def _hex(rgb) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def diverging(value, scale: float, mid=MID) -> str:
+def diverging(value, scale: float, mid=MID, symlog: bool = False) -> str:
     """Colour of ``value`` on the zero-centred blue–white–orange scale reaching its ends at ±``scale``.
 
     Negative values are blue, zero is ``mid`` (near white), positive orange; ``|value| >= scale``
     gives the full colour. A non-finite value gives :data:`NONFINITE_FILL` (draw a border as well).
+    With ``symlog`` the position is logarithmic in |value| over :data:`SYMLOG_DECADES` decades
+    below ``scale`` (linear within the last one), so gradients that shrink layer by layer stay
+    visibly coloured instead of all looking white.
 
     >>> diverging(0.0, 1.0), diverging(-1.0, 1.0), diverging(5.0, 1.0)
     ('#f7f7f7', '#2166ac', '#e66101')
+    >>> diverging(0.01, 1.0), diverging(0.01, 1.0, symlog=True)   # 1/100 of the scale
+    ('#f7f6f5', '#eeac7c')
     """
     v = float(unwrap(value))
     if not math.isfinite(v):
         return NONFINITE_FILL
-    t = 0.0 if scale <= 0 or not math.isfinite(scale) else max(-1.0, min(1.0, v / scale))
+    t = position(v, scale, symlog)
     end = POS if t > 0 else NEG
     a = abs(t)
     return _hex(m + (e - m) * a for m, e in zip(mid, end))
+
+
+SYMLOG_DECADES = 4
+"""``symlog`` colour: |values| from scale·10⁻⁴ to scale spread over the colour range (smaller: near white)."""
+
+
+def position(v: float, scale: float, symlog: bool = False) -> float:
+    """Where ``v`` sits on the colour scale, in [-1, 1] (see :func:`diverging`)."""
+    if scale <= 0 or not math.isfinite(scale):
+        return 0.0
+    if not symlog:
+        return max(-1.0, min(1.0, v / scale))
+    lin = scale * 10.0**-SYMLOG_DECADES
+    t = math.log10(1.0 + abs(v) / lin) / math.log10(1.0 + scale / lin)
+    return math.copysign(min(1.0, t), v)
+
+
+def value_at(t: float, scale: float, symlog: bool = False) -> float:
+    """The value that :func:`position` puts at ``t`` (the legend's tick labels)."""
+    if not symlog:
+        return t * scale
+    lin = scale * 10.0**-SYMLOG_DECADES
+    return math.copysign(lin * (10.0 ** (abs(t) * math.log10(1.0 + scale / lin)) - 1.0), t)
 
 
 def text_colour(fill: str) -> str:
