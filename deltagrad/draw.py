@@ -232,6 +232,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="none",
         help="label edges with ∂out/∂in, the contribution g·∂out/∂in, or both",
     )
+    parser.add_argument(
+        "--color-by",
+        choices=("none", "grad"),
+        default="none",
+        help="fill each node by its grad on a blue-white-orange scale with a legend (default none)",
+    )
+    parser.add_argument(
+        "--color-scale",
+        choices=("linear", "symlog"),
+        default="linear",
+        help="with --color-by grad: linear, or symlog to tell small gradients apart (default linear)",
+    )
     parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (default LR)")
     parser.add_argument("--precision", type=_precision, default=4, metavar="N", help="significant digits, 1 to 17 (default 4)")
 
@@ -283,6 +295,8 @@ def run(args: argparse.Namespace) -> int:
             rankdir=args.rankdir,
             precision=args.precision,
             edge_labels=args.edge_labels,
+            color_by=None if args.color_by == "none" else args.color_by,
+            color_scale=args.color_scale,
         )
     except ValueError as e:
         return _error(str(e))

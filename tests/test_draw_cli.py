@@ -195,3 +195,14 @@ def test_precision_17_is_allowed(tmp_path, capsys):
                          "--out", str(tmp_path / "p.dot"))
     assert code == 0, err
     assert out.splitlines()[0] == f"out = {1 / 3:.17g}"
+
+
+def test_color_by_grad_with_a_symlog_scale(tmp_path, capsys):
+    out = tmp_path / "c.dot"
+    code, _, err = run(capsys, "tanh(x*w)", "--set", "x=2", "--set", "w=1.5", "--out", str(out),
+                       "--color-by", "grad", "--color-scale", "symlog")
+    assert code == 0, err
+    dot = out.read_text("utf-8")
+    assert "fill: grad" in dot and "(symlog)" in dot and "fillcolor=" in dot
+    code, _, err = run(capsys, "x", "--set", "x=1", "--out", str(out), "--color-scale", "log")
+    assert code == 2 and "--color-scale" in err
