@@ -130,3 +130,17 @@ def test_drawing_repr_and_jupyter_bundle():
     bundle = d._repr_mimebundle_()
     ET.fromstring(bundle["image/svg+xml"])
     assert d._repr_svg_() == bundle["image/svg+xml"]
+
+
+def test_a_value_used_120_times_renders_with_capped_layout_passes():
+    # uncapped, graphviz's network simplex took over two minutes on this graph (a render timeout)
+    x = Value(1.0, label="x")
+    y = x * 0.0
+    for i in range(1, 120):
+        y = y + x * float(i)
+    y.backward()
+    d = draw(y)
+    assert "nslimit=2" in d.source
+    assert d.svg().lstrip().startswith(("<?xml", "<svg"))
+    small = draw((x * 2.0).tanh()).source
+    assert "nslimit" not in small  # small graphs keep graphviz's full layout

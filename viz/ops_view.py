@@ -60,6 +60,21 @@ _SHAPE_OPS = frozenset(
 )
 
 
+WIDE_FAN_OUT = 16
+"""A node used this many times (or a graph of over 150 nodes) gets Graphviz's network-simplex passes
+capped (``nslimit``): uncapped, a value used 120 times took over two minutes to lay out, capped 2 s."""
+
+
+def _layout_caps(order: list) -> str:
+    uses: dict = {}
+    for node in order:
+        for p in node.parents:
+            uses[id(p)] = uses.get(id(p), 0) + 1
+    if len(order) > 150 or max(uses.values(), default=0) >= WIDE_FAN_OUT:
+        return ", nslimit=2, nslimit1=2"
+    return ""
+
+
 def check_color_scale(color_scale: str) -> bool:
     """True for ``"symlog"``, False for ``"linear"``; anything else is a ValueError."""
     if color_scale not in ("linear", "symlog"):
@@ -215,7 +230,7 @@ def ops_source(
     fills = {n: signed_peak(n.grad) for n in coloured}
     out = [
         "digraph ops {",
-        f'  graph [rankdir={rankdir}, fontname="{FONT}", nodesep=0.25, ranksep=0.35];',
+        f'  graph [rankdir={rankdir}, fontname="{FONT}", nodesep=0.25, ranksep=0.35{_layout_caps(order)}];',
         f'  node [fontname="{FONT}", fontsize=11, shape=record, height=0.3];',
         f'  edge [fontname="{FONT}", fontsize=9, arrowsize=0.6, labelfontsize=8, labelfontcolor="#555555"];',
     ]
