@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -106,8 +108,6 @@ def _finite(x: Any) -> bool:
     try:
         return math.isfinite(d)
     except TypeError:  # arrays
-        import numpy as np
-
         return bool(np.all(np.isfinite(d)))
 
 
@@ -167,9 +167,6 @@ def _run_backward(root: Any, seed: Any, create_graph: bool, inputs: tuple | None
     Each node's gradient for *this* sweep is summed in the scratch slot ``_g`` first, so gradients
     left by earlier calls never leak into this one (accumulation stays exact across calls).
     """
-    if inputs is None and not create_graph and not mode.anomaly:
-        sweep(root, seed)
-        return None
     order = topo_order(root)
     for n in order:
         n._g = None
@@ -188,7 +185,7 @@ def _run_backward(root: Any, seed: Any, create_graph: bool, inputs: tuple | None
             if n._hooks:
                 g = _call_hooks(n, g)
             if wanted is None:
-                n.grad = n.grad + g
+                n.grad = _sum_into(n, g)
             elif n in wanted:
                 found[n] = g
             op = n.op
@@ -214,6 +211,18 @@ def _run_backward(root: Any, seed: Any, create_graph: bool, inputs: tuple | None
         for n in order:
             n._g = None
     return found
+
+
+def _sum_into(n: Any, g: Any) -> Any:
+    # n.grad + g, out of place; on a Tensor node an array result is its own array in the node's
+    # dtype (as in the lean sweep), never a numpy scalar or another dtype
+    dt = getattr(n.data, "dtype", None)
+    if dt is None or not isinstance(g, (np.ndarray, np.generic)):
+        return n.grad + g
+    ng = n.grad
+    if type(ng) is float and ng == 0.0:
+        return np.array(g, dtype=dt)
+    return np.asarray(ng + g, dtype=dt)
 
 
 def _call_hooks(n: Any, g: Any) -> Any:

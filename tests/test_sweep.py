@@ -161,3 +161,19 @@ def test_reducing_a_zero_d_tensor_over_axis_0_like_torch(reduce, axis):
     y = getattr(x, reduce)(axis=axis)
     y.backward()
     assert y.item() == 2.0 and float(x.grad) == 1.0
+
+
+def test_anomaly_mode_and_create_graph_give_the_same_gradients_and_types():
+    from autograd import detect_anomaly
+
+    for mode in ("plain", "anomaly"):
+        w = Tensor(np.ones(3, dtype=np.float32))
+        s = Tensor(2.0)
+        loss = (w * np.array([1.0, 2.0, 3.0])).sum() * s
+        if mode == "anomaly":
+            with detect_anomaly():
+                loss.backward()
+        else:
+            loss.backward()
+        assert w.grad.dtype == np.float32 and w.grad.tolist() == [2.0, 4.0, 6.0], mode
+        assert isinstance(s.grad, np.ndarray) and s.grad.shape == () and float(s.grad) == 6.0, mode
