@@ -133,7 +133,7 @@ def _arrays(order: list) -> None:
                 p._g = gi if pg is None else pg + gi
             gi = None
             continue
-        if len(ps) == 2:
+        if len(ps) == 2:  # a's and b's deliveries are written out, not looped: the hot path of + - * @
             a, b = ps
             ra, rb = a.requires_grad, b.requires_grad
             if op.masked is None:

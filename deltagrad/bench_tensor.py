@@ -3,7 +3,8 @@
 Each Tensor workload (bench_xor: the seed's XOR net, bench_mlp: a 784-256-10 MLP step) runs three
 engines in one process -- same BLAS threads, same allocator, gc on -- from the same initial weights:
 a hand-written numpy forward + backward (the independent oracle, also in tests/test_bench_tensor.py),
-deltagrad Tensors, and PyTorch autograd on CPU.
+deltagrad Tensors, and PyTorch autograd on CPU. XOR times deltagrad twice: written with ``nn`` modules
+(the headline row) and in Tensor ops as the seed writes them.
 """
 
 from __future__ import annotations

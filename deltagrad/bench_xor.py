@@ -1,4 +1,4 @@
-"""deltagrad bench (e): the seed's 2-3-1 sigmoid XOR net, full batch, by hand in numpy, in deltagrad Tensors, in PyTorch."""
+"""deltagrad bench (e): the seed's 2-3-1 sigmoid XOR net, full batch: by hand in numpy, deltagrad (nn modules and seed-style ops), PyTorch."""
 
 from __future__ import annotations
 
