@@ -1,9 +1,8 @@
-"""autograd: the reverse-mode engine -- Value and Tensor nodes, the primitive tables, backward, gradient checks.
+"""deltagrad.autograd: the reverse-mode engine -- Value and Tensor nodes, the primitive tables, backward, gradcheck.
 
-Imports only the standard library (and numpy, for Tensor). ``nn`` and ``viz`` build on it.
+Imports only the standard library and numpy. ``deltagrad.nn``, ``deltagrad.viz`` and ``deltagrad.check`` build on it.
 """
 
-from .compare import CompareReport, assert_grads_close, compare_grads
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 from .graph import AnomalyError, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, topo_order
 from .primitives import PRIMITIVES, Primitive
@@ -12,23 +11,16 @@ from .tensor_fns import concatenate, maximum, minimum, mse_loss, stack, where
 from .tensor_fns import linear as tensor_linear
 from .tensor_ops import unbroadcast
 from .value import Tag, Value, linear, mean, sum
-from .worked import WorkedExampleError, WorkedReport, check_worked_example
 
 __all__ = [
     "PRIMITIVES",
     "AnomalyError",
-    "CompareReport",
     "GradcheckError",
     "GradcheckReport",
     "Primitive",
     "Tag",
     "Tensor",
     "Value",
-    "WorkedExampleError",
-    "WorkedReport",
-    "assert_grads_close",
-    "check_worked_example",
-    "compare_grads",
     "concatenate",
     "detect_anomaly",
     "enable_grad",

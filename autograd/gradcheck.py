@@ -253,7 +253,7 @@ def gradcheck(
         GradcheckError: on a mismatch, with the report as message (when ``raise_exception``).
         TypeError / ValueError: if ``f`` does not return a Value or a one-element Tensor.
 
-    >>> from autograd import gradcheck
+    >>> from deltagrad.autograd import gradcheck
     >>> bool(gradcheck(lambda x, y: (x * y + x).tanh(), [0.3, -1.2]))
     True
     """
@@ -360,7 +360,7 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any] | Mapping[str, An
         GradcheckError: when a second derivative differs (see :func:`gradcheck`).
         TypeError: for a mix of Value and Tensor inputs (their graphs do not mix).
 
-    >>> from autograd import gradgradcheck
+    >>> from deltagrad.autograd import gradgradcheck
     >>> bool(gradgradcheck(lambda x, y: (x * y).tanh() * x, [0.4, -0.7]))
     True
     """

@@ -37,7 +37,7 @@ def no_grad() -> Iterator[None]:
     Results of ops have no parents and ``requires_grad=False``; use it for evaluation and for
     optimizer updates.
 
-    >>> from autograd import Value, no_grad
+    >>> from deltagrad.autograd import Value, no_grad
     >>> x = Value(2.0)
     >>> with no_grad():
     ...     y = x * 3
@@ -76,7 +76,7 @@ def detect_anomaly() -> Iterator[None]:
     a stack walk per node, so it is off by default). The error names the op, its input values and
     that line, instead of letting a nan surface many steps later in the loss.
 
-    >>> from autograd import Value, detect_anomaly
+    >>> from deltagrad.autograd import Value, detect_anomaly
     >>> with detect_anomaly():
     ...     Value(0.0).log()          # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -128,7 +128,7 @@ def topo_order(root: Any) -> list:
     visited in argument order, so the same graph always gives the same order (viz relies on it for
     stable node ids). Each node appears once, however many times it is used.
 
-    >>> from autograd import Value, topo_order
+    >>> from deltagrad.autograd import Value, topo_order
     >>> a = Value(1.0, label="a"); b = a * a
     >>> [n.label or n.op.name for n in topo_order(b)]
     ['a', 'mul']
@@ -256,7 +256,7 @@ def grad(
     An input that ``output`` does not depend on raises ``RuntimeError`` unless ``allow_unused``,
     in which case its gradient is ``None``.
 
-    >>> from autograd import Value, grad
+    >>> from deltagrad.autograd import Value, grad
     >>> x = Value(3.0); y = x ** 3
     >>> (dy,) = grad(y, [x], create_graph=True)
     >>> dy.data, grad(dy, [x])[0]          # 3x^2 = 27, 6x = 18

@@ -212,7 +212,7 @@ class Tensor:
     Raises:
         TypeError: for non-numeric data or a Value.
 
-    >>> from autograd import Tensor
+    >>> from deltagrad.autograd import Tensor
     >>> W = Tensor([[1.0, 2.0], [3.0, 4.0]]); a = Tensor([1.0, -1.0])
     >>> z = (W @ a).sum(); z.backward()
     >>> W.grad.tolist(), a.grad.tolist()

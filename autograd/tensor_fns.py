@@ -85,7 +85,7 @@ def mse_loss(prediction: Tensor, target: Any, *, scale: float = 1.0) -> Tensor:
     Raises:
         ValueError: if the shapes differ or the input is empty (both shapes named).
 
-    >>> from autograd import Tensor
+    >>> from deltagrad.autograd import Tensor
     >>> p = Tensor([1.0, 3.0]); loss = mse_loss(p, [0.0, 1.0]); loss.backward()
     >>> loss.item(), p.grad.tolist()       # (1 + 4) / 2, (2/2)·(p − t)
     (2.5, [1.0, 2.0])

@@ -134,7 +134,7 @@ class Value:
     Raises:
         TypeError: if ``data`` is not a real number.
 
-    >>> from autograd import Value
+    >>> from deltagrad.autograd import Value
     >>> x = Value(2.0, label="x"); w = Value(-3.0, label="w")
     >>> y = x * w + x          # dy/dx = w + 1, dy/dw = x
     >>> y.backward()
@@ -330,7 +330,7 @@ def sum(values: Iterable[Value | float]) -> Value:
 
     The forward uses ``math.fsum`` (exactly rounded).
 
-    >>> from autograd import Value, sum
+    >>> from deltagrad.autograd import Value, sum
     >>> xs = [Value(float(i)) for i in range(4)]
     >>> s = sum(xs); s.backward(); s.data, [x.grad for x in xs]
     (6.0, [1.0, 1.0, 1.0, 1.0])

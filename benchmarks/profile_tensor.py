@@ -14,7 +14,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from deltagrad import bench_mlp, bench_tensor, bench_xor
+from deltagrad.bench import mlp as bench_mlp
+from deltagrad.bench import tensor as bench_tensor
+from deltagrad.bench import xor as bench_xor
 
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "xor"

@@ -28,7 +28,7 @@ class _Activation(Module):
 class Sigmoid(_Activation):
     """Module form of :func:`sigmoid`.
 
-    >>> from autograd import Value
+    >>> from deltagrad.autograd import Value
     >>> Sigmoid()(Value(0.0)).data
     0.5
     """
@@ -69,7 +69,7 @@ class Identity(_Activation):
 class LeakyReLU(Module):
     """Module form of :func:`leaky_relu` with a fixed ``slope`` (default 0.01, as PyTorch).
 
-    >>> from autograd import Value
+    >>> from deltagrad.autograd import Value
     >>> LeakyReLU(0.1)(Value(-1.0)).data
     -0.1
     """

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import autograd
-from autograd import Tensor, Value
+from deltagrad import autograd
+from deltagrad.autograd import Tensor, Value
 
 __all__ = [
     "ACTIVATIONS",

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import math
 
-import autograd
-
+from deltagrad import autograd
 from .activations import log_softmax, softmax
 from .losses_core import data, elementwise, fused_mse, reduce, where
 
@@ -28,7 +27,7 @@ def mse(prediction, target, *, reduction: str = "mean"):
     Raises:
         ValueError: if the shapes differ (both named, with element counts) or the input is empty.
 
-    >>> from autograd import Value
+    >>> from deltagrad.autograd import Value
     >>> mse([Value(1.0), Value(3.0)], [0.0, 1.0]).data    # (1 + 4) / 2
     2.5
     """
@@ -43,7 +42,7 @@ def half_mse(prediction, target, *, reduction: str = "mean"):
     ``0.5 * mse_loss`` in PyTorch. Source: reference/losses.md (half-MSE). On a Tensor with
     ``reduction="mean"`` it is one engine node (:func:`autograd.mse_loss` with ``scale=0.5``).
 
-    >>> from autograd import Value
+    >>> from deltagrad.autograd import Value
     >>> half_mse([Value(3.0)], [1.0]).data
     2.0
     """

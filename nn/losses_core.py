@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-import autograd
-from autograd import Tensor, Value
+from deltagrad import autograd
+from deltagrad.autograd import Tensor, Value
 
 REDUCTIONS = ("mean", "sum", "none")
 

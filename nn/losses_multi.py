@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import autograd
-from autograd import Tensor, Value
+from deltagrad import autograd
+from deltagrad.autograd import Tensor, Value
 
 from .losses_core import (
     check_reduction,
@@ -73,7 +73,7 @@ def cross_entropy(logits, target, *, label_smoothing: float = 0.0, reduction: st
         ValueError: for a class index out of range (or not an int), soft targets outside [0, 1],
             mismatched shapes or sample counts, ε outside [0, 1].
 
-    >>> from autograd import Value
+    >>> from deltagrad.autograd import Value
     >>> round(cross_entropy([Value(0.0), Value(0.0)], 1).data, 6)    # log 2
     0.693147
     """

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from autograd import Tag, Value
-from autograd.value import _linear
+from deltagrad.autograd import Tag, Value
+from deltagrad.autograd.value import _linear
 
 from .activations import ACTIVATIONS, activation_fn
 from .serialize import LoadResult, _check_unique, _grid, _read, _write, load, save
@@ -40,7 +40,7 @@ class Module:
         between the engines. Value parameters come out as float64 arrays; Tensor parameters keep
         their dtype. A module without its own layout names its parameters ``param0``, ``param1``...
 
-        >>> from nn import MLP
+        >>> from deltagrad.nn import MLP
         >>> {k: v.shape for k, v in MLP(2, [3, 1], seed=0).state_dict().items()}
         {'layer1.W': (3, 2), 'layer1.b': (3,), 'layer2.W': (1, 3), 'layer2.b': (1,)}
         """
@@ -63,7 +63,7 @@ class Module:
             ValueError: naming the missing and unexpected keys (strict), a shape mismatch (name,
                 expected and got), or a non-numeric array.
 
-        >>> from nn import MLP
+        >>> from deltagrad.nn import MLP
         >>> a, b = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=1)
         >>> b.load_state_dict(a.state_dict()); b.layers[0].neurons[2].w[1].data == a.layers[0].neurons[2].w[1].data
         LoadResult(missing_keys=[], unexpected_keys=[])
@@ -128,7 +128,7 @@ class Neuron(Module):
     ``Tag(layer, index, "w", index=i)`` and the bias ``Tag(layer, index, "b")``. After
     ``backward()``, δ = ∂L/∂z is ``z.grad``.
 
-    >>> from nn import Neuron
+    >>> from deltagrad.nn import Neuron
     >>> import random
     >>> n = Neuron(2, "tanh", rng=random.Random(0))
     >>> a = n([1.0, -2.0]); len(n.parameters())
@@ -230,7 +230,7 @@ class MLP(Module):
     Calling it on one sample (a sequence of ``nin`` numbers or Values) returns a list of ``nout``
     Values (a single Value when ``nout == 1``).
 
-    >>> from nn import MLP
+    >>> from deltagrad.nn import MLP
     >>> net = MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
     >>> len(net.parameters())      # 2*3 + 3 + 3*1 + 1
     13

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, Value
+from deltagrad.autograd import Tensor, Value
 
 # The same code runs on both kinds of parameter: a Value's ``data`` is a float, a Tensor's a numpy
 # array. Arithmetic below is out of place (never aliasing a grad array); only ``p.data`` is
@@ -95,8 +95,8 @@ class SGD(Optimizer):
         ValueError: for an empty parameter list, lr <= 0, momentum outside [0, 1), a negative
             weight decay, dampening outside [0, 1], or nesterov without momentum / with dampening.
 
-    >>> from autograd import Value
-    >>> from nn import SGD
+    >>> from deltagrad.autograd import Value
+    >>> from deltagrad.nn import SGD
     >>> w = Value(1.0); (w * w).backward(); opt = SGD([w], lr=0.1); opt.step(); w.data  # 1 - 0.1*2
     0.8
     """
@@ -170,8 +170,8 @@ class Adam(Optimizer):
     Raises:
         ValueError: for an empty parameter list, lr <= 0, betas outside [0, 1), eps < 0 or λ < 0.
 
-    >>> from autograd import Value
-    >>> from nn import Adam
+    >>> from deltagrad.autograd import Value
+    >>> from deltagrad.nn import Adam
     >>> w = Value(1.0); (w * w).backward(); Adam([w], lr=0.1).step(); round(w.data, 6)  # first step moves by ~lr
     0.9
     """

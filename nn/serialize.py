@@ -35,7 +35,7 @@ def save(module, path: str | os.PathLike) -> None:
         OSError: the directory does not exist or cannot be written.
 
     >>> import tempfile, os
-    >>> from nn import MLP, save, load
+    >>> from deltagrad.nn import MLP, save, load
     >>> a, b = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=1)
     >>> with tempfile.TemporaryDirectory() as d:
     ...     save(a, os.path.join(d, "net.npz")); _ = load(b, os.path.join(d, "net.npz"))

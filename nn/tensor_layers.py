@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tag, Tensor
-from autograd.tensor_fns import linear
+from deltagrad.autograd import Tag, Tensor
+from deltagrad.autograd.tensor_fns import linear
 
 from .activations import ACTIVATIONS
 from .module import Module
@@ -58,7 +58,7 @@ class Linear(Module):
     Raises:
         ValueError: for sizes < 1, or an input whose last axis is not ``nin`` (shapes named).
 
-    >>> from nn import Linear
+    >>> from deltagrad.nn import Linear
     >>> lin = Linear(3, 2, seed=0)
     >>> lin.W.shape, lin(np.ones(3)).shape, lin(np.ones((5, 3))).shape
     ((2, 3), (2,), (5, 2))
@@ -155,7 +155,7 @@ class Activation(Module):
     Raises:
         ValueError: for an unknown name.
 
-    >>> from autograd import Tensor
+    >>> from deltagrad.autograd import Tensor
     >>> Activation("relu")(Tensor([-1.0, 2.0])).data.tolist()
     [0.0, 2.0]
     """

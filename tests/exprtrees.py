@@ -13,8 +13,8 @@ import math
 import sympy as sp
 from hypothesis import strategies as st
 
-import autograd
-from autograd import Value
+from deltagrad import autograd
+from deltagrad.autograd import Value
 
 UNARY = [
     "neg", "tanh", "sigmoid", "sin", "cos", "softplus", "relu", "abs", "gelu", "elu", "leaky_relu", "erf",

@@ -11,8 +11,8 @@ import math
 
 import sympy as sp
 
-import autograd
-from autograd import Value
+from deltagrad import autograd
+from deltagrad.autograd import Value
 
 X, Y = sp.symbols("x y", real=True)
 

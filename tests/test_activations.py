@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor, Value
-from nn.module import Module
+from deltagrad import nn
+from deltagrad.autograd import Tensor, Value
+from deltagrad.nn.module import Module
 
 FUNCS = {
     "sigmoid": (nn.sigmoid, nn.Sigmoid(), "sigmoid", {}),
@@ -66,8 +66,7 @@ def test_softmax_family_matches_torch(name, axis):
     if axis == -1:  # the Value form, row by row, gives the same numbers and gradients
         vs = [[Value(float(v)) for v in row] for row in z]
         outs = getattr(nn, name)(vs)
-        import autograd
-
+        from deltagrad import autograd
         autograd.sum([wi * o for wr, orow in zip(w, outs) for wi, o in zip(wr, orow)]).backward()
         np.testing.assert_allclose([[o.data for o in r] for r in outs], out.data, rtol=1e-13, atol=1e-15)
         np.testing.assert_allclose([[v.grad for v in r] for r in vs], t.grad, rtol=1e-12, atol=1e-14)

@@ -14,9 +14,9 @@ import time
 import numpy as np
 import pytest
 
-from autograd import Tensor, Value, topo_order
-from viz import animate, backprop_steps
-from viz.style import number
+from deltagrad.autograd import Tensor, Value, topo_order
+from deltagrad.viz import animate, backprop_steps
+from deltagrad.viz.style import number
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

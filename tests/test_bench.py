@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from deltagrad import bench, bench_scalar
+from deltagrad import bench
+from deltagrad.bench import scalar as bench_scalar
 
 
 def _steps(engine: str, n: int = 6):

@@ -13,7 +13,10 @@ import importlib.util
 import numpy as np
 import pytest
 
-from deltagrad import bench, bench_mlp, bench_tensor, bench_xor
+from deltagrad import bench
+from deltagrad.bench import mlp as bench_mlp
+from deltagrad.bench import tensor as bench_tensor
+from deltagrad.bench import xor as bench_xor
 
 TINY = {"sizes": (7, 5, 3), "batch": 6}
 TOL = {np.float64: 1e-12, np.float32: 2e-6}

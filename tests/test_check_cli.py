@@ -103,7 +103,7 @@ def test_svg_unwritable_path_is_one_line(tmp_path, capsys):
 
 
 def test_graph_expectations_divide_delta_by_the_samples():
-    from autograd.worked import check_worked_example, graph_expectations
+    from deltagrad.check.worked import check_worked_example, graph_expectations
 
     doc = {"network": {"sizes": [1, 1], "activations": ["linear"], "loss": "mse"},
            "data": {"x": [[1.0], [2.0]], "y": [[0.0], [0.0]]}, "parameters": {"W1": [[1.0]], "b1": [0.0]},

@@ -7,7 +7,8 @@ np.random.seed(43)) in this file: its backward differentiates ½·MSE while it p
 import numpy as np
 import pytest
 
-from autograd import Tensor, Value, assert_grads_close, compare_grads
+from deltagrad.autograd import Tensor, Value
+from deltagrad.check import assert_grads_close, compare_grads
 
 NAMES = ["dW1", "db1", "dW2", "db2"]
 

@@ -8,7 +8,7 @@ import pkgutil
 
 import pytest
 
-PACKAGES = ["autograd", "nn", "viz", "deltagrad"]
+PACKAGES = ["deltagrad"]  # and every subpackage: autograd, nn, viz, check, cli, bench, data
 
 
 def _modules():

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from deltagrad.cli import main
-from deltagrad.draw import ExprError, parse
+from deltagrad.cli.draw import ExprError, parse
 
 
 def run(capsys, *argv):

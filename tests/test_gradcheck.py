@@ -6,8 +6,8 @@ import warnings
 import numpy as np
 import pytest
 
-from autograd import GradcheckError, Tensor, Value, gradcheck, gradgradcheck
-from autograd.gradcheck import band
+from deltagrad.autograd import GradcheckError, Tensor, Value, gradcheck, gradgradcheck
+from deltagrad.autograd.gradcheck import band
 
 RNG = np.random.default_rng(7)
 
@@ -66,7 +66,7 @@ def test_kinks_are_flagged_not_failed(make):
 
 
 def test_kinks_of_maximum_and_max_reduction():
-    from autograd import maximum
+    from deltagrad.autograd import maximum
     assert gradcheck(lambda x, y: maximum(x, y) * 3.0, [0.2, 0.2]).rows[0].kinks == 1
     r = gradcheck(lambda t: t.max() * 1.0, [np.array([0.5, 0.5, 0.1])])
     assert r.ok and r.rows[0].kinks >= 1

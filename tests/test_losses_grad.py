@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-import autograd
-import nn
-from autograd import Tensor, Value, gradcheck
+from deltagrad import autograd
+from deltagrad import nn
+from deltagrad.autograd import Tensor, Value, gradcheck
 
 
 def _reg(rng):

@@ -5,9 +5,9 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-import nn
+from deltagrad import nn
 from deltagrad.cli import main
-from deltagrad.lossplot import curve, plot_losses
+from deltagrad.cli.lossplot import curve, plot_losses
 
 
 def test_plot_losses_writes_valid_png(tmp_path):
@@ -51,7 +51,7 @@ def test_figures_display_inline_as_png_without_pyplot():
     from IPython.core.interactiveshell import InteractiveShell
     from matplotlib.figure import Figure
 
-    from deltagrad.lossplot import classification_figure, regression_figure
+    from deltagrad.cli.lossplot import classification_figure, regression_figure
 
     shell = InteractiveShell.instance()
     for make in (regression_figure, classification_figure):
@@ -76,7 +76,7 @@ def test_a_directory_in_the_way_writes_nothing_and_is_named(tmp_path, capsys, bl
 
 
 def test_a_failed_second_figure_leaves_the_first_target_untouched(tmp_path, monkeypatch):
-    import deltagrad.lossplot as lp
+    import deltagrad.cli.lossplot as lp
 
     (tmp_path / "regression.png").write_bytes(b"old")
 

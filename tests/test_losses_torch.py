@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor
+from deltagrad import nn
+from deltagrad.autograd import Tensor
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

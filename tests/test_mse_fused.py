@@ -4,8 +4,8 @@ against central differences and torch.nn.functional.mse_loss in float64, second 
 import numpy as np
 import pytest
 
-from autograd import Tensor, grad, gradcheck, mse_loss
-from nn import half_mse, mse
+from deltagrad.autograd import Tensor, grad, gradcheck, mse_loss
+from deltagrad.nn import half_mse, mse
 
 SHAPES = [(), (4,), (4, 1), (3, 4), (2, 3, 4)]
 

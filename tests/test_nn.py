@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-import autograd
-from autograd import Tag, Value
-from nn import MLP, SGD, Layer, Neuron, cross_entropy, mse, softmax
+from deltagrad import autograd
+from deltagrad.autograd import Tag, Value
+from deltagrad.nn import MLP, SGD, Layer, Neuron, cross_entropy, mse, softmax
 
 
 def sigmoid(z):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tensor, Value
+from deltagrad import nn
+from deltagrad.autograd import Tensor, Value
 
 CASES = [
     ("SGD", {"lr": 0.1}),

@@ -8,8 +8,8 @@ import pytest
 import sympy as sp
 from oracles import CASES, X, Y, close, sympy_value
 
-import autograd
-from autograd import Value, gradcheck
+from deltagrad import autograd
+from deltagrad.autograd import Value, gradcheck
 
 PARAMS = [(name, pt) for name, case in CASES.items() for pt in case[3]]
 

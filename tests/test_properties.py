@@ -9,7 +9,7 @@ import sympy as sp
 from exprtrees import ENGINE, NVARS, SYMPY, kink_margin, programs, run, torch_ops
 from hypothesis import HealthCheck, assume, given, reject, settings
 
-from autograd import Value
+from deltagrad.autograd import Value
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
@@ -88,8 +88,7 @@ def test_random_trees_against_torch_float64(prog):
 def test_random_trees_second_order_against_torch(prog):
     """create_graph=True: the gradient's own gradient matches torch's double backward."""
     torch = pytest.importorskip("torch")
-    import autograd
-
+    from deltagrad import autograd
     point, steps = prog
     assume(kink_margin(steps, point) > 1e-9)
     xs = [Value(v) for v in point]

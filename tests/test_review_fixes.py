@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-import autograd
-from autograd import AnomalyError, Tensor, Value, detect_anomaly
+from deltagrad import autograd
+from deltagrad.autograd import AnomalyError, Tensor, Value, detect_anomaly
 
 
 @pytest.mark.parametrize("axes", [(-1, 0, 1), (0, -1, 1), (2, 0, -2)])
@@ -79,8 +79,7 @@ def test_numpy_scalar_seeds_and_grad_of_a_constant():
 
 
 def test_multi_margin_keeps_float32():
-    import nn
-
+    from deltagrad import nn
     s = Tensor(np.array([[0.1, 0.9, 0.3]], dtype=np.float32))
     loss = nn.multi_margin(s, [1])
     assert loss.dtype == np.float32

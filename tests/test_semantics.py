@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-import autograd
-from autograd import AnomalyError, Value, detect_anomaly, enable_grad, no_grad, topo_order
+from deltagrad import autograd
+from deltagrad.autograd import AnomalyError, Value, detect_anomaly, enable_grad, no_grad, topo_order
 
 
 def nanequal(a, b):

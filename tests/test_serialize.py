@@ -5,9 +5,7 @@ import os
 import numpy as np
 import pytest
 
-import nn
-
-
+from deltagrad import nn
 def _same(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
 

@@ -10,8 +10,8 @@ import itertools
 import numpy as np
 import pytest
 
-import autograd.sweep as sweep_module
-from autograd import Tensor, topo_order
+import deltagrad.autograd.sweep as sweep_module
+from deltagrad.autograd import Tensor, topo_order
 
 
 @pytest.fixture(autouse=True, params=["adopt", "always copy"])
@@ -164,7 +164,7 @@ def test_reducing_a_zero_d_tensor_over_axis_0_like_torch(reduce, axis):
 
 
 def test_anomaly_mode_and_create_graph_give_the_same_gradients_and_types():
-    from autograd import detect_anomaly
+    from deltagrad.autograd import detect_anomaly
 
     for mode in ("plain", "anomaly"):
         w = Tensor(np.ones(3, dtype=np.float32))

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import autograd.sweep as sweep_module
-from autograd import Tensor, topo_order
+import deltagrad.autograd.sweep as sweep_module
+from deltagrad.autograd import Tensor, topo_order
 
 SHAPES = [(3, 4), (1, 4), (4,), ()]  # all broadcast together to (3, 4)
 UNARY = ["tanh", "sigmoid", "neg", "sumrows", "viewT", "plus1"]

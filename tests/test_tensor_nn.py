@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import nn
-from autograd import Tag, Value, topo_order
+from deltagrad import nn
+from deltagrad.autograd import Tag, Value, topo_order
 
 
 def test_linear_layout_batch_and_single_sample():

@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-import nn
-from deltagrad import train as train_mod
+from deltagrad import nn
+from deltagrad.cli import train as train_mod
 from deltagrad.cli import main
-from deltagrad.train import TrainConfig, TrainError, seed_xor_weights, train
+from deltagrad.cli.train import TrainConfig, TrainError, seed_xor_weights, train
 
 KEYS = {
     "dataset",
@@ -98,8 +98,7 @@ def test_failure_while_writing_leaves_out_untouched(tmp_path, monkeypatch):
 
 
 def test_draw_refusal_is_a_one_line_error(tmp_path, monkeypatch, capsys):
-    import viz
-
+    from deltagrad import viz
     def refuse(*a, **k):
         raise ValueError("graph too big")
 
@@ -138,8 +137,7 @@ def test_config_validation(tmp_path, kw):
 
 
 def test_missing_renderer_is_a_one_line_error_exit_1(tmp_path, monkeypatch, capsys):
-    import viz
-
+    from deltagrad import viz
     def missing(*a, **k):
         raise viz.RendererNotFound("no Graphviz renderer found")
 

@@ -10,7 +10,7 @@ import pytest
 
 from deltagrad.cli import main
 from deltagrad.data import standardize
-from deltagrad.outputs import write_json
+from deltagrad.cli.outputs import write_json
 
 
 def test_divergence_is_a_one_line_error_and_writes_nothing(tmp_path, capsys):

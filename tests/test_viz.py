@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograd import Tag, Value
-from nn import MLP, cross_entropy
-from viz import draw
-from viz.style import diverging, escape_html, escape_record, number
+from deltagrad.autograd import Tag, Value
+from deltagrad.nn import MLP, cross_entropy
+from deltagrad.viz import draw
+from deltagrad.viz.style import diverging, escape_html, escape_record, number
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -220,7 +220,7 @@ def test_network_deltas_and_weight_grads_match_the_engine():
 
 
 def _tagged(root, role):
-    from autograd import topo_order
+    from deltagrad.autograd import topo_order
 
     return [n for n in topo_order(root) if n.tag is not None and n.tag.role == role]
 
@@ -302,7 +302,7 @@ def test_untagged_value_inputs_are_read_off_the_first_layer(fused):
 def test_empty_tensors_draw_with_edge_labels(edge_labels):
     import numpy as np
 
-    from autograd import Tensor
+    from deltagrad.autograd import Tensor
 
     t = Tensor(np.ones((0,)), label="t")
     y = (t * 2).sum()
@@ -314,8 +314,8 @@ def test_empty_tensors_draw_with_edge_labels(edge_labels):
 def test_the_jacobian_of_an_empty_tensor_op_is_empty():
     import numpy as np
 
-    from autograd import Tensor
-    from viz.calculus import local_derivatives
+    from deltagrad.autograd import Tensor
+    from deltagrad.viz.calculus import local_derivatives
 
     t, c = Tensor(np.ones((0,))), Tensor(np.ones((3, 1)))
     # out has shape (3, 0): ∂out/∂t has shape out.shape + t.shape = (3, 0, 0), ∂out/∂c (3, 0, 3, 1), no entries

@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from autograd import Tag, Tensor
-from nn import MLP, TensorMLP, cross_entropy
-from viz import draw
-from viz.network_view import AUTO_EDGE_LABELS
-from viz.style import number
+from deltagrad.autograd import Tag, Tensor
+from deltagrad.nn import MLP, TensorMLP, cross_entropy
+from deltagrad.viz import draw
+from deltagrad.viz.network_view import AUTO_EDGE_LABELS
+from deltagrad.viz.style import number
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -7,11 +7,11 @@ The oracle is independent of the engine: z, a, δ and ∂L/∂W are computed her
 import numpy as np
 import pytest
 
-from autograd import Tensor
-from nn import MLP, Activation, Linear, Sequential, mse
-from viz import draw
-from viz.network_expected import resolve_network
-from viz.network_model import read_network
+from deltagrad.autograd import Tensor
+from deltagrad.nn import MLP, Activation, Linear, Sequential, mse
+from deltagrad.viz import draw
+from deltagrad.viz.network_expected import resolve_network
+from deltagrad.viz.network_model import read_network
 
 X, Y = np.array([1.0, -2.0]), 0.25
 

@@ -9,9 +9,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-import viz
-from autograd import Value
-from viz import Drawing, RendererNotFound, RenderError, draw
+from deltagrad import viz
+from deltagrad.autograd import Value
+from deltagrad.viz import Drawing, RendererNotFound, RenderError, draw
 
 GRAPHVIZ_PURE = shutil.which("graphviz-pure", path=os.path.dirname(sys.executable)) or shutil.which("graphviz-pure")
 

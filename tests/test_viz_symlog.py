@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from autograd import Value, topo_order
-from viz import draw
-from viz.style import SYMLOG_DECADES, diverging, position, value_at
+from deltagrad.autograd import Value, topo_order
+from deltagrad.viz import draw
+from deltagrad.viz.style import SYMLOG_DECADES, diverging, position, value_at
 
 
 def test_position_is_the_symlog_formula_and_value_at_inverts_it():

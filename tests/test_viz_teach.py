@@ -9,11 +9,11 @@ import re
 import numpy as np
 import pytest
 
-from autograd import Tensor, Value, topo_order
-from viz import RenderError, draw, install_notebook_display
-from viz.calculus import contributions, local_derivatives
-from viz.render import TIMEOUT, render
-from viz.style import EXPLODE_ABS, VANISH_REL, flag, number, summary
+from deltagrad.autograd import Tensor, Value, topo_order
+from deltagrad.viz import RenderError, draw, install_notebook_display
+from deltagrad.viz.calculus import contributions, local_derivatives
+from deltagrad.viz.render import TIMEOUT, render
+from deltagrad.viz.style import EXPLODE_ABS, VANISH_REL, flag, number, summary
 
 EDGE = re.compile(r"^\s*v(\d+) -> o(\d+) \[(.*)\];$", re.MULTILINE)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograd import WorkedExampleError, check_worked_example
-from autograd.worked_math import claim_order, engine_values, implied
+from deltagrad.check import WorkedExampleError, check_worked_example
+from deltagrad.check.worked_math import claim_order, engine_values, implied
 
 EX = Path(__file__).resolve().parent.parent / "examples"
 

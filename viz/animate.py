@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 
-from autograd import topo_order
+from deltagrad.autograd import topo_order
 
 from . import calculus
 from . import render as _render
@@ -49,7 +49,7 @@ def backprop_steps(root, precision: int = 4) -> tuple[dict, list]:
     adding the contribution g·∂out/∂in (from the op's VJP) to the parent's running sum -- so a
     node used twice shows its partial grad after the first edge and its full grad after the second.
 
-    >>> from autograd import Value
+    >>> from deltagrad.autograd import Value
     >>> a = Value(2.0, label="a"); y = a * a; y.backward()
     >>> init, steps = backprop_steps(y)
     >>> [s["s"]["v0"][1] for s in steps if s["p"] == "backward" and "v0" in s["s"]]
@@ -146,7 +146,7 @@ def animate(
         ValueError: if the graph has more than ``max_nodes`` nodes.
         RendererNotFound, RenderError: if no Graphviz renderer can lay the graph out.
 
-    >>> from autograd import Value
+    >>> from deltagrad.autograd import Value
     >>> import tempfile, os
     >>> x = Value(2.0, label="x"); y = (x * x + x).tanh(); y.backward()
     >>> with tempfile.TemporaryDirectory() as d:             # doctest: +SKIP

@@ -37,7 +37,7 @@ def contributions(node) -> tuple:
     (the chain rule's sum over paths). A float per edge for Values; for Tensors an array of the
     parent's shape (broadcasting already undone by the VJP). A leaf has no in-edges: ``()``.
 
-    >>> from autograd import Value
+    >>> from deltagrad.autograd import Value
     >>> a, b = Value(2.0), Value(3.0)
     >>> c = a * b; c.backward()
     >>> contributions(c)
@@ -55,7 +55,7 @@ def local_derivatives(node) -> tuple:
     an array of shape ``out.shape + parent.shape`` built from one VJP per output element, or None
     when ``out.size × parent.size`` exceeds :data:`JACOBIAN_LIMIT` (too big to show).
 
-    >>> from autograd import Value
+    >>> from deltagrad.autograd import Value
     >>> x = Value(3.0)
     >>> local_derivatives(x ** 2)
     (6.0,)

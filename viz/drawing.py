@@ -23,8 +23,8 @@ class Drawing:
     In Jupyter the drawing shows itself as SVG; without a renderer it shows the DOT source and one
     line of advice instead (display never raises).
 
-    >>> from autograd import Value
-    >>> from viz import draw
+    >>> from deltagrad.autograd import Value
+    >>> from deltagrad.viz import draw
     >>> d = draw(Value(2.0, label="x") * 3)
     >>> d.source.startswith("digraph")
     True
@@ -163,7 +163,7 @@ def draw(
         RendererNotFound: only when ``path`` asks for svg/png and no Graphviz renderer exists.
         RenderError: if the renderer fails while writing ``path``.
 
-    >>> from autograd import Value
+    >>> from deltagrad.autograd import Value
     >>> x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(1.0, label="b")
     >>> y = (x * w + b).tanh(); y.backward()
     >>> d = draw(y)                    # d.svg() for the SVG text, draw(y, path="y.png") to save

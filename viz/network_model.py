@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograd import topo_order
+from deltagrad.autograd import topo_order
 
 from .calculus import is_tensor
 from .style import as_array

@@ -104,7 +104,7 @@ def network_source(
         ValueError: if no node carries a z tag, if ``sample`` is not in the graph, if there are more
             than ``max_nodes`` neurons, or for an unknown option.
 
-    >>> from nn import MLP                        # doctest: +SKIP
+    >>> from deltagrad.nn import MLP                        # doctest: +SKIP
     >>> src = network_source(MLP(2, [3, 1], seed=0)([1.0, 2.0]))    # doctest: +SKIP
     """
     if edge_labels not in (True, False, "auto"):

@@ -49,7 +49,7 @@ def install_notebook_display(ipython=None) -> bool:
             ipython = get_ipython()
         if ipython is None:
             return False
-        from autograd import Tensor, Value
+        from deltagrad.autograd import Tensor, Value
 
         formatters = ipython.display_formatter.formatters
         for cls in (Value, Tensor):

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from autograd import topo_order
+from deltagrad.autograd import topo_order
 
 from . import calculus
 from .compare import ATOL, RTOL, mismatch_text, resolve
@@ -210,7 +210,7 @@ def ops_source(
         ValueError: if the graph has more than ``max_nodes`` nodes, or for an unknown option.
         KeyError: for an ``expected`` label that no node carries (the message lists the labels).
 
-    >>> from autograd import Value
+    >>> from deltagrad.autograd import Value
     >>> a = Value(1.0, label="a")
     >>> print(ops_source(a + a).count("-> o1;"))
     2

@@ -13,7 +13,7 @@ import sys
 from itertools import pairwise
 from time import perf_counter
 
-from nn import MLP, SGD
+from deltagrad.nn import MLP, SGD
 
 SIZES = [2, 16, 16, 1]  # micrograd's demo net MLP(2, [16, 16, 1]): relu hidden, linear output
 LR = 0.05

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .tensor import Tensor
+from deltagrad.autograd import Tensor
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softmax")
 LOSSES = ("mse", "half_mse", "cross_entropy")

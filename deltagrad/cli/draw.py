@@ -7,7 +7,7 @@ import ast
 import math
 import sys
 
-from autograd import Value
+from deltagrad.autograd import Value
 
 HELP = (
     "draw an expression's graph with data and grads, e.g. deltagrad draw 'tanh(x*w + b)' --set x=2 --set w=-3 --set b=1"
@@ -90,7 +90,7 @@ def parse(expr: str) -> ast.Expression:
     >>> parse("__import__('os')")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    deltagrad.draw.ExprError: column 1: call of '__import__' is not allowed; functions: abs, cos, erf, exp, ...
+    deltagrad.cli.draw.ExprError: column 1: call of '__import__' is not allowed; functions: abs, cos, erf, exp, ...
     """
     try:
         tree = ast.parse(expr.strip(), mode="eval")
@@ -255,8 +255,8 @@ def _error(message: str, code: int = EXIT_USAGE) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``deltagrad draw``: 0 on success, 2 on a bad expression or missing variable, 1 if rendering fails."""
-    import viz
-    from viz.drawing import output_format
+    from deltagrad import viz
+    from deltagrad.viz.drawing import output_format
 
     try:
         tree = parse(args.expr)

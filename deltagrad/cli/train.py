@@ -11,9 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-import nn
-
-from .data import Dataset, load_csv, load_iris, load_xor, standardize, stratified_split
+from deltagrad import nn
+from deltagrad.data import Dataset, load_csv, load_iris, load_xor, standardize, stratified_split
 from .engines import _loss, _tensor_loss, evaluate, seed_xor_weights
 from .outputs import check_out_dir, plot_loss, staged_output, write_json
 
@@ -137,8 +136,7 @@ def train(config: TrainConfig) -> dict:
     """
     from tqdm import tqdm
 
-    import viz
-
+    from deltagrad import viz
     t0 = time.perf_counter()
     s = config.resolved()
     out = Path(config.out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .bench_tensor import KEYS, max_diff, take_turns
+from .tensor import KEYS, max_diff, take_turns
 
 XOR_LR, XOR_SEED = 0.1, 1
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -43,8 +43,8 @@ def xor_deltagrad(p: dict, epochs: int, lr: float = XOR_LR) -> tuple[float, dict
     """The same training written the way the library is meant to be used: ``nn.Sequential`` of
     ``nn.Linear`` (one fused x Wᵀ + b node; W is the seed's W1 transposed) and sigmoid, the loss
     ``nn.half_mse`` (one fused node) and ``nn.SGD``: forward, zero_grad, backward, step."""
-    from autograd import Tensor
-    from nn import SGD, Activation, Linear, Sequential, half_mse
+    from deltagrad.autograd import Tensor
+    from deltagrad.nn import SGD, Activation, Linear, Sequential, half_mse
 
     l1, l2 = Linear(2, 3, layer=1), Linear(3, 1, layer=2)
     l1.load_state_dict({"layer1.W": p["W1"].T, "layer1.b": p["b1"].ravel()})
@@ -63,7 +63,7 @@ def xor_deltagrad(p: dict, epochs: int, lr: float = XOR_LR) -> tuple[float, dict
 def xor_deltagrad_ops(p: dict, epochs: int, lr: float = XOR_LR) -> tuple[float, dict]:
     """The same training in Tensor ops exactly as the seed writes its numpy: X @ W1 + b1, σ, and the
     loss written out, ``0.5 * ((a2 - y) ** 2).mean()`` -- ten nodes, the graph a learner draws."""
-    from autograd import Tensor
+    from deltagrad.autograd import Tensor
 
     X, y = Tensor(XOR_X, requires_grad=False), Tensor(XOR_Y, requires_grad=False)
     params = [Tensor(p[k], label=k) for k in KEYS]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .bench_scalar import fmt
-from .bench_tensor import KEYS, max_diff, take_turns
+from .scalar import fmt
+from .tensor import KEYS, max_diff, take_turns
 
 MLP_SIZES, MLP_BATCH, MLP_LR = (784, 256, 10), 128, 0.1
 
@@ -55,10 +55,10 @@ def mlp_numpy(X, y, p: dict, lr: float = MLP_LR):
 
 def mlp_deltagrad(X, y, p: dict, lr: float = MLP_LR):
     """(step, params, how): nn.TensorMLP (else inline X @ W.T + b), loss -mean(Σ log_softmax ⊙ onehot)."""
-    from autograd import Tensor
+    from deltagrad.autograd import Tensor
 
     try:
-        from nn import TensorMLP
+        from deltagrad.nn import TensorMLP
     except ImportError:
         TensorMLP = None
     Xt = Tensor(X, requires_grad=False)

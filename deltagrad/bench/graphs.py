@@ -8,11 +8,11 @@ import statistics
 import tracemalloc
 from time import perf_counter
 
-import autograd
-from autograd import Value
-from nn import MLP
+from deltagrad import autograd
+from deltagrad.autograd import Value
+from deltagrad.nn import MLP
 
-from .bench_scalar import SIZES, fmt, two_moons
+from .scalar import SIZES, fmt, two_moons
 
 
 # ----------------------------------------------------------------------------- graphs: chain, wide sum

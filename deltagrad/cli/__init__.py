@@ -1,4 +1,4 @@
-"""The ``deltagrad`` command: argument parsing and one-line errors; the work is in train.py (and bench.py)."""
+"""The ``deltagrad`` command: argument parsing and one-line errors; each command's work is in its own module."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 
-from .data import DataError
+from deltagrad.data import DataError
 from .outputs import OutputError
-from .train import AUTO_TENSOR_ABOVE, DATASETS, DEFAULTS, ENGINES, RenderFailed, TrainConfig, TrainError, train
+from . import train as _training  # the module; `deltagrad.cli.train` stays the module, not its function
+from .train import AUTO_TENSOR_ABOVE, DATASETS, DEFAULTS, ENGINES, RenderFailed, TrainConfig, TrainError
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -124,13 +125,13 @@ def _fmt_acc(acc: float | None, n: int) -> str:
 
 
 def train_and_report(cfg: TrainConfig) -> int:
-    """Run :func:`deltagrad.train.train`, print a 3-line summary and return the exit status.
+    """Run :func:`deltagrad.cli.train.train`, print a 3-line summary and return the exit status.
 
     0 on success; 2 on bad input (data, options, --out) and 1 when network.svg cannot be
     rendered, each with one line ``deltagrad: error: …`` on stderr and nothing written.
     """
     try:
-        m = train(cfg)
+        m = _training.train(cfg)
     except (DataError, TrainError, OutputError) as e:
         print(f"deltagrad: error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -150,17 +151,21 @@ def train_and_report(cfg: TrainConfig) -> int:
     return 0
 
 
-# Subcommands that live in their own module deltagrad/<name>.py, each exposing
-# ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``. To add one: write the
-# module and add its name here.
-SUBCOMMANDS = ("bench", "check", "draw", "losses")
+# Subcommands that live in their own module, each exposing ``HELP`` (one line),
+# ``add_arguments(parser)`` and ``run(args) -> int``. To add one: write the module and add it here.
+SUBCOMMANDS = {
+    "bench": "deltagrad.bench",
+    "check": "deltagrad.cli.check",
+    "draw": "deltagrad.cli.draw",
+    "losses": "deltagrad.cli.losses",
+}
 
 
 def _add_module(sub, name: str) -> None:
-    if importlib.util.find_spec(f"deltagrad.{name}") is None:
+    if importlib.util.find_spec(SUBCOMMANDS[name]) is None:
         return
     try:
-        module = importlib.import_module(f"deltagrad.{name}")
+        module = importlib.import_module(SUBCOMMANDS[name])
         p = sub.add_parser(name, help=getattr(module, "HELP", None))
         module.add_arguments(p)
         run = module.run

@@ -1,4 +1,4 @@
-"""deltagrad bench: the command line and the report; the workloads are in bench_scalar, bench_graphs, bench_tensor.
+"""deltagrad.bench: the ``deltagrad bench`` command and its report; the workloads are in scalar, graphs, tensor, xor, mlp.
 
 ``python -m deltagrad bench --write`` regenerates benchmarks/RESULTS.md: scalar workloads (a)-(d)
 (Value vs micrograd, PyTorch batch-1, a plain-float floor) and Tensor workloads (e)-(f) (deltagrad
@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from . import bench_graphs, bench_mlp, bench_scalar, bench_tensor, bench_xor
-from .cli import positive_int
+from . import graphs, mlp, scalar, tensor, xor
+from deltagrad.cli import positive_int
 
 HELP = "time the engine: scalar vs micrograd, PyTorch batch-1, a plain-float floor; Tensor vs numpy and PyTorch"
 FULL = {"samples": 100, "repeats": 9, "n": 100_000, "shallow": 900,
@@ -28,13 +28,14 @@ FULL = {"samples": 100, "repeats": 9, "n": 100_000, "shallow": 900,
 QUICK = {"samples": 5, "repeats": 2, "n": 2_000, "shallow": 300,
          "xor_epochs": 200, "xor_repeats": 2, "mlp_steps": 2, "mlp_repeats": 2, "threads": 1}
 PEERS = ("micrograd", "torch")
+REPO = Path(__file__).resolve().parents[2]  # the source checkout (deltagrad/bench/ -> the repository)
 GROUPS = {  # run order within a group; (a) imports torch, so it goes last among the scalar workloads
-    "scalar": [("(b) long chain: build + backward", bench_graphs.bench_chain),
-               ("(c) wide sum of n products: build + backward", bench_graphs.bench_wide),
-               ("(d) memory per node and reference cycles", bench_graphs.bench_memory),
-               ("(a) one SGD step per sample, MLP(2, [16, 16, 1]), two moons", bench_scalar.bench_steps)],
-    "tensor": [("(e) Tensor: XOR 2-3-1 sigmoid, full batch, the seed's network", bench_xor.bench_xor),
-               ("(f) Tensor: 784-256-10 MLP SGD step, batch 128", bench_mlp.bench_mlp)],
+    "scalar": [("(b) long chain: build + backward", graphs.bench_chain),
+               ("(c) wide sum of n products: build + backward", graphs.bench_wide),
+               ("(d) memory per node and reference cycles", graphs.bench_memory),
+               ("(a) one SGD step per sample, MLP(2, [16, 16, 1]), two moons", scalar.bench_steps)],
+    "tensor": [("(e) Tensor: XOR 2-3-1 sigmoid, full batch, the seed's network", xor.bench_xor),
+               ("(f) Tensor: 784-256-10 MLP SGD step, batch 128", mlp.bench_mlp)],
 }
 
 
@@ -53,10 +54,9 @@ def machine() -> list[str]:
     try:
         import subprocess
 
-        here = Path(__file__).resolve().parent.parent
-        git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True,
+        git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
                              timeout=5, check=False).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "autograd", "nn"], cwd=here,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "autograd", "nn"], cwd=REPO,
                                capture_output=True, text=True, timeout=5, check=False).stdout.split("\n")
     except (OSError, subprocess.SubprocessError):
         git, dirty = "", []
@@ -109,8 +109,8 @@ def report(cfg: dict, skip: set, progress: bool = True, only: tuple = tuple(GROU
         bar.set_postfix_str(title[:3])
         if group == "tensor" and method[-1:] != ["tensor"]:
             torch = __import__("torch") if "torch" in peers else None
-            bench_tensor.set_threads(cfg["threads"], torch)  # one BLAS setting for every engine
-            info += bench_tensor.blas_lines(torch)
+            tensor.set_threads(cfg["threads"], torch)  # one BLAS setting for every engine
+            info += tensor.blas_lines(torch)
         method.append(group)
         sections[title] = ["", f"## {title}", "", (fn.__doc__ or "").splitlines()[0], "", *fn(cfg, peers, out)]
     body = [ln for title in sorted(sections) for ln in sections[title]]
@@ -124,7 +124,7 @@ def report(cfg: dict, skip: set, progress: bool = True, only: tuple = tuple(GROU
                      f"same initial weights; medians of {cfg['xor_repeats']} runs of {cfg['xor_epochs']:,} epochs in "
                      f"(e) and of {cfg['mlp_repeats']} × {cfg['mlp_steps']} steps in (f), engines taking turns; "
                      f"gc enabled")
-    tgt = (bench_scalar.targets(out) if "scalar" in method else []) + bench_tensor.targets(out)
+    tgt = (scalar.targets(out) if "scalar" in method else []) + tensor.targets(out)
     head = [f"# deltagrad bench ({mode})", "", "```", command_line(), "```", "",
             f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}", *info, *lines, *notes,
             "", "## Targets", "", *tgt]
@@ -182,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
     """
     path = Path(args.output) if args.output else None
     if args.write and path is None:
-        bench_dir = Path(__file__).resolve().parent.parent / "benchmarks"
+        bench_dir = REPO / "benchmarks"
         if not bench_dir.is_dir():
             return _error(f"--write needs a source checkout ({bench_dir} not found); use --output PATH instead")
         if args.only:

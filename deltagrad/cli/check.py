@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from autograd.worked import WorkedExampleError, check_worked_example, graph_expectations
+from deltagrad.check.worked import WorkedExampleError, check_worked_example, graph_expectations
 
 HELP = "check a worked backprop example (TOML): every claimed z, a, loss, δ, gradient and update"
 
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     check" and counts as 0.
 
     With ``svg`` set (one file only), the engine's graph is drawn there first with every claim
-    marked (see :func:`autograd.worked.graph_expectations`); a drawing that cannot be written is a
+    marked (see :func:`deltagrad.check.worked.graph_expectations`); a drawing that cannot be written is a
     one-line error and exit 2.
 
     >>> run(argparse.Namespace(files=["examples/seed_001_corrected.toml"], quiet=True, svg=None))  # doctest: +SKIP
@@ -94,8 +94,7 @@ def _print(path: str, report, quiet: bool) -> None:
 
 def _draw(report, path: str) -> str | None:
     """Draw ``report``'s engine graph with every claim marked to ``path`` (atomically); an error message or None."""
-    import viz
-
+    from deltagrad import viz
     expected, atol, _left_out = graph_expectations(report)
     try:
         viz.draw(report.graph, view="ops", path=path, format="svg", expected=expected or None,

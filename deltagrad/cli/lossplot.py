@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-import nn
-from autograd import Tensor
+from deltagrad import nn
+from deltagrad.autograd import Tensor
 
 FORMATS = ("png", "svg")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import nn
-from autograd import Tensor, no_grad
+from deltagrad import nn
+from deltagrad.autograd import Tensor, no_grad
 
 
 def seed_xor_weights(net: nn.MLP) -> None:

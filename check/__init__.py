@@ -1,0 +1,23 @@
+"""deltagrad.check: hand-derived gradients against the engine -- ``compare_grads`` with a diagnosis, worked examples.
+
+A derivation is checked in two ways: ``compare_grads(hand, engine)`` takes gradients (or a numpy
+``backward``) and says *how* they differ (a factor, a sign, a transposition, swapped parameters,
+the first wrong δ); ``check_worked_example(path)`` checks every number of a worked example
+(``deltagrad check FILE.toml``) against the engine and against the derivation's own earlier
+numbers. Builds on ``deltagrad.autograd``; ``gradcheck`` (the engine against finite differences)
+stays with the engine, as ``torch.autograd.gradcheck`` does.
+"""
+
+from .compare import CompareReport, assert_grads_close, compare_grads
+from .worked import WorkedExampleError, WorkedReport, check_worked_example, graph_expectations, load_worked_example
+
+__all__ = [
+    "CompareReport",
+    "WorkedExampleError",
+    "WorkedReport",
+    "assert_grads_close",
+    "check_worked_example",
+    "compare_grads",
+    "graph_expectations",
+    "load_worked_example",
+]
