@@ -95,3 +95,13 @@ def test_write_refuses_only():
     parser = argparse.ArgumentParser()
     bench.add_arguments(parser)
     assert bench.run(parser.parse_args(["--write", "--only", "tensor"])) == 2
+
+
+def test_set_threads_limits_numpys_blas():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    before = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    with threadpool_limits(limits=None):  # restore whatever the test session had afterwards
+        bench_tensor.set_threads(1)
+        assert [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"] == [1] * len(before)
+        assert "1 thread(s)" in bench_tensor.blas_lines()[0]

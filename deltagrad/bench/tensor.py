@@ -9,51 +9,39 @@ deltagrad Tensors, and PyTorch autograd on CPU. XOR times deltagrad twice: writt
 
 from __future__ import annotations
 
-import ctypes
 import gc
-import glob
 import os
 import statistics
 from time import perf_counter
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 KEYS = ("W1", "b1", "W2", "b2")
 
 
 # ----------------------------------------------------------------------------- BLAS threads, one setting for all
-def _openblas():
-    """numpy's bundled OpenBLAS (scipy-openblas symbol names) as a ctypes library, or None."""
-    for path in glob.glob(os.path.join(os.path.dirname(np.__file__) + ".libs", "*openblas*")):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for pre, suf in (("scipy_openblas_", "64_"), ("scipy_openblas_", ""), ("openblas_", "64_"), ("openblas_", "")):
-            if hasattr(lib, f"{pre}get_config{suf}"):
-                return lambda name, pre=pre, suf=suf, lib=lib: getattr(lib, f"{pre}{name}{suf}")
-    return None
-
-
 def set_threads(n: int, torch=None) -> None:
-    """Give numpy's OpenBLAS and PyTorch's intra-op pool the same ``n`` threads."""
-    fn = _openblas()
-    if fn is not None:
-        fn("set_num_threads")(ctypes.c_int(n))
+    """Give every BLAS loaded in this process (numpy's OpenBLAS among them) and PyTorch's intra-op pool ``n`` threads.
+
+    The BLAS side is threadpoolctl's ``threadpool_limits(n, user_api="blas")``; the limit stays for
+    the rest of the process (the benchmark runs every engine under the same one).
+    """
+    threadpool_limits(limits=n, user_api="blas")
     if torch is not None:
         torch.set_num_threads(n)
 
 
 def blas_lines(torch=None) -> list[str]:
     """The BLAS each engine calls, its kernel and thread count, and the OPENBLAS_* environment, as bullets."""
-    fn, np_blas = _openblas(), "numpy's BLAS: not found via ctypes"
-    if fn is not None:
-        get = lambda name: (f := fn(name), setattr(f, "restype", ctypes.c_char_p), f().decode())[2]
-        np_blas = (f"numpy (and so deltagrad) → {get('get_config').strip()}, kernel {get('get_corename')}, "
-                   f"{fn('get_num_threads')()} thread(s)")
+    pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+    np_blas = "; ".join(
+        f"{p['internal_api']} {p.get('version') or '?'} ({os.path.basename(p['filepath'])}), "
+        f"kernel {p.get('architecture') or '?'}, {p['num_threads']} thread(s)" for p in pools
+    ) or "none found by threadpoolctl"
     env = ", ".join(f"{k}={os.environ[k]}" for k in sorted(os.environ)
                     if k.startswith(("OPENBLAS", "OMP_", "MKL_", "MALLOC_")))
-    lines = [f"- BLAS: {np_blas}",
+    lines = [f"- BLAS: numpy (and so deltagrad) → {np_blas}",
              f"- BLAS and allocator environment: {env or 'no OPENBLAS_*, OMP_*, MKL_*, MALLOC_* variables set'} "
              "(one process: every engine runs under the same settings)"]
     if torch is not None:
