@@ -142,3 +142,24 @@ def test_nothing_imports_autograd_nn_or_viz_as_top_level_names():
     assert len(files) > 50
     bad = [f"{p.relative_to(ROOT)}: {ln.strip()}" for p in files for ln in _code_lines(p) if TOP_LEVEL_IMPORT.match(ln)]
     assert not bad, "import deltagrad.autograd / deltagrad.nn / deltagrad.viz instead:\n" + "\n".join(bad)
+
+
+def test_public_api_reads_like_pytorch_and_loads_lazily():
+    code = textwrap.dedent("""
+        import sys
+        import deltagrad
+        assert "deltagrad.viz" not in sys.modules and "deltagrad.nn" not in sys.modules, "import deltagrad is the engine only"
+        from deltagrad import Value, Tensor, nn, viz
+        assert deltagrad.nn is nn and deltagrad.viz is viz and deltagrad.nn.MLP is nn.MLP
+        assert deltagrad.autograd.grad is deltagrad.autograd.graph.grad and deltagrad.check.compare_grads
+        x = Value(3.0)
+        (dx,) = deltagrad.autograd.grad(x * x, [x])
+        assert dx == 6.0
+        try:
+            deltagrad.no_such_name
+        except AttributeError as e:
+            assert "no_such_name" in str(e)
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT.parent)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
