@@ -121,7 +121,8 @@ def test_every_pointer_into_docs_names_a_page_and_heading_that_exist():
 
 
 def test_nothing_points_outside_the_repository():
-    banned = re.compile(r"reference/losses|reference/seeds|\.\./shared|/work/shared")
-    found = [f"{rel}: {m.group(0)}" for rel, text in _repo_texts() if rel.name != Path(__file__).name
-             for m in banned.finditer(text)]
+    # the old locations, spelt in pieces so that this file does not match its own search
+    pieces = [("reference", "losses"), ("reference", "seeds"), ("..", "shared"), ("/work", "shared")]
+    banned = re.compile("|".join(re.escape(a + "/" + b) for a, b in pieces))
+    found = [f"{rel}: {m.group(0)}" for rel, text in _repo_texts() for m in banned.finditer(text)]
     assert not found, found
