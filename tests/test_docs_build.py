@@ -7,6 +7,7 @@ the ``docs`` extra (``pip install -e ".[docs]"``) is not installed.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import re
 import subprocess
@@ -60,6 +61,10 @@ def test_strict_build_renders_every_api_page(tmp_path):
         members = [h for h in headings if h.startswith(module + ".")]
         assert len(members) >= 5, f"{page}: only {members} documented"
         assert "<blockquote>" not in html  # a >>> example left as Markdown quotes
+        public = importlib.import_module(module)
+        for name in public.__all__:  # every public function and class, even one named like its module
+            if isinstance(getattr(public, name), type) or callable(getattr(public, name)):
+                assert {f"{module}.{name}", f"{module}.{name}.{name}"} & set(headings), f"{page}: {name}"
     nn = (site / "api" / "nn" / "index.html").read_text(encoding="utf-8")
     assert 'id="deltagrad.nn.mse"' in nn and "Mean squared error" in nn and 'class="gp">&gt;&gt;&gt;' in nn
     autograd = (site / "api" / "autograd" / "index.html").read_text(encoding="utf-8")
