@@ -238,12 +238,14 @@ def gradcheck(
             dict -- one dict name → node; returns a Value or a one-element Tensor.
         inputs: numbers / Values (become Values), arrays / Tensors (become float64 Tensors;
             float32 is upcast with a warning), as a sequence or a dict of named parameters.
-        eps, atol, rtol: step and tolerances.
+        eps: the finite-difference step.
+        atol: the absolute tolerance.
+        rtol: the relative tolerance.
         raise_exception: raise :class:`GradcheckError` on a mismatch (default); if False,
             return the report, which is falsy on a mismatch.
         names: names of positional inputs (default: labels, else ``x0, x1, ...``).
-        samples, seed: the sampling size (default 64; 16 among more than 1,000 scalar inputs) and
-            its random seed.
+        samples: the sampling size (default 64; 16 among more than 1,000 scalar inputs).
+        seed: the random seed of the sampling.
         directional: force (True) or skip (False) the random-direction check; default: only when sampling.
 
     Returns:

@@ -76,7 +76,8 @@ def mse_loss(prediction: Tensor, target: Any, *, scale: float = 1.0) -> Tensor:
 
     PyTorch's ``mse_loss`` is one autograd node too: the loss of a training step costs one node
     instead of four (sub, square, mean, scale), the same numbers. ``scale=0.5`` is the textbook
-    ½·MSE whose gradient the seed documents' hand-written backward computes, (a − y)/N.
+    ½·MSE whose gradient seed document 002's hand-written XOR backward computes, (a − y)/N
+    (docs/sources.md#the-xor-network).
     ``nn.mse`` and ``nn.half_mse`` use it for Tensors with ``reduction="mean"``.
 
     Shapes: prediction and target alike (no broadcasting); the result is 0-d. ``target`` may be

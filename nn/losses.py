@@ -3,7 +3,7 @@
 Every loss takes ``(prediction, target)`` in PyTorch's order and ``reduction='mean'|'sum'|'none'``.
 ``prediction`` is a Value, a (nested) list of Values/numbers, or a Tensor; ``target`` has the
 same shape ('none' returns a list of Values of that shape, or a Tensor). Notation of
-``reference/losses.md``: y = target, ŷ = prediction, e = y − ŷ. Formulas are built from engine
+``docs/losses.md``: y = target, ŷ = prediction, e = y − ŷ. Formulas are built from engine
 primitives, so ``backward()`` gives the gradient; each docstring states it.
 """
 
@@ -21,7 +21,7 @@ _LOG2 = math.log(2.0)
 def mse(prediction, target, *, reduction: str = "mean"):
     """Mean squared error (L2): L = mean((ŷ − y)²); ∂L/∂ŷᵢ = (2/N)(ŷᵢ − yᵢ).
 
-    Matches ``torch.nn.functional.mse_loss``. Source: reference/losses.md (MSE). On a Tensor
+    Matches ``torch.nn.functional.mse_loss``. Source: docs/losses.md (MSE). On a Tensor
     with ``reduction="mean"`` it is one engine node (:func:`autograd.mse_loss`), as in PyTorch.
 
     Raises:
@@ -39,7 +39,7 @@ def mse(prediction, target, *, reduction: str = "mean"):
 def half_mse(prediction, target, *, reduction: str = "mean"):
     """The textbook ½-form: L = mean(½(ŷ − y)²), whose gradient is ∂L/∂ŷᵢ = (ŷᵢ − yᵢ)/N.
 
-    ``0.5 * mse_loss`` in PyTorch. Source: reference/losses.md (half-MSE). On a Tensor with
+    ``0.5 * mse_loss`` in PyTorch. Source: docs/losses.md (half-MSE). On a Tensor with
     ``reduction="mean"`` it is one engine node (:func:`autograd.mse_loss` with ``scale=0.5``).
 
     >>> from deltagrad.autograd import Value
@@ -93,7 +93,7 @@ def huber(prediction, target, *, delta: float = 1.0, reduction: str = "mean"):
 
     Quadratic near 0, linear in the tails; its first derivative is continuous at |e| = δ (both
     sides give ∓δ), so there is no kink to choose a side for. Matches
-    ``torch.nn.functional.huber_loss(delta=δ)``. Source: Huber (1964); reference/losses.md.
+    ``torch.nn.functional.huber_loss(delta=δ)``. Source: Huber (1964); docs/losses.md.
 
     Raises:
         ValueError: if delta <= 0, or as :func:`mse`.
@@ -141,7 +141,7 @@ def log_cosh(prediction, target, *, reduction: str = "mean"):
 
     cosh overflows for |e| > 710; this form never exponentiates a positive number, so
     log_cosh at e = 1e4 is 1e4 − log 2 with gradient ∓1. ≈ ½e² near 0, ≈ |e| − log 2 far out.
-    No PyTorch function. Source: reference/losses.md.
+    No PyTorch function. Source: docs/losses.md.
 
     >>> round(log_cosh([2.5, 5.0, 8.0], [3.0, 5.0, 7.0]).data, 10)
     0.1846317791
@@ -160,7 +160,7 @@ def quantile(prediction, target, *, q: float = 0.5, reduction: str = "mean"):
     ∂L/∂ŷ = −q where ŷ < y, 1 − q where ŷ > y (per element, /N). At the kink e = 0 the
     engine's ``maximum`` sends the gradient to its first argument, q·e, so ∂L/∂ŷ = −q there
     (the derivative from the side ŷ < y). q = 0.5 is half the MAE. No PyTorch function.
-    Source: Koenker & Bassett (1978); reference/losses.md (note: the seed's exercise assert
+    Source: Koenker & Bassett (1978); docs/losses.md (note: seed document 002's exercise assert
     of 0.4167 for q = 0.7 is wrong; 0.2166666667 is right).
 
     Raises:

@@ -33,7 +33,7 @@ def binary_cross_entropy(prediction, target, *, reduction: str = "mean"):
     the gradient is the exact derivative wherever p ∈ [e^−100, 1); where p(1 − p) < 1e−12 torch's
     backward divides by 1e−12 instead, and there the two gradients differ (ours is 0 at p = 0).
     Targets may be soft (any y ∈ [0, 1]). Prefer :func:`binary_cross_entropy_with_logits`.
-    Source: reference/losses.md (BCE, column 0: 0.2797765636).
+    Source: docs/losses.md (BCE, column 0: 0.2797765636).
 
     Raises:
         ValueError: if p or y is outside [0, 1], or the shapes differ.
@@ -84,7 +84,7 @@ def focal_loss(prediction, target, *, gamma: float = 2.0, alpha: float | None = 
     rule over the two factors (the engine's). With ``from_logits=True`` it equals
     ``torchvision.ops.sigmoid_focal_loss`` (whose default alpha is 0.25; pass it explicitly).
     For 0 < γ < 1 the factor has an infinite slope at p_t = 1, so a saturated logit gives nan.
-    Source: reference/losses.md (γ = 2, column 0: 0.0305704823).
+    Source: docs/losses.md (γ = 2, column 0: 0.0305704823).
 
     Raises:
         ValueError: if gamma < 0, alpha outside [0, 1], p or y outside [0, 1].

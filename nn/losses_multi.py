@@ -66,7 +66,7 @@ def cross_entropy(logits, target, *, label_smoothing: float = 0.0, reduction: st
     (1 − ε)t + ε/K. log softmax(z) = z − logsumexp(z), the logsumexp shifted by max z, so logits
     of ±1e4 give finite losses. ∂Lᵢ/∂zᵢ = softmax(zᵢ) − tᵢ (/N for 'mean'). Matches
     ``torch.nn.functional.cross_entropy`` (incl. ``label_smoothing`` and probability targets;
-    no ``weight`` or ``ignore_index``). Source: reference/losses.md (0.2797765636; ε = 0.1:
+    no ``weight`` or ``ignore_index``). Source: docs/losses.md (0.2797765636; ε = 0.1:
     0.3462596310).
 
     Raises:
@@ -180,7 +180,7 @@ def kl_div(input, target, *, reduction: str = "batchmean", log_target: bool = Fa
     ``torch.nn.functional.kl_div(input, target)``: 'batchmean' (our default; PyTorch's default
     is the elementwise 'mean', which it warns is not the KL) divides the sum by the size of the
     first axis, the batch, so pass one distribution as ``[[...]]``; 'mean' divides by the number of
-    elements, 'sum' and 'none' as usual. Source: reference/losses.md (batch mean: 0.2797765636).
+    elements, 'sum' and 'none' as usual. Source: docs/losses.md (batch mean: 0.2797765636).
 
     Raises:
         ValueError: if p is outside [0, 1] (log_target=False) or the shapes differ.

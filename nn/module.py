@@ -119,7 +119,8 @@ class Neuron(Module):
         nin: number of inputs.
         nonlin: the activation g: ``True`` (relu, micrograd's default), ``False`` (identity), or a
             name from :data:`nn.ACTIVATIONS` (``"relu"``, ``"tanh"``, ``"sigmoid"``, ...).
-        layer, index: where the neuron sits (for the tags; set by :class:`Layer`).
+        layer: the layer the neuron sits in (for the tags; set by :class:`Layer`).
+        index: the neuron's position in that layer (for the tags; set by :class:`Layer`).
         rng: a ``random.Random`` for the initial weights (uniform in [-1, 1], as micrograd).
         fused: build z as one ``linear`` node (fast, default) or as the unfused chain of ``*`` and
             ``+`` nodes a learner reads in the op view. Values and gradients are identical.
@@ -184,9 +185,10 @@ class Neuron(Module):
 
 
 class Layer(Module):
-    """``nout`` neurons reading the same ``nin`` inputs: the seed's z = W a + b, a = g(z).
+    """``nout`` neurons reading the same ``nin`` inputs: z = W a + b, a = g(z) (docs/sources.md#the-notation).
 
-    W is laid out as in the seed documents: ``layer.neurons[j].w[i]`` is W[j, i], the weight from
+    W is laid out as in the seed documents' notation (docs/sources.md#the-notation):
+    ``layer.neurons[j].w[i]`` is W[j, i], the weight from
     input i to neuron j.
     """
 

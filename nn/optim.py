@@ -81,7 +81,8 @@ class SGD(Optimizer):
         g ← g + μ b  if nesterov  else  g ← b
         p ← p - lr · g
 
-    With ``momentum=0`` this is the seed documents' update W ← W - γ dW.
+    With ``momentum=0`` this is the update W ← W - γ dW of the seed documents
+    (docs/sources.md#seed-document-002).
 
     Args:
         params: the parameters (e.g. ``model.parameters()``): Values or Tensors.

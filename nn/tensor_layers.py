@@ -32,7 +32,7 @@ def _as_input(x: Any) -> Tensor:
 
 
 class Linear(Module):
-    """A fully connected layer on Tensors: the seed documents' z = W a + b, for one sample or a batch.
+    """A fully connected layer on Tensors: z = W a + b (docs/sources.md#the-notation), for one sample or a batch.
 
     Layout (the same as :class:`nn.Layer`'s): ``W`` has shape ``(nout, nin)`` and ``W[j, i]`` is
     the weight from input i to neuron j; ``b`` has shape ``(nout,)``.
@@ -42,10 +42,12 @@ class Linear(Module):
       ``(n, nout)`` — row k is z for sample k, so neuron j's δ for sample k is ``Z.grad[k, j]``.
 
     Args:
-        nin, nout: input and output sizes (>= 1).
+        nin: input size (>= 1).
+        nout: output size (>= 1).
         layer: this layer's number (1 = first layer of weights), used in tags and
             :meth:`state_dict` names (``"layer1.W"``, ``"layer1.b"``).
-        seed / rng: initial weights come from ``rng`` or ``np.random.default_rng(seed)``.
+        seed: initial weights come from ``np.random.default_rng(seed)`` when ``rng`` is not given.
+        rng: a ``np.random.Generator`` for the initial weights.
         dtype: ``np.float64`` (default) or ``np.float32``.
 
     Init: W uniform in [-1, 1] and b = 0, the scheme of :class:`nn.Neuron` (micrograd's), so a

@@ -1,6 +1,7 @@
 """compare_grads: hand-derived gradients against the engine's, with a diagnosis of how they differ.
 
-The acceptance case re-derives the numpy XOR network of seed 002 (2-3-1, sigmoid, weights from
+The acceptance case re-derives the numpy XOR network of seed document 002
+(docs/sources.md#the-xor-network; 2-3-1, sigmoid, weights from
 np.random.seed(43)) in this file: its backward differentiates ½·MSE while it prints the MSE.
 """
 

@@ -1,4 +1,4 @@
-"""Losses: the reference values of reference/losses.md, numerics at extreme inputs, validation, Value == Tensor."""
+"""Losses: the reference values of docs/losses.md, numerics at extreme inputs, validation, Value == Tensor."""
 
 import math
 
@@ -24,7 +24,7 @@ REFERENCE = [
     ("mbe", lambda f, T: f(T(P_REG), Y_REG), -0.1666666667),
     ("huber", lambda f, T: f(T(P_REG), Y_REG, delta=1.0), 0.2083333333),
     ("log_cosh", lambda f, T: f(T(P_REG), Y_REG), 0.1846317791),
-    # the table's remark: the seed's exercise assert of 0.4167 is wrong; its printed 0.2167 is right
+    # docs/losses.md: seed document 002's exercise assert of 0.4167 is wrong; its printed 0.2167 is right
     ("quantile", lambda f, T: f(T(P_REG), Y_REG, q=0.7), 0.2166666667),
     ("binary_cross_entropy", lambda f, T: f(T(COL_P), COL_Y), 0.2797765636),
     ("cross_entropy", lambda f, T: f(T(LOG_P), [0, 1, 0]), 0.2797765636),  # categorical CE: log P as logits

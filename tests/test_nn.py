@@ -1,4 +1,4 @@
-"""nn on Values against hand-derived backprop written in numpy (the seed documents' matrix formulas)."""
+"""nn on Values against hand-derived backprop written in numpy (the matrix formulas of docs/sources.md#the-notation)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def sigmoid(z):
 
 
 def weights(net):
-    """W^(l) as numpy arrays laid out as in the seed documents: W[j, i] from input i to neuron j."""
+    """W^(l) as numpy arrays laid out as in docs/sources.md#the-notation: W[j, i] from input i to neuron j."""
     Ws = [np.array([[w.data for w in n.w] for n in layer.neurons]) for layer in net.layers]
     bs = [np.array([n.b.data for n in layer.neurons]) for layer in net.layers]
     return Ws, bs

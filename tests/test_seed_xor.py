@@ -1,4 +1,6 @@
-"""The seed documents' numpy XOR net (2-3-1 sigmoid, RandomState(43), lr 0.1), rebuilt on Tensors.
+"""Seed document 002's numpy XOR net (2-3-1 sigmoid, RandomState(43), lr 0.1), rebuilt on Tensors.
+
+The facts used here are recorded in docs/sources.md#the-xor-network.
 
 The seed trains with a hand-written backward that computes the gradient of ½·MSE
 (δ² = (a² - y)·σ'(z²), dW = aᵀδ / m) and prints the plain MSE every 1000 epochs, from the forward

@@ -1,4 +1,4 @@
-"""expected= on the network view: a hand derivation (numpy, the seed documents' formulas) marked neuron by neuron.
+"""expected= on the network view: a hand derivation (numpy, docs/sources.md#the-notation) marked neuron by neuron.
 
 The oracle is independent of the engine: z, a, δ and ∂L/∂W are computed here from the weights with
 δ² = (a² − y)·σ'(z²)·2 (MSE), δ¹ = (W²ᵀ δ²) ⊙ σ'(z¹), ∂L/∂W^l = δ^l (a^(l−1))ᵀ.

@@ -50,8 +50,8 @@ def _as(value, shape: tuple, key: str) -> np.ndarray:
 def resolve_network(net: Net, expected: dict, atol: float = ATOL, rtol: float = RTOL) -> tuple[dict, dict]:
     """Match a derivation's numbers to the neurons and weights of ``net`` (one sample, as drawn).
 
-    Keys name a layer's quantity in the seed documents' notation, layers numbered as in the view
-    (1 = the first layer of weights):
+    Keys name a layer's quantity in the seed documents' notation (docs/sources.md#the-notation),
+    layers numbered as in the view (1 = the first layer of weights):
 
     - ``"z2"``, ``"a2"``, ``"δ2"`` (or ``"delta2"``): one number per neuron of layer 2, in index
       order (a plain number for a one-neuron layer). ``a`` of a linear neuron is its z.

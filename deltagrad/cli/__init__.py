@@ -74,7 +74,8 @@ def _add_train(sub) -> None:
         "backward on the first training sample) and loss.png into --out.",
         epilog=f"defaults: iris: MLP(4, [{iris['hidden'][0]}, 3]) relu, softmax cross-entropy, SGD lr {iris['lr']} "
         f"momentum {iris['momentum']}, {iris['epochs']} epochs, batch {iris['batch_size']}, stratified "
-        f"80/20 split, standardized inputs. xor: the seed's 2-3-1 sigmoid net and initial weights, MSE, "
+        f"80/20 split, standardized inputs. xor: the 2-3-1 sigmoid XOR net of docs/sources.md, "
+        f"its initial weights, MSE, "
         f"plain SGD lr {xor['lr']}, {xor['epochs']} epochs, full batch. --csv: as iris.",
     )
     src = p.add_mutually_exclusive_group()

@@ -9,7 +9,7 @@ from deltagrad.autograd import Tensor, no_grad
 
 
 def seed_xor_weights(net: nn.MLP) -> None:
-    """Set a 2-3-1 net to the seed documents' initial weights.
+    """Set a 2-3-1 net to the initial weights of seed document 002's XOR network (docs/sources.md#the-xor-network).
 
     ``rs = numpy.random.RandomState(43); W1 = rs.randn(2, 3); W2 = rs.randn(3, 1)``, biases 0,
     where W1[i, j] is the weight from input i to hidden neuron j (``layers[0].neurons[j].w[i]``)

@@ -45,7 +45,8 @@ class TrainConfig:
         dataset: ``"iris"`` or ``"xor"`` (ignored when ``csv`` is set).
         csv, target: a user's CSV table and its label column (see :func:`deltagrad.data.load_csv`).
         epochs, lr, hidden, batch_size: training settings (hidden = sizes of the hidden layers).
-        seed: seeds the split, the initial weights (except xor's, fixed by the seed documents)
+        seed: seeds the split, the initial weights (except xor's, fixed by seed document 002,
+            docs/sources.md#the-xor-network)
             and the minibatch shuffle -- the same for both engines.
         engine: ``"value"`` (scalar Values, one graph node per multiply), ``"tensor"`` (each
             minibatch as one matrix, ``nn.TensorMLP``) or ``"auto"`` (tensor when the hidden
@@ -105,8 +106,9 @@ def train(config: TrainConfig) -> dict:
 
     Iris / CSV: stratified 80/20 split (seed), inputs standardized with the training split's
     statistics, ``MLP(d, [*hidden, k])`` with relu hidden layers and linear logits, softmax
-    cross-entropy, SGD with momentum 0.9, shuffled minibatches. XOR: the seed documents' 2-3-1
-    sigmoid net with their initial weights, all 4 points as one batch, MSE, plain SGD; train and
+    cross-entropy, SGD with momentum 0.9, shuffled minibatches. XOR: the 2-3-1
+    sigmoid net of seed document 002 with its initial weights (docs/sources.md#the-xor-network),
+    all 4 points as one batch, MSE, plain SGD; train and
     test are the same 4 points. Each step: forward every sample of the batch with
     ``net(x, sample=k)``, loss, ``opt.zero_grad()``, ``loss.backward()``, ``opt.step()``.
     With ``engine="tensor"`` the same initial weights are copied into an ``nn.TensorMLP``
@@ -232,7 +234,8 @@ def train(config: TrainConfig) -> dict:
     if binary:
         metrics["note"] = "xor: train and test are the same 4 points; test_accuracy is accuracy on them"
         metrics["init"] = (
-            "seed documents: RandomState(43), W1 = randn(2, 3), W2 = randn(3, 1), biases 0"
+            "seed document 002 (docs/sources.md#the-xor-network): "
+            "RandomState(43), W1 = randn(2, 3), W2 = randn(3, 1), biases 0"
             if s["hidden"] == [3]
             else f"MLP uniform[-1, 1], seed {config.seed}"
         )

@@ -159,7 +159,9 @@ def load_iris() -> Dataset:
 
 
 def load_xor() -> Dataset:
-    """The four points of exclusive-or, in the seed documents' order: X (4, 2), y = x1 XOR x2.
+    """The four points of exclusive-or: X (4, 2), y = x1 XOR x2.
+
+    In the order of seed document 002's XOR network (docs/sources.md#the-xor-network).
 
     >>> d = load_xor(); d.X, d.y
     ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
