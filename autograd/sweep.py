@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .graph import _call_hooks, _order, mode
+from .modes import mode
+from .topo import _call_hooks, _order
 
 _ndarray = np.ndarray
 

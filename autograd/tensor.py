@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from . import graph
-from .graph import mode
+from . import graph, modes
+from .modes import mode
 from .tensor_ops import TENSOR_PRIMITIVES as T
 from .value import Value
 
@@ -111,10 +111,10 @@ def _shape_error(op, parents: tuple, e: Exception):
 
 def _check(out: Tensor, op, parents: tuple, ctx: tuple) -> None:
     # anomaly mode: remember the user's line, and fail at the first non-finite forward result
-    out._site = graph.user_site()
+    out._site = modes.user_site()
     keep = out.parents, out.op, out.ctx
     out.parents, out.op, out.ctx = parents, op, ctx
-    graph.check_forward(out)
+    modes.check_forward(out)
     out.parents, out.op, out.ctx = keep
 
 
@@ -233,7 +233,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._g = None
         self._hooks: list | None = None
-        self._site = graph.user_site() if mode.anomaly else None
+        self._site = modes.user_site() if mode.anomaly else None
 
     @classmethod
     def _const(cls, arr: np.ndarray) -> Tensor:
@@ -391,6 +391,25 @@ class Tensor:
     def __getitem__(self, index) -> Tensor:
         """Basic and integer-array indexing; the gradient is scatter-added (repeated indices accumulate)."""
         return _apply(T["getitem"], (self,), (_index(index),))
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """``self`` where ``condition`` else ``other`` (broadcast), as ``torch.Tensor.where``.
+
+        ``condition`` is a constant boolean array (or Tensor); ``other`` a Tensor or a number (then
+        it takes self's dtype). The gradient goes to ``self`` where the condition holds, to ``other``
+        elsewhere.
+
+        >>> from deltagrad.autograd import Tensor
+        >>> x = Tensor([1.0, -2.0]); y = x.where(x.data > 0, 0.0); y.sum().backward()
+        >>> y.data.tolist(), x.grad.tolist()
+        ([1.0, 0.0], [1.0, 0.0])
+        """
+        cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+        return _apply(T["where"], (self, _coerce(other, self)), (cond,))
+
+    def _scatter_add(self, index: Any, shape: tuple) -> Tensor:
+        # zeros of ``shape`` with self added at ``index`` (repeats accumulate): getitem's VJP, recorded
+        return _apply(T["scatter_add"], (self,), (index, tuple(shape)))
 
     # ------------------------------------------------------------------ graph (shared with Value)
     def backward(self, grad: Any = None, create_graph: bool = False) -> None:

@@ -248,11 +248,12 @@ def v_powv(g, out, x, y):
 
 
 def where(cond, a, b):
+    # arrays: np.where; a node (create_graph): its own ``where`` method, so this table never imports Tensor
     if _is_array(a) and _is_array(b):
         return np.where(cond, a, b)
-    from .tensor_fns import where as twhere
-
-    return twhere(cond, a, b)
+    if _is_array(a):  # a number for a, a node for b: the same selection with the condition flipped
+        return b.where(~np.asarray(cond, dtype=bool), a)
+    return a.where(cond, b)
 
 
 def v_rpow(g, out, y, c):
@@ -362,9 +363,7 @@ def scatter_add(g, index, shape):
         full = np.zeros(shape, dtype=np.result_type(g, np.float32))
         np.add.at(full, index, g)
         return full
-    from .tensor import _apply
-
-    return _apply(TENSOR_PRIMITIVES["scatter_add"], (g,), (index, tuple(shape)))
+    return g._scatter_add(index, tuple(shape))  # a node (create_graph): recorded by its own method
 
 
 def f_scatter_add(g, index, shape):

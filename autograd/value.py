@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable
 from operator import mul as _mul
 from typing import Any, NamedTuple
 
-from . import graph
-from .graph import mode
+from . import graph, modes
+from .modes import mode
 from .primitives import PRIMITIVES as P
 
 
@@ -55,8 +55,8 @@ def _node(op, parents: tuple, data: float, ctx: tuple = ()) -> Value:
         out.requires_grad = False
     if mode.anomaly:
         out.op, out.parents, out.ctx = op, parents, ctx  # keep inputs for the message
-        out._site = graph.user_site()
-        graph.check_forward(out)
+        out._site = modes.user_site()
+        modes.check_forward(out)
         if not out.requires_grad:
             out.op, out.parents, out.ctx = None, (), ()
     else:
@@ -157,7 +157,7 @@ class Value:
         self.requires_grad = bool(requires_grad)
         self._g = None
         self._hooks: list | None = None
-        self._site = graph.user_site() if mode.anomaly else None
+        self._site = modes.user_site() if mode.anomaly else None
 
     # ------------------------------------------------------------------ arithmetic
     __add__, __radd__ = _binary("add")
