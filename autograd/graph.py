@@ -87,9 +87,9 @@ def _sum_into(n: Any, g: Any) -> Any:
     # n.grad + g, out of place; on a Tensor node an array result is its own array in the node's
     # dtype (as in the lean sweep), never a numpy scalar or another dtype
     dt = getattr(n.data, "dtype", None)
+    ng = 0.0 if n.grad is None else n.grad  # None: no gradient yet (zero_grad's or the user's p.grad = None)
     if dt is None or not isinstance(g, (np.ndarray, np.generic)):
-        return n.grad + g
-    ng = n.grad
+        return ng + g
     if type(ng) is float and ng == 0.0:
         return np.array(g, dtype=dt)
     return np.asarray(ng + g, dtype=dt)

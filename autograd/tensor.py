@@ -269,6 +269,36 @@ class Tensor:
             raise ValueError(f"item(): Tensor of shape {self.shape} has {self.data.size} elements, not 1")
         return float(self.data.reshape(()))
 
+    def __float__(self) -> float:
+        """``float(t)`` of a one-element Tensor (any shape), as torch.
+
+        Raises:
+            ValueError: for a Tensor of any other size (its shape named).
+        """
+        if self.data.size != 1:
+            raise ValueError(
+                f"float(): only a one-element Tensor converts to a Python number; this one has shape "
+                f"{self.shape} ({self.data.size} elements)"
+            )
+        return float(self.data.reshape(()))
+
+    def __int__(self) -> int:
+        """``int(t)`` of a one-element Tensor: its float truncated toward zero, as torch (``int(Tensor(-2.7))`` = -2).
+
+        Raises:
+            ValueError: for another size, or nan; OverflowError: for ±inf (Python's ``int(float)``).
+
+        >>> from deltagrad.autograd import Tensor
+        >>> float(Tensor([[2.5]])), int(Tensor(-2.7))
+        (2.5, -2)
+        """
+        if self.data.size != 1:
+            raise ValueError(
+                f"int(): only a one-element Tensor converts to a Python number; this one has shape "
+                f"{self.shape} ({self.data.size} elements)"
+            )
+        return int(float(self.data.reshape(())))
+
     def numpy(self) -> np.ndarray:
         """The data array (not a copy)."""
         return self.data
@@ -453,14 +483,25 @@ class Tensor:
         Like ``torch``'s default ``zero_grad(set_to_none=True)``: the old array is released, not
         zeroed, and the next ``backward()`` adopts the gradient array it computes (no fill, no add,
         no copy). Code that kept a reference to the old ``grad`` array keeps the old values.
+        ``t.grad = None`` (PyTorch's idiom, and what ``nn``'s ``zero_grad`` does) works the same way;
+        an optimizer skips a parameter whose ``grad`` is None or still 0.0.
         """
         self.grad = 0.0
 
     def detach(self) -> Tensor:
-        """A new leaf with (a copy of) the same data, cut from the graph."""
-        return Tensor._const(self.data.copy())
+        """A new leaf on the *same* data array (no copy), cut from the graph, as ``torch.Tensor.detach``.
+
+        ``requires_grad`` is False. The two share storage: writing into one's ``data`` (or an
+        optimizer step on the original) shows in the other; use ``Tensor(t.data)`` for a copy.
+
+        >>> from deltagrad.autograd import Tensor
+        >>> x = Tensor([1.0, 2.0]); d = x.detach(); d.data[0] = 5.0; x.data.tolist(), d.requires_grad
+        ([5.0, 2.0], False)
+        """
+        return _leaf(self.data)
 
     register_hook = Value.register_hook
+    retain_grad = Value.retain_grad
     is_leaf = Value.is_leaf
 
     def __repr__(self) -> str:
@@ -487,7 +528,8 @@ def _index(index):
             return d.astype(np.intp)
         return d
     if isinstance(index, list):
-        return np.asarray(index)
+        # an empty list selects nothing (numpy would make it a float array, not an index)
+        return np.asarray(index) if index else np.zeros(0, dtype=np.intp)
     return index
 
 

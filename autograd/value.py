@@ -248,7 +248,8 @@ class Value:
         """
         if lo > hi:
             raise ValueError(f"clamp: lo={lo} is greater than hi={hi}")
-        return _node(P["clamp"], (self,), P["clamp"].forward(self.data, lo, hi), (float(lo), float(hi)))
+        lo, hi = float(lo), float(hi)  # int bounds: the result is still a float (clamp(5.0, 0, 1) = 1.0)
+        return _node(P["clamp"], (self,), P["clamp"].forward(self.data, lo, hi), (lo, hi))
 
     clip = clamp  # numpy's name
 
@@ -280,8 +281,24 @@ class Value:
         return _const(grad) if create_graph else float(grad)
 
     def zero_grad(self) -> None:
-        """Reset this node's gradient to 0.0."""
+        """Reset this node's gradient to 0.0, as a fresh node's.
+
+        ``grad`` may also be set to ``None`` (PyTorch's way to clear a gradient; ``nn``'s
+        ``zero_grad`` does it): the next ``backward()`` then starts from no gradient, and an optimizer
+        skips a parameter whose ``grad`` is still None.
+        """
         self.grad = 0.0
+
+    def retain_grad(self) -> None:
+        """Keep this node's gradient after ``backward()``, as ``torch.Tensor.retain_grad``: already so.
+
+        Every node keeps its ``grad`` here, leaves and intermediates (δ = ``z.grad``), so this
+        changes nothing; it exists so that PyTorch code runs unchanged.
+
+        >>> from deltagrad.autograd import Value
+        >>> x = Value(3.0); z = x * x; z.retain_grad(); (z * 2.0).backward(); z.grad
+        2.0
+        """
 
     def detach(self) -> Value:
         """A new leaf with the same data, cut from the graph (``requires_grad=False``)."""
@@ -314,7 +331,7 @@ class Value:
     def __repr__(self) -> str:
         grad = self.grad.data if isinstance(self.grad, Value) else self.grad
         name = f"{self.label!r}, " if self.label else ""
-        return f"Value({name}data={self.data:.6g}, grad={grad:.6g})"
+        return f"Value({name}data={self.data:.6g}, grad={'None' if grad is None else format(grad, '.6g')})"
 
 
 def _nary(name: str, values: Iterable, ctx: tuple = ()) -> Value:
