@@ -1,162 +1,32 @@
-"""The graph machinery shared by every node type: grad mode, topo_order, backward, grad, anomaly mode."""
+"""The general backward and ``grad``: create_graph, anomaly checks, gradients of chosen inputs.
+
+Layering (no module imports one that imports it back): ``modes`` (grad mode, anomaly mode) and
+``topo`` (topo_order, hooks) at the bottom; ``sweep`` (the lean backward of training) on them;
+this module on all three; the node types ``value`` and ``tensor`` call :func:`backward` here.
+The names of ``modes`` and ``topo`` are re-exported, so ``graph.no_grad`` and friends keep working.
+"""
 
 from __future__ import annotations
 
-import math
-import os
-import threading
-import traceback
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-class _Mode(threading.local):
-    grad_enabled = True
-    anomaly = False
-
-
-mode = _Mode()
-
-
-class AnomalyError(FloatingPointError):
-    """Raised under ``detect_anomaly()`` when an op first produces nan or inf.
-
-    The message names the op, its input values and the user's source line that created the node.
-    """
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Record no graph inside the block (thread-local), like ``torch.no_grad``.
-
-    Results of ops have no parents and ``requires_grad=False``; use it for evaluation and for
-    optimizer updates.
-
-    >>> from deltagrad.autograd import Value, no_grad
-    >>> x = Value(2.0)
-    >>> with no_grad():
-    ...     y = x * 3
-    >>> y.requires_grad, y.parents
-    (False, ())
-    """
-    prev = mode.grad_enabled
-    mode.grad_enabled = False
-    try:
-        yield
-    finally:
-        mode.grad_enabled = prev
-
-
-@contextmanager
-def enable_grad() -> Iterator[None]:
-    """Record the graph again inside a ``no_grad()`` block (thread-local), like ``torch.enable_grad``."""
-    prev = mode.grad_enabled
-    mode.grad_enabled = True
-    try:
-        yield
-    finally:
-        mode.grad_enabled = prev
-
-
-def is_grad_enabled() -> bool:
-    """True when ops record the graph in this thread."""
-    return mode.grad_enabled
-
-
-@contextmanager
-def detect_anomaly() -> Iterator[None]:
-    """Raise :class:`AnomalyError` at the first nan/inf an op produces, forward or backward.
-
-    Inside the block every new node remembers the user's source line that created it (this costs
-    a stack walk per node, so it is off by default). The error names the op, its input values and
-    that line, instead of letting a nan surface many steps later in the loss.
-
-    >>> from deltagrad.autograd import Value, detect_anomaly
-    >>> with detect_anomaly():
-    ...     Value(0.0).log()          # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    autograd.graph.AnomalyError: forward of 'log' produced -inf from inputs (0.0,) ...
-    """
-    prev = mode.anomaly
-    mode.anomaly = True
-    try:
-        yield
-    finally:
-        mode.anomaly = prev
-
-
-def user_site() -> str:
-    """'file:line in function: source' of the innermost stack frame outside the autograd package."""
-    for frame in reversed(traceback.extract_stack()):
-        if not os.path.abspath(frame.filename).startswith(_PKG_DIR):
-            return f"{frame.filename}:{frame.lineno} in {frame.name}: {(frame.line or '').strip()}"
-    return "<unknown>"
-
-
-def _plain(x: Any) -> Any:
-    """The number(s) inside a node, or x itself (a numpy array's own ``.data`` is a buffer: not that)."""
-    return x.data if hasattr(x, "parents") else x
-
-
-def _finite(x: Any) -> bool:
-    d = _plain(x)
-    try:
-        return math.isfinite(d)
-    except TypeError:  # arrays
-        return bool(np.all(np.isfinite(d)))
-
-
-def check_forward(node: Any) -> None:
-    """Anomaly mode: raise if ``node`` (just created by an op) holds nan/inf."""
-    if not _finite(node.data):
-        ins = tuple(p.data for p in node.parents)
-        raise AnomalyError(
-            f"forward of {node.op.name!r} produced {node.data!r} from inputs {ins} "
-            f"(constants {node.ctx}); node created at {node._site}"
-        )
-
-
-def topo_order(root: Any) -> list:
-    """Every node ``root`` depends on, parents before children, ending with ``root``.
-
-    Iterative depth-first search (no recursion, so a chain of a million nodes works). Parents are
-    visited in argument order, so the same graph always gives the same order (viz relies on it for
-    stable node ids). Each node appears once, however many times it is used.
-
-    >>> from deltagrad.autograd import Value, topo_order
-    >>> a = Value(1.0, label="a"); b = a * a
-    >>> [n.label or n.op.name for n in topo_order(b)]
-    ['a', 'mul']
-    """
-    return _order(root, True)
-
-
-def _order(root: Any, all_leaves: bool) -> list:
-    # the one iterative post-order walk; leaves are emitted when all_leaves, else only hooked ones
-    order: list = []
-    seen: set = {root}
-    stack = [(root, iter(root.parents))]
-    push, emit, mark = stack.append, order.append, seen.add
-    while stack:
-        node, it = stack[-1]
-        for p in it:
-            if p.parents:
-                if p not in seen:
-                    mark(p)
-                    push((p, iter(p.parents)))
-                    break
-            elif (all_leaves or p._hooks) and p not in seen:  # a leaf: nothing to visit first
-                mark(p)
-                emit(p)
-        else:
-            stack.pop()
-            emit(node)
-    return order
+from .modes import (  # noqa: F401  (re-exported: the engine's public names have always lived here)
+    AnomalyError,
+    _finite,
+    _plain,
+    check_forward,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    mode,
+    no_grad,
+    user_site,
+)
+from .sweep import sweep
+from .topo import _call_hooks, _order, topo_order  # noqa: F401
 
 
 def _run_backward(root: Any, seed: Any, create_graph: bool, inputs: tuple | None) -> dict | None:
@@ -217,20 +87,12 @@ def _sum_into(n: Any, g: Any) -> Any:
     # n.grad + g, out of place; on a Tensor node an array result is its own array in the node's
     # dtype (as in the lean sweep), never a numpy scalar or another dtype
     dt = getattr(n.data, "dtype", None)
+    ng = 0.0 if n.grad is None else n.grad  # None: no gradient yet (zero_grad's or the user's p.grad = None)
     if dt is None or not isinstance(g, (np.ndarray, np.generic)):
-        return n.grad + g
-    ng = n.grad
+        return ng + g
     if type(ng) is float and ng == 0.0:
         return np.array(g, dtype=dt)
     return np.asarray(ng + g, dtype=dt)
-
-
-def _call_hooks(n: Any, g: Any) -> Any:
-    for hook in n._hooks:
-        r = hook(g)
-        if r is not None:
-            g = r
-    return g
 
 
 def backward(root: Any, grad: Any = None, create_graph: bool = False) -> None:
@@ -280,5 +142,3 @@ def grad(
             result.append(found[x])
     return tuple(result)
 
-
-from .sweep import sweep  # (the lean inner loop of training; it imports this module)

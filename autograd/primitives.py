@@ -87,6 +87,18 @@ def f_pow(x: float, p: float) -> float:
     return r
 
 
+def f_powc(x: float, p: float) -> float:
+    """x ** p for a constant p: p = 0.5 is sqrt(x) and p = -0.5 is 1/sqrt(x), as numpy and torch make them.
+
+    So ``(-inf) ** 0.5`` is nan (like ``sqrt(-inf)``), where C's ``pow`` gives inf; other p as :func:`f_pow`.
+    """
+    if p == 0.5:
+        return f_sqrt(x)
+    if p == -0.5:
+        return f_div(1.0, f_sqrt(x))
+    return f_pow(x, p)
+
+
 def f_exp(x: float) -> float:
     try:
         return math.exp(x)
@@ -197,6 +209,13 @@ def pow_(x, p):
     return x**p
 
 
+def powc_(x, p):
+    """x ** p for a constant p: :func:`f_powc` on floats, the node op otherwise."""
+    if type(x) is float or type(x) is int:
+        return f_powc(x, p)
+    return x**p
+
+
 def _zero(g):
     return g * 0.0
 
@@ -207,7 +226,7 @@ def _zero(g):
 def v_pow(g, out, x, p):
     if p == 0:
         return (_zero(g),)  # d/dx x**0 = 0, also at x = 0
-    return (g * p * pow_(x, p - 1),)
+    return (g * p * powc_(x, p - 1),)
 
 
 def v_rpow(g, out, y, c):
@@ -229,7 +248,7 @@ def v_leaky(g, out, x, slope):
 
 
 def v_elu(g, out, x, alpha):
-    return (g if _data(x) > 0 else g * (out + alpha),)
+    return (g * (out + alpha) if _data(x) <= 0 else g,)  # elu'(nan) = 1, as torch
 
 
 def v_clamp(g, out, x, lo, hi):
@@ -278,7 +297,7 @@ _TABLE = {
     "div": (2, f_div, lambda g, out, x, y: (div(g, y), div(-g * out, y)), "/"),
     "neg": (1, lambda x: -x, lambda g, out, x: (-g,), "neg"),
     "abs": (1, abs, lambda g, out, x: (g * _sign(x),), "abs"),
-    "pow": (1, f_pow, v_pow, "**"),  # x ** p, p a number (ctx)
+    "pow": (1, f_powc, v_pow, "**"),  # x ** p, p a number (ctx)
     "rpow": (1, lambda y, c: f_pow(c, y), v_rpow, "**"),  # c ** y, c a number (ctx)
     "powv": (2, f_pow, v_powv, "**"),  # x ** y, both nodes
     "exp": (1, f_exp, lambda g, out, x: (g * out,), "exp"),
@@ -291,7 +310,8 @@ _TABLE = {
     "tanh": (1, math.tanh, lambda g, out, x: (g * (1.0 - out * out),), "tanh"),
     "sigmoid": (1, f_sigmoid, lambda g, out, x: (g * out * (1.0 - out),), "σ"),
     "softplus": (1, f_softplus, lambda g, out, x: (g * sigmoid(x),), "softplus"),
-    "relu": (1, lambda x: x if x > 0.0 or x != x else 0.0, lambda g, out, x: (g * (_data(x) > 0),), "relu"),
+    # relu' = [relu(x) != 0]: 0 at the kink, 1 at nan (torch's backward reads the nan result)
+    "relu": (1, lambda x: x if x > 0.0 or x != x else 0.0, lambda g, out, x: (g * (_data(out) != 0.0),), "relu"),
     "leaky_relu": (1, lambda x, s: x if x > 0.0 else s * x, v_leaky, "leaky_relu"),
     "elu": (1, lambda x, a: x if x > 0.0 else a * f_expm1(x), v_elu, "elu"),
     "gelu": (1, f_gelu, v_gelu, "gelu"),

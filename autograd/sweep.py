@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .graph import _call_hooks, _order, mode
+from .modes import mode
+from .topo import _call_hooks, _order
 
 _ndarray = np.ndarray
 
@@ -69,7 +70,8 @@ def _floats(order: list) -> None:
             continue
         if n._hooks:
             g = _call_hooks(n, g)
-        n.grad += g
+        ng = n.grad
+        n.grad = 0.0 + g if ng is None else ng + g  # None: the user's p.grad = None (torch's "no gradient")
         op = n.op
         if op is not None:
             ps = n.parents
@@ -77,7 +79,8 @@ def _floats(order: list) -> None:
             for p, gi in zip(ps, grads):
                 if p.op is None and not p._hooks:  # an unhooked leaf: accumulate directly
                     if p.requires_grad:
-                        p.grad += gi
+                        pg = p.grad
+                        p.grad = 0.0 + gi if pg is None else pg + gi
                 else:
                     pg = p._g
                     p._g = gi if pg is None else pg + gi
@@ -102,9 +105,9 @@ def _arrays(order: list) -> None:
         if n._hooks:
             g = _call_hooks(n, _own(g))
         ng = n.grad
-        if ng.__class__ is not float:
+        if ng.__class__ is not float and ng is not None:
             n.grad += g  # this node's own buffer (adopted or copied by an earlier sweep)
-        elif ng == 0.0:  # refs to g: the local and getrefcount's argument
+        elif ng is None or ng == 0.0:  # no gradient yet; refs to g: the local and getrefcount's argument
             dt = n.data.dtype
             if g.__class__ is _ndarray and g.base is None and g.dtype is dt and getrefcount(g) == 2:
                 n.grad = g
@@ -204,12 +207,13 @@ def _arrays(order: list) -> None:
 
 
 def _leaf(p: Any, gi: Any, free: int) -> None:
-    # a leaf's gradient, in the leaf's own dtype (as torch: a float32 parameter keeps a float32 grad)
+    # a leaf's gradient, in the leaf's own dtype (as torch: a float32 parameter keeps a float32 grad);
+    # grad None (zero_grad's or the user's p.grad = None) and a fresh node's 0.0 both mean "no gradient yet"
     pg = p.grad
     dt = p.data.dtype
-    if pg.__class__ is not float:
+    if pg.__class__ is not float and pg is not None:
         p.grad += gi  # in place into the leaf's own array
-    elif pg == 0.0:
+    elif pg is None or pg == 0.0:
         if gi.__class__ is _ndarray and gi.base is None and gi.dtype is dt and getrefcount(gi) == free:
             p.grad = gi
         else:

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from . import graph
-from .graph import mode
+from . import graph, modes
+from .modes import mode
 from .tensor_ops import TENSOR_PRIMITIVES as T
 from .value import Value
 
@@ -111,10 +111,10 @@ def _shape_error(op, parents: tuple, e: Exception):
 
 def _check(out: Tensor, op, parents: tuple, ctx: tuple) -> None:
     # anomaly mode: remember the user's line, and fail at the first non-finite forward result
-    out._site = graph.user_site()
+    out._site = modes.user_site()
     keep = out.parents, out.op, out.ctx
     out.parents, out.op, out.ctx = parents, op, ctx
-    graph.check_forward(out)
+    modes.check_forward(out)
     out.parents, out.op, out.ctx = keep
 
 
@@ -233,7 +233,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._g = None
         self._hooks: list | None = None
-        self._site = graph.user_site() if mode.anomaly else None
+        self._site = modes.user_site() if mode.anomaly else None
 
     @classmethod
     def _const(cls, arr: np.ndarray) -> Tensor:
@@ -268,6 +268,36 @@ class Tensor:
         if self.data.size != 1:
             raise ValueError(f"item(): Tensor of shape {self.shape} has {self.data.size} elements, not 1")
         return float(self.data.reshape(()))
+
+    def __float__(self) -> float:
+        """``float(t)`` of a one-element Tensor (any shape), as torch.
+
+        Raises:
+            ValueError: for a Tensor of any other size (its shape named).
+        """
+        if self.data.size != 1:
+            raise ValueError(
+                f"float(): only a one-element Tensor converts to a Python number; this one has shape "
+                f"{self.shape} ({self.data.size} elements)"
+            )
+        return float(self.data.reshape(()))
+
+    def __int__(self) -> int:
+        """``int(t)`` of a one-element Tensor: its float truncated toward zero, as torch (``int(Tensor(-2.7))`` = -2).
+
+        Raises:
+            ValueError: for another size, or nan; OverflowError: for ±inf (Python's ``int(float)``).
+
+        >>> from deltagrad.autograd import Tensor
+        >>> float(Tensor([[2.5]])), int(Tensor(-2.7))
+        (2.5, -2)
+        """
+        if self.data.size != 1:
+            raise ValueError(
+                f"int(): only a one-element Tensor converts to a Python number; this one has shape "
+                f"{self.shape} ({self.data.size} elements)"
+            )
+        return int(float(self.data.reshape(())))
 
     def numpy(self) -> np.ndarray:
         """The data array (not a copy)."""
@@ -392,6 +422,25 @@ class Tensor:
         """Basic and integer-array indexing; the gradient is scatter-added (repeated indices accumulate)."""
         return _apply(T["getitem"], (self,), (_index(index),))
 
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """``self`` where ``condition`` else ``other`` (broadcast), as ``torch.Tensor.where``.
+
+        ``condition`` is a constant boolean array (or Tensor); ``other`` a Tensor or a number (then
+        it takes self's dtype). The gradient goes to ``self`` where the condition holds, to ``other``
+        elsewhere.
+
+        >>> from deltagrad.autograd import Tensor
+        >>> x = Tensor([1.0, -2.0]); y = x.where(x.data > 0, 0.0); y.sum().backward()
+        >>> y.data.tolist(), x.grad.tolist()
+        ([1.0, 0.0], [1.0, 0.0])
+        """
+        cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+        return _apply(T["where"], (self, _coerce(other, self)), (cond,))
+
+    def _scatter_add(self, index: Any, shape: tuple) -> Tensor:
+        # zeros of ``shape`` with self added at ``index`` (repeats accumulate): getitem's VJP, recorded
+        return _apply(T["scatter_add"], (self,), (index, tuple(shape)))
+
     # ------------------------------------------------------------------ graph (shared with Value)
     def backward(self, grad: Any = None, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(node) into ``.grad`` of every node this Tensor depends on.
@@ -434,14 +483,25 @@ class Tensor:
         Like ``torch``'s default ``zero_grad(set_to_none=True)``: the old array is released, not
         zeroed, and the next ``backward()`` adopts the gradient array it computes (no fill, no add,
         no copy). Code that kept a reference to the old ``grad`` array keeps the old values.
+        ``t.grad = None`` (PyTorch's idiom, and what ``nn``'s ``zero_grad`` does) works the same way;
+        an optimizer skips a parameter whose ``grad`` is None or still 0.0.
         """
         self.grad = 0.0
 
     def detach(self) -> Tensor:
-        """A new leaf with (a copy of) the same data, cut from the graph."""
-        return Tensor._const(self.data.copy())
+        """A new leaf on the *same* data array (no copy), cut from the graph, as ``torch.Tensor.detach``.
+
+        ``requires_grad`` is False. The two share storage: writing into one's ``data`` (or an
+        optimizer step on the original) shows in the other; use ``Tensor(t.data)`` for a copy.
+
+        >>> from deltagrad.autograd import Tensor
+        >>> x = Tensor([1.0, 2.0]); d = x.detach(); d.data[0] = 5.0; x.data.tolist(), d.requires_grad
+        ([5.0, 2.0], False)
+        """
+        return _leaf(self.data)
 
     register_hook = Value.register_hook
+    retain_grad = Value.retain_grad
     is_leaf = Value.is_leaf
 
     def __repr__(self) -> str:
@@ -468,7 +528,8 @@ def _index(index):
             return d.astype(np.intp)
         return d
     if isinstance(index, list):
-        return np.asarray(index)
+        # an empty list selects nothing (numpy would make it a float array, not an index)
+        return np.asarray(index) if index else np.zeros(0, dtype=np.intp)
     return index
 
 

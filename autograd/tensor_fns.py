@@ -47,11 +47,12 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """Elementwise ``a`` where ``cond`` else ``b`` (broadcast); cond is a constant boolean array."""
+    if isinstance(a, Tensor):  # a number takes the other branch's dtype
+        return a.where(cond, b)
+    if isinstance(b, Tensor):
+        return _coerce(a, b).where(cond, b)
     cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
-    if isinstance(a, Tensor) or isinstance(b, Tensor):  # a number takes the other branch's dtype
-        a, b = (a, _coerce(b, a)) if isinstance(a, Tensor) else (_coerce(a, b), b)
-    else:
-        a, b = Tensor._const(np.asarray(a, dtype=np.float64)), Tensor._const(np.asarray(b, dtype=np.float64))
+    a, b = Tensor._const(np.asarray(a, dtype=np.float64)), Tensor._const(np.asarray(b, dtype=np.float64))
     return _apply(T["where"], (a, b), (cond,))
 
 

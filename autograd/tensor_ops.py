@@ -165,10 +165,17 @@ def _sigmoid(x):
 
 
 def v_relu(g, out, x):
-    # relu' = [x > 0] (0 at the kink); on arrays a float times a bool mask, without a float copy of the mask
-    if g.__class__ is np.ndarray and x.__class__ is np.ndarray:
-        return (g * (x > 0),)
-    return (g * _mask(_np(x) > 0, g),)
+    # relu' = [relu(x) != 0]: 0 at the kink and below, 1 at nan (torch's threshold_backward on the result);
+    # on arrays a float times a bool mask, without a float copy of the mask
+    if g.__class__ is np.ndarray and out.__class__ is np.ndarray:
+        return (g * (out != 0),)
+    return (g * _mask(_np(out) != 0, g),)
+
+
+def _sign(x):
+    # sign(x) with 0 at nan (torch's abs' = sgn: 0 at nan; np.sign gives nan there)
+    x = np.asarray(x)
+    return np.subtract(x > 0, x < 0, dtype=x.dtype if x.dtype.kind == "f" else np.float64)
 
 
 def v_sigmoid(g, out, x):
@@ -190,7 +197,27 @@ def _pow(x, p):
     if type(p) is float and p >= 0 and p.is_integer():  # x², x³ ...: no domain edge, no errstate needed
         return x * x if p == 2.0 else np.power(x, p)
     with np.errstate(all="ignore"):  # 0 ** -1 = inf, (-8) ** (1/3) = nan, as IEEE says
+        if type(p) is float and abs(p) == 0.5:  # a constant ±0.5: sqrt and 1/sqrt, as torch (so (-inf) ** 0.5 = nan)
+            return np.sqrt(x) if p > 0 else 1.0 / np.sqrt(x)
         return np.power(x, p)
+
+
+def _softmax(x, axis):
+    lse = _lse(x, axis, True)
+    return _nan_where_inf(np.exp(x - lse), lse)
+
+
+def _log_softmax(x, axis):
+    lse = _lse(x, axis, True)
+    return _nan_where_inf(x - lse, lse)
+
+
+def _nan_where_inf(out, lse):
+    # torch's softmax shifts by the max as it is, so a +inf logit makes its whole row nan (inf - inf);
+    # lse (which masks an infinite max, as torch.logsumexp) is +inf exactly on those rows
+    if np.isposinf(lse).any():
+        return np.where(np.isposinf(lse), np.nan, out)
+    return out
 
 
 def _keep(x, axis):
@@ -248,11 +275,12 @@ def v_powv(g, out, x, y):
 
 
 def where(cond, a, b):
+    # arrays: np.where; a node (create_graph): its own ``where`` method, so this table never imports Tensor
     if _is_array(a) and _is_array(b):
         return np.where(cond, a, b)
-    from .tensor_fns import where as twhere
-
-    return twhere(cond, a, b)
+    if _is_array(a):  # a number for a, a node for b: the same selection with the condition flipped
+        return b.where(~np.asarray(cond, dtype=bool), a)
+    return a.where(cond, b)
 
 
 def v_rpow(g, out, y, c):
@@ -362,9 +390,7 @@ def scatter_add(g, index, shape):
         full = np.zeros(shape, dtype=np.result_type(g, np.float32))
         np.add.at(full, index, g)
         return full
-    from .tensor import _apply
-
-    return _apply(TENSOR_PRIMITIVES["scatter_add"], (g,), (index, tuple(shape)))
+    return g._scatter_add(index, tuple(shape))  # a node (create_graph): recorded by its own method
 
 
 def f_scatter_add(g, index, shape):
@@ -496,7 +522,7 @@ _T = {
     "maximum": (2, np.maximum, _reduced(lambda g, out, x, y: _select(g, (_np(x) >= _np(y)) | np.isnan(_np(x)))), "max"),
     "minimum": (2, np.minimum, _reduced(lambda g, out, x, y: _select(g, (_np(x) <= _np(y)) | np.isnan(_np(x)))), "min"),
     "neg": (1, np.negative, lambda g, out, x: (-g,), "neg"),
-    "abs": (1, np.abs, lambda g, out, x: (g * np.sign(_np(x)),), "abs"),
+    "abs": (1, np.abs, lambda g, out, x: (g * _sign(_np(x)),), "abs"),
     "pow": (1, _pow, v_pow, "**"),
     "rpow": (1, lambda y, c: _pow(c, y), v_rpow, "**"),
     "exp": (1, np.exp, lambda g, out, x: (g * out,), "exp"),
@@ -511,7 +537,7 @@ _T = {
     "softplus": (1, _softplus, lambda g, out, x: (g * sigmoid(x),), "softplus"),
     "relu": (1, lambda x: np.maximum(x, 0.0), v_relu, "relu"),
     "leaky_relu": (1, lambda x, s: np.where(x > 0, x, s * x), lambda g, out, x, s: (g * np.where(_np(x) > 0, 1.0, s).astype(_np(out).dtype),), "leaky_relu"),
-    "elu": (1, lambda x, a: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))), lambda g, out, x, a: (where(_np(x) > 0, g, g * (out + a)),), "elu"),
+    "elu": (1, lambda x, a: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))), lambda g, out, x, a: (where(_np(x) <= 0, g * (out + a), g),), "elu"),
     "gelu": (1, _gelu, lambda g, out, x: (g * (0.5 * (1.0 + erf(x * (1.0 / _SQRT2))) + x * _INV_SQRT_2PI * exp(x * x * -0.5)),), "gelu"),
     "erf": (1, erf_array, lambda g, out, x: (g * _TWO_OVER_SQRTPI * exp(-(x * x)),), "erf"),
     "clip": (1, np.clip, lambda g, out, x, lo, hi: (g * _mask((_np(x) >= lo) & (_np(x) <= hi), g),), "clip"),
@@ -525,8 +551,8 @@ _T = {
     "max": (1, lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims), v_extreme(np.argmax), "max"),
     "min": (1, lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims), v_extreme(np.argmin), "min"),
     "logsumexp": (1, _lse, v_lse, "logsumexp"),
-    "softmax": (1, lambda x, axis: np.exp(x - _lse(x, axis, True)), v_softmax, "softmax"),
-    "log_softmax": (1, lambda x, axis: x - _lse(x, axis, True), v_log_softmax, "log_softmax"),
+    "softmax": (1, _softmax, v_softmax, "softmax"),
+    "log_softmax": (1, _log_softmax, v_log_softmax, "log_softmax"),
     "getitem": (1, f_getitem, v_getitem, "[]"),
     "scatter_add": (1, f_scatter_add, lambda g, out, x, index, shape: (g[index],), "scatter"),
     "where": (2, lambda a, b, cond: np.where(cond, a, b), _reduced(lambda g, out, a, b, cond: (g * _mask(cond, g), g * _mask(~np.asarray(cond), g))), "where"),

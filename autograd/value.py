@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable
 from operator import mul as _mul
 from typing import Any, NamedTuple
 
-from . import graph
-from .graph import mode
+from . import graph, modes
+from .modes import mode
 from .primitives import PRIMITIVES as P
 
 
@@ -55,8 +55,8 @@ def _node(op, parents: tuple, data: float, ctx: tuple = ()) -> Value:
         out.requires_grad = False
     if mode.anomaly:
         out.op, out.parents, out.ctx = op, parents, ctx  # keep inputs for the message
-        out._site = graph.user_site()
-        graph.check_forward(out)
+        out._site = modes.user_site()
+        modes.check_forward(out)
         if not out.requires_grad:
             out.op, out.parents, out.ctx = None, (), ()
     else:
@@ -157,7 +157,7 @@ class Value:
         self.requires_grad = bool(requires_grad)
         self._g = None
         self._hooks: list | None = None
-        self._site = graph.user_site() if mode.anomaly else None
+        self._site = modes.user_site() if mode.anomaly else None
 
     # ------------------------------------------------------------------ arithmetic
     __add__, __radd__ = _binary("add")
@@ -248,7 +248,8 @@ class Value:
         """
         if lo > hi:
             raise ValueError(f"clamp: lo={lo} is greater than hi={hi}")
-        return _node(P["clamp"], (self,), P["clamp"].forward(self.data, lo, hi), (float(lo), float(hi)))
+        lo, hi = float(lo), float(hi)  # int bounds: the result is still a float (clamp(5.0, 0, 1) = 1.0)
+        return _node(P["clamp"], (self,), P["clamp"].forward(self.data, lo, hi), (lo, hi))
 
     clip = clamp  # numpy's name
 
@@ -280,8 +281,24 @@ class Value:
         return _const(grad) if create_graph else float(grad)
 
     def zero_grad(self) -> None:
-        """Reset this node's gradient to 0.0."""
+        """Reset this node's gradient to 0.0, as a fresh node's.
+
+        ``grad`` may also be set to ``None`` (PyTorch's way to clear a gradient; ``nn``'s
+        ``zero_grad`` does it): the next ``backward()`` then starts from no gradient, and an optimizer
+        skips a parameter whose ``grad`` is still None.
+        """
         self.grad = 0.0
+
+    def retain_grad(self) -> None:
+        """Keep this node's gradient after ``backward()``, as ``torch.Tensor.retain_grad``: already so.
+
+        Every node keeps its ``grad`` here, leaves and intermediates (δ = ``z.grad``), so this
+        changes nothing; it exists so that PyTorch code runs unchanged.
+
+        >>> from deltagrad.autograd import Value
+        >>> x = Value(3.0); z = x * x; z.retain_grad(); (z * 2.0).backward(); z.grad
+        2.0
+        """
 
     def detach(self) -> Value:
         """A new leaf with the same data, cut from the graph (``requires_grad=False``)."""
@@ -314,7 +331,7 @@ class Value:
     def __repr__(self) -> str:
         grad = self.grad.data if isinstance(self.grad, Value) else self.grad
         name = f"{self.label!r}, " if self.label else ""
-        return f"Value({name}data={self.data:.6g}, grad={grad:.6g})"
+        return f"Value({name}data={self.data:.6g}, grad={'None' if grad is None else format(grad, '.6g')})"
 
 
 def _nary(name: str, values: Iterable, ctx: tuple = ()) -> Value:

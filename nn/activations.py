@@ -133,7 +133,7 @@ def _rows(fn: Callable, x, axis: int, name: str):
 
 def _lse_parts(z: list[Value]) -> tuple[list[Value], Value, float]:
     m = max(v.data for v in z)
-    if not math.isfinite(m):
+    if m == -math.inf or m != m:  # all -inf, or a nan: no shift (a +inf max stays: its row is nan, as torch)
         m = 0.0
     es = [(v - m).exp() for v in z]  # shifted by the max: no exponent is positive, nothing overflows
     return es, autograd.sum(es), m

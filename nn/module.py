@@ -11,6 +11,7 @@ from deltagrad.autograd import Tag, Value
 from deltagrad.autograd.value import _linear
 
 from .activations import ACTIVATIONS, activation_fn
+from .optim import zero_grads
 from .serialize import LoadResult, _check_unique, _grid, _read, _write, load, save
 
 
@@ -21,10 +22,13 @@ class Module:
         """Every trainable Value of this module, in a fixed order."""
         return []
 
-    def zero_grad(self) -> None:
-        """Set ``grad = 0.0`` on every parameter (call before each ``backward()``: gradients accumulate)."""
-        for p in self.parameters():
-            p.zero_grad()
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``grad`` (call before each ``backward()``: gradients accumulate).
+
+        As ``torch.nn.Module.zero_grad``: ``grad`` becomes None (``set_to_none=False``: zeroed), so an
+        optimizer skips a parameter the next backward does not reach (see ``nn.optim.zero_grads``).
+        """
+        zero_grads(self.parameters(), set_to_none)
 
     def _state_entries(self) -> dict:
         # name -> a Tensor, or an object array of Values laid out as the named array

@@ -17,8 +17,44 @@ from deltagrad.autograd import Tensor, Value
 
 
 def _grad(p) -> Any:
+    """p's gradient as a number or array, or None when p has none (torch's ``p.grad is None``).
+
+    None is what ``zero_grad()`` leaves until a backward reaches p; a Tensor whose grad is still the
+    0.0 of a fresh node has had no backward reach it either (a reached Tensor's grad is an array).
+    """
     g = p.grad
+    if g is None or (g.__class__ is float and g == 0.0 and p.data.__class__ is np.ndarray):
+        return None
     return g.data if isinstance(g, (Value, Tensor)) else g  # a Value/Tensor grad after backward(create_graph=True)
+
+
+def zero_grads(params: Iterable, set_to_none: bool = True) -> None:
+    """Clear the gradients of ``params``, as ``torch.optim.Optimizer.zero_grad`` and ``torch.nn.Module.zero_grad``.
+
+    ``set_to_none=True`` (the default, as torch): every ``grad`` becomes None, and an optimizer
+    skips a parameter whose ``grad`` is still None at ``step()`` (no backward reached it): no
+    momentum, weight decay or Adam moment moves it. ``set_to_none=False``: a gradient is zeroed
+    instead (a Tensor's array in place, as torch's ``zero_()``; a Value's becomes 0.0), so the
+    parameter is stepped with a zero gradient; a grad that is None stays None.
+
+    >>> from deltagrad.autograd import Value
+    >>> w = Value(1.0); (w * 3.0).backward(); zero_grads([w]); w.grad is None
+    True
+    """
+    if set_to_none:
+        for p in params:
+            p.grad = None
+        return
+    for p in params:
+        g = p.grad
+        if g is None:
+            continue
+        if g.__class__ is np.ndarray:
+            g.fill(0.0)  # the parameter's own array (no other node shares it)
+        elif p.data.__class__ is np.ndarray:
+            p.grad = 0.0 if g.__class__ is float else np.zeros_like(p.data)  # a fresh 0.0 stays; a node grad goes
+        else:
+            p.grad = 0.0
 
 
 def _update(p, step) -> None:
@@ -32,8 +68,11 @@ class Optimizer(ABC):
     """Base class: holds ``params``, updates them with :meth:`step`, resets grads with :meth:`zero_grad`.
 
     Works unchanged on :class:`autograd.Value` parameters (``data`` a float) and
-    :class:`autograd.Tensor` parameters (``data`` an array, updated in place). A parameter whose
-    ``grad`` is still ``0.0`` (no backward reached it) is updated with a zero gradient.
+    :class:`autograd.Tensor` parameters (``data`` an array, updated in place). As in ``torch.optim``,
+    ``step()`` skips a parameter that has no gradient -- ``grad`` None (``zero_grad()`` sets it; a
+    backward that does not reach the parameter leaves it), or a Tensor's still the 0.0 of a fresh
+    node -- so momentum, weight decay and Adam's moments do not move it, and Adam counts its steps
+    per parameter. A Value's 0.0 cannot tell "not reached" from "a zero gradient" and is stepped.
 
     Raises:
         ValueError: for an empty parameter list or lr <= 0.
@@ -52,22 +91,26 @@ class Optimizer(ABC):
         """Update every parameter in place from its ``grad``."""
         self.t += 1
         for i, p in enumerate(self.params):
-            _update(p, self._step(i, p, _grad(p)))
+            g = _grad(p)
+            if g is not None:  # torch.optim skips a parameter without a gradient
+                _update(p, self._step(i, p, g))
 
     @abstractmethod
     def _step(self, i: int, p, g):
         """The amount subtracted from ``p.data`` for parameter ``i`` with gradient ``g``."""
 
-    def zero_grad(self) -> None:
-        """Reset every parameter's ``grad`` (call before each ``backward()``: grads accumulate).
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``grad`` (call before each ``backward()``: grads accumulate).
 
-        Every ``grad`` becomes 0.0, as a fresh node's (PyTorch's default ``set_to_none=True``).
+        As torch: every ``grad`` becomes None (``set_to_none=False``: zeroed instead); see
+        :func:`zero_grads`. A parameter the next backward does not reach keeps None and is skipped
+        by :meth:`step`.
         """
-        for p in self.params:
-            if type(p.grad) is float:  # the common scalar case, without a method call
-                p.grad = 0.0
-            else:
-                p.zero_grad()
+        if set_to_none:
+            for p in self.params:
+                p.grad = None
+        else:
+            zero_grads(self.params, False)
 
 
 class SGD(Optimizer):
@@ -138,7 +181,9 @@ class SGD(Optimizer):
             ):  # a Tensor's array updated in place, or a Value's float
                 p.data -= lr * g
             else:
-                _update(p, lr * _grad(p))
+                g = _grad(p)
+                if g is not None:  # None: no gradient, skipped (torch.optim)
+                    _update(p, lr * g)
         return None
 
     def _step(self, i: int, p, g):
@@ -196,9 +241,11 @@ class Adam(Optimizer):
         self.betas, self.eps, self.weight_decay = (b1, b2), eps, weight_decay
         self._m: list = [0.0] * len(self.params)
         self._v: list = [0.0] * len(self.params)
+        self._t: list = [0] * len(self.params)  # steps taken by each parameter (a skipped one does not count)
 
     def _step(self, i: int, p, g):
-        (b1, b2), t = self.betas, self.t
+        t = self._t[i] = self._t[i] + 1  # torch keeps state["step"] per parameter
+        b1, b2 = self.betas
         if self.weight_decay:
             g = g + self.weight_decay * p.data
         m = self._m[i] = b1 * self._m[i] + (1 - b1) * g

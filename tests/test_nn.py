@@ -137,7 +137,10 @@ def test_module_parameters_and_zero_grad():
     cross_entropy(net([1.0, 2.0, 3.0]), 1).backward()
     assert any(p.grad != 0 for p in net.parameters())
     net.zero_grad()
-    assert all(p.grad == 0 for p in net.parameters())
+    assert all(p.grad is None for p in net.parameters())  # torch's Module.zero_grad(set_to_none=True)
+    cross_entropy(net([1.0, 2.0, 3.0]), 1).backward()
+    net.zero_grad(set_to_none=False)
+    assert all(p.grad == 0.0 for p in net.parameters())
     assert len(Layer(3, 4).parameters()) == 16
 
 
