@@ -144,7 +144,7 @@ def generate(root, order: list, nodes: list) -> Plan:
     tensor = not isinstance(root.data, float)
     ops = {n.op.name for n in order}
     reserved = set(_runtime(tensor)) | ops | {f"vjp_{o}" for o in ops} | {f"masked_{o}" for o in ops}
-    reserved |= {"L", "seed", "program"} | {f"fwd_{o}" for o in ops}
+    reserved |= {"leaves", "seed", "program"} | {f"fwd_{o}" for o in ops}
     w = _Writer(tensor, reserved)
     consumers: dict = {}
     for n in order:
@@ -185,9 +185,9 @@ def generate(root, order: list, nodes: list) -> Plan:
             continue  # no gradient reached it (as the sweep's `g is None`)
         _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count)
     out = names[id(root)]
-    body = [f"{header}{',' if len(leaves) == 1 else ''} = L", *w.lines,
+    body = [f"{header}{',' if len(leaves) == 1 else ''} = leaves", *w.lines,
             f"return {out}, ({', '.join(results)}{',' if len(results) == 1 else ''})"]
-    src = "def program(L, seed):\n" + "".join(f"{INDENT}{ln}\n" for ln in body)
+    src = "def program(leaves, seed):\n" + "".join(f"{INDENT}{ln}\n" for ln in body)
     quiet = tensor and bool(ops & _QUIET)
     w.used |= w.tracer.names
     ns = {k: v for k, v in w.ns.items() if k in w.used or k in ("np",)}

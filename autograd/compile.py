@@ -85,7 +85,7 @@ class Program:
     """A compiled graph: ``source`` (readable Python), ``run()`` (forward + backward, no graph).
 
     Attributes:
-        source: the generated function ``program(L, seed)``: unpacks the leaves' data ``L``, computes
+        source: the generated function ``program(leaves, seed)``: unpacks the leaves' data, computes
             every node forward, then every gradient backward (``seed`` = ∂L/∂root), and returns
             ``(root value, leaf gradients)``; each backward line's comment names its rule.
         root: the node compiled; leaves: the leaves the program reads (constants written into

@@ -336,3 +336,18 @@ def test_untraceable_rows_call_the_table_and_still_agree():
         ref = (xx.leaky_relu(0.1) + xx.clamp(-1.0, 0.2) + ((1 + xx * xx) ** yy.sigmoid()) + xx.elu()).relu()
         ref.backward()
         assert got == (ref.data, xx.grad, yy.grad)
+
+
+def test_readme_shows_the_program_compile_writes():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## The backward pass as code"):]
+    code = re.search(r"```python\n(.*?)```", section, flags=re.DOTALL).group(1)
+    shown = re.search(r"```text\n(.*?)```", section, flags=re.DOTALL).group(1)
+    ns: dict = {}
+    exec(code.replace("print(program.source)", ""), ns)  # noqa: S102 - the README's own example
+    assert ns["program"].source == shown
+    want_W = ns["X"].data.T @ ((ns["a"].data - ns["y"].data) * ns["a"].data * (1 - ns["a"].data) / 2)
+    np.testing.assert_allclose(ns["W"].grad, want_W, rtol=1e-12)
