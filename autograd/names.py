@@ -81,8 +81,10 @@ def node_name(node, namer: Namer) -> str:
 
 
 def grad_name(node, name: str, namer: Namer) -> str:
-    """The variable for ∂L/∂node: ``δ…`` for an nn pre-activation z (tag role ``"z"``), else ``d<name>``."""
+    """The variable for ∂L/∂node: ``δ…`` for a pre-activation z (nn's tag role ``"z"``, or a label ``z1``,
+    ``z2`` ... with no tag), else ``d<name>``."""
     tag = getattr(node, "tag", None)
-    if tag is not None and getattr(tag, "role", None) == "z":
+    role = getattr(tag, "role", None) if tag is not None else ("z" if re.fullmatch(r"z\d+", name) else None)
+    if role == "z":
         return namer.take("δ" + (name[1:] if name.startswith("z") and len(name) > 1 else name))
     return namer.take("d" + name)
