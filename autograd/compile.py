@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import linecache
+import weakref
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ _FILES = 0
 def accumulate(leaf: Any, g: Any, fresh: bool) -> None:
     """Add a gradient contribution ``g`` into ``leaf.grad`` as the engine's sweep does (the one place to adapt).
 
-    Floats: ``grad += g``. Arrays (PyTorch's AccumulateGrad): a leaf whose grad is an array adds in
+    Floats: ``grad += g``. ``grad = None`` counts as a fresh 0.0. Arrays (PyTorch's AccumulateGrad): a leaf whose grad is an array adds in
     place; a fresh leaf (``grad == 0.0``) adopts ``g`` when this program made it for this leaf alone
     (``fresh``), owns it (no base) and it has the leaf's dtype, else takes a copy in the leaf's dtype.
 
@@ -38,6 +39,8 @@ def accumulate(leaf: Any, g: Any, fresh: bool) -> None:
     3.0
     """
     pg = leaf.grad
+    if pg is None:  # a released gradient (torch's set_to_none): as fresh as 0.0
+        pg = 0.0
     if pg.__class__ is float:
         if type(leaf.data) is float:
             leaf.grad = pg + g
@@ -116,6 +119,7 @@ class Program:
         _validate(tree, set(plan.namespace))
         code = builtins.compile(tree, filename, "exec")  # our text only (see codegen)
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
+        weakref.finalize(self, linecache.cache.pop, filename, None)  # tracebacks show the line while it lives
         # no builtins but the import hook numpy's C code looks up in the caller's globals
         ns = {"__builtins__": {"__import__": builtins.__import__}, **plan.namespace}
         exec(code, ns)  # noqa: S102 - the one place generated code runs; no user string is in it

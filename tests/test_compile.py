@@ -351,3 +351,53 @@ def test_readme_shows_the_program_compile_writes():
     assert ns["program"].source == shown
     want_W = ns["X"].data.T @ ((ns["a"].data - ns["y"].data) * ns["a"].data * (1 - ns["a"].data) / 2)
     np.testing.assert_allclose(ns["W"].grad, want_W, rtol=1e-12)
+
+
+MASK = np.array([[True, False, True]] * 4)  # a constant condition (one computed from data is recorded as data)
+
+
+def _many_ops(T, lib):
+    """A Tensor program through most rows of the table (views, reductions, indexing, joins, fused nodes)."""
+    x, w, b, m = T
+    if lib == "torch":
+        import torch
+
+        F = torch.nn.functional
+        h = F.linear(x, w, b)
+        parts = [torch.log_softmax(h, 1), torch.softmax(h, 0), torch.logsumexp(h, 1, keepdim=True),
+                 torch.clamp(h, -0.5, 0.5), (h * h + 1.0) ** torch.sigmoid(m), torch.exp(-h.T).T / (2.0 + h ** 2),
+                 torch.cat([h, m], 1)[:, :3], torch.stack([h, h * 2.0], 0).sum(0), h.reshape(-1).reshape(4, 3),
+                 F.mse_loss(h, m, reduction="none").mean() + h.max(1, keepdim=True).values,
+                 torch.where(torch.from_numpy(MASK), h, 0.1 * h), h[[0, 2, 2]].sum(0, keepdim=True), torch.tanh(h).mean(0) * m]
+        return sum(p.sum() for p in parts)
+    from deltagrad.autograd import concatenate, mse_loss, stack, tensor_linear, where
+
+    h = tensor_linear(x, w, b)
+    parts = [h.log_softmax(1), h.softmax(0), h.logsumexp(1, keepdims=True), h.clip(-0.5, 0.5),
+             (h * h + 1.0) ** m.sigmoid(), (-h.T).exp().T / (2.0 + h ** 2), concatenate([h, m], 1)[:, :3],
+             stack([h, h * 2.0], 0).sum(0), h.reshape(-1).reshape(4, 3), mse_loss(h, m) + h.max(1, keepdims=True),
+             where(MASK, h, 0.1 * h), h[[0, 2, 2]].sum(0, keepdims=True), h.tanh().mean(0) * m]
+    out = parts[0].sum()
+    for q in parts[1:]:
+        out = out + q.sum()
+    return out
+
+
+def test_a_program_through_most_tensor_rows_replays_the_engine_and_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    shapes = [(4, 5), (3, 5), (3,), (4, 3)]
+    leaves = [Tensor(rng.standard_normal(s), label=n) for s, n in zip(shapes, "xwbm")]
+    program = compile(_many_ops(leaves, "deltagrad"))
+    new = [rng.standard_normal(s) for s in shapes]
+    for t, v in zip(leaves, new):
+        t.data = v
+    program.run()
+    ref = [Tensor(v) for v in new]
+    _many_ops(ref, "deltagrad").backward()
+    for t, r in zip(leaves, ref):
+        assert same(t.grad, r.grad), t.label
+    tt = [torch.tensor(v, requires_grad=True) for v in new]
+    _many_ops(tt, "torch").backward()
+    for t, r in zip(leaves, tt):
+        np.testing.assert_allclose(t.grad, r.grad.numpy(), rtol=1e-10, atol=1e-12)
