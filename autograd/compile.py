@@ -72,7 +72,7 @@ def _validate(tree: ast.Module, bound: set) -> None:
     assigned = {a.arg for a in fn.args.args}
     for stmt in fn.body:
         if not isinstance(stmt, allowed):
-            raise AssertionError(f"compile: unexpected statement {type(stmt).__name__} in generated code")
+            raise AssertionError(f"compile: unexpected statement {type(stmt).__name__}")  # noqa: TRY004
         for t in getattr(stmt, "targets", ()):
             assigned |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
     for node in ast.walk(fn):
@@ -81,7 +81,7 @@ def _validate(tree: ast.Module, bound: set) -> None:
         if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
             raise AssertionError(f"compile: generated code reads attribute {node.attr!r}")
         if isinstance(node, (ast.Lambda, ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal)):
-            raise AssertionError("compile: unexpected construct in generated code")
+            raise AssertionError("compile: unexpected construct in generated code")  # noqa: TRY004
 
 
 class Program:

@@ -65,7 +65,7 @@ def literal(v) -> tuple[str, int]:
     if v is None or v is True or v is False:
         return repr(v), ATOM
     if type(v) is int or type(v) is float:
-        if v != v:
+        if math.isnan(v):
             return "NAN", ATOM
         if v in (math.inf, -math.inf):
             return ("INF", ATOM) if v > 0 else ("-INF", UNARY)
