@@ -148,6 +148,8 @@ class Program:
         datas = [n.data for n in leaves]
         if self._tensor:
             self._check(datas)
+            if seed.ndim == 0:
+                seed = seed[()]  # a numpy scalar: the same value and dtype rules as the 0-d array, faster arithmetic
             if self._quiet:
                 with np.errstate(all="ignore"):
                     out, grads = self._fn(datas, seed)

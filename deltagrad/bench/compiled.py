@@ -15,7 +15,7 @@ import numpy as np
 from .mlp import MLP_LR, mlp_numpy, mlp_problem
 from .scalar import LR, flat, floor_step, init_weights, two_moons
 from .tensor import KEYS, max_diff, take_turns
-from .xor import XOR_LR, XOR_X, XOR_Y, xor_init, xor_numpy
+from .xor import XOR_LR, XOR_X, XOR_Y, xor_deltagrad_ops, xor_init, xor_numpy
 
 
 def xor_compiled(p: dict, epochs: int, lr: float = XOR_LR) -> tuple[float, dict]:
@@ -118,13 +118,14 @@ def bench_compiled(cfg: dict, peers: set, out: dict) -> list[str]:
     lines = ["| workload | engine | time | × reference |", "|---|---|---:|---:|"]
     # XOR, the seed's network, full batch
     epochs, p = cfg["xor_epochs"], xor_init()
-    secs, res = take_turns({"numpy": lambda: xor_numpy(p, epochs), "compiled": lambda: xor_compiled(p, epochs)},
-                           cfg["xor_repeats"])
+    secs, res = take_turns({"numpy": lambda: xor_numpy(p, epochs), "compiled": lambda: xor_compiled(p, epochs),
+                            "engine": lambda: xor_deltagrad_ops(p, epochs)}, cfg["xor_repeats"])
     per = {k: v * 10_000 / epochs for k, v in secs.items()}
     out["compiled xor"] = per["compiled"] / per["numpy"]
     xor_agree = max(abs(res["compiled"][0][0] - res["numpy"][0][0]), max_diff(res["compiled"][0][1], res["numpy"][0][1]))
     lines += [f"| XOR 2-3-1, s / 10,000 epochs | hand-written numpy | {per['numpy']:.3f} s | 1.00 |",
-              f"| | deltagrad compiled (seed's ops) | {per['compiled']:.3f} s | {out['compiled xor']:.2f} |"]
+              f"| | deltagrad compiled (seed's ops) | {per['compiled']:.3f} s | {out['compiled xor']:.2f} |",
+              f"| | deltagrad engine, same ops, backward() | {per['engine']:.3f} s | {per['engine'] / per['numpy']:.2f} |"]
     # micrograd's demo net, one sample per step
     us, agree = _scalar_runs(cfg, peers)
     floor = us["plain-float floor"]
