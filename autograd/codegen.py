@@ -136,8 +136,11 @@ def _render_top(s: Sym, names: dict) -> str:
 def generate(root, order: list, nodes: list) -> Plan:
     """The program for ``root``: ``order`` its non-leaf nodes (the sweep's order), ``nodes`` all of them.
 
-    Raises:
-        TypeError: for a graph mixing node types (cannot happen through the public API).
+    >>> from deltagrad.autograd import Value, topo_order
+    >>> from deltagrad.autograd.graph import _order
+    >>> x = Value(3.0, label="x"); y = x * x
+    >>> print(generate(y, _order(y, False), topo_order(y)).source.splitlines()[3])
+        t1 = x * x
     """
     from .tensor_ops import _QUIET
 

@@ -75,14 +75,24 @@ class Namer:
 
 
 def node_name(node, namer: Namer) -> str:
-    """A node's variable: its label as an identifier, else ``t<k>``."""
+    """A node's variable: its label as an identifier, else ``t<k>``.
+
+    >>> from deltagrad.autograd import Value
+    >>> n = Namer(set()); node_name(Value(1.0, label="w[0]"), n), node_name(Value(2.0), n)
+    ('w_0', 't1')
+    """
     base = identifier(getattr(node, "label", "") or "")
     return namer.take(base) if base else namer.fresh()
 
 
 def grad_name(node, name: str, namer: Namer) -> str:
     """The variable for ∂L/∂node: ``δ…`` for a pre-activation z (nn's tag role ``"z"``, or a label ``z1``,
-    ``z2`` ... with no tag), else ``d<name>``."""
+    ``z2`` ... with no tag), else ``d<name>``.
+
+    >>> from deltagrad.autograd import Value
+    >>> n = Namer(set()); grad_name(Value(1.0), "z2", n), grad_name(Value(1.0), "W1", n)
+    ('δ2', 'dW1')
+    """
     tag = getattr(node, "tag", None)
     role = getattr(tag, "role", None) if tag is not None else ("z" if re.fullmatch(r"z\d+", name) else None)
     if role == "z":

@@ -41,6 +41,10 @@ class Tracer:
     """The mode of one trace: ``"value"`` (floats: IEEE-safe helpers for / and **) or ``"tensor"`` (numpy).
 
     ``names`` collects the runtime names the traced text uses (``np``, ``div``, ``pow_``, ``exp`` ...).
+
+    >>> t = Tracer("value"); x = t.name("x")
+    >>> (x / 2.0).render(), sorted(t.names)
+    ('div(x, 2.0)', ['div'])
     """
 
     def __init__(self, mode: str):
