@@ -137,7 +137,9 @@ class Program:
 
         Raises:
             RuntimeError: under ``detect_anomaly()`` (the program makes no per-op checks), or for a
-                leaf that got a hook after compilation.
+                Tensor leaf that got a hook after compilation (Value leaves are not re-checked per run:
+                the per-sample loop is the hot path; compile again after adding hooks or changing
+                ``requires_grad``).
             ValueError: a Tensor leaf whose shape or dtype changed since compilation (named).
         """
         if mode.anomaly:
