@@ -3,6 +3,7 @@
 Imports only the standard library and numpy. ``deltagrad.nn``, ``deltagrad.viz`` and ``deltagrad.check`` build on it.
 """
 
+from .compile import Program, compile
 from .gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 from .graph import AnomalyError, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, topo_order
 from .primitives import PRIMITIVES, Primitive
@@ -18,9 +19,11 @@ __all__ = [
     "GradcheckError",
     "GradcheckReport",
     "Primitive",
+    "Program",
     "Tag",
     "Tensor",
     "Value",
+    "compile",
     "concatenate",
     "detect_anomaly",
     "enable_grad",

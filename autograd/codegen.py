@@ -1,0 +1,313 @@
+"""Write a recorded graph as straight-line Python: the forward, then the backward, one line per op.
+
+Each line comes from the op's row in the primitive table: the row's forward and VJP are *called*
+with :class:`autograd.trace.Sym` stand-ins, so the text is what the rule computes. A rule that looks
+at values (a branch on ``x > 0``, ``float(g)``) cannot be traced; its line calls the row's own
+function instead (``relu(z1)``, ``vjp_maximum(g, out, x, y)``). The backward walks the nodes in the
+order the engine's sweep does and sums each node's gradient contributions in the same order, so the
+program computes the engine's numbers.
+
+Nothing a user wrote reaches the text except through :func:`autograd.names.identifier`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .names import Namer, grad_name, node_name
+from .notes import backward_note, forward_note
+from .trace import Sym, Tracer, Untraceable, literal
+
+INDENT = "    "
+_INFIX_OPS = {"add", "sub", "mul", "div", "matmul", "neg"}  # their traced line already reads as the note
+
+
+@dataclass
+class Plan:
+    """What :func:`generate` hands the compiler: the source, the names it binds, and how to read its results.
+
+    ``leaves``: the leaf nodes read, in the order of the program's first argument. ``targets``: one
+    ``(leaf, fresh)`` per returned gradient, in the engine's accumulation order (``fresh``: the array
+    was made by this line alone, so the leaf may adopt it). ``quiet``: run under ``np.errstate``.
+    """
+
+    source: str
+    namespace: dict
+    leaves: list
+    targets: list
+    quiet: bool = False
+    lines: list = field(default_factory=list)
+
+
+def _runtime(tensor: bool) -> dict:
+    """The names traced text may use, bound to the tables' own functions."""
+    from . import tensor_ops
+    from .primitives import PRIMITIVES as P
+    from .primitives import f_div, f_pow
+
+    if tensor:
+        return {"np": np, "INF": math.inf, "NAN": math.nan, "pow_": tensor_ops._pow,
+                "sigmoid": tensor_ops._sigmoid, "erf": tensor_ops.erf_array, "div": np.divide}
+    ns = {"np": np, "INF": math.inf, "NAN": math.nan, "div": f_div, "pow_": f_pow}
+    for name in ("exp", "log", "sin", "cos", "sigmoid", "erf"):
+        ns[name] = P[name].forward
+    return ns
+
+
+def _is_const(node, consumers: dict, tensor: bool) -> bool:
+    # a number written into an expression (its own constant node): compiled in as a literal
+    if node.op is not None or node.requires_grad or node.label or node.tag is not None or node._hooks:
+        return False
+    if not tensor:
+        return type(node.data) is float
+    d = node.data
+    if d.ndim != 0 or d.dtype.kind != "f":
+        return False
+    # a weak Python float gives the other operand's dtype: only the same dtype keeps numpy's promotion
+    return all(p.data.dtype == d.dtype for c in consumers.get(id(node), ()) for p in c.parents)
+
+
+class _Writer:
+    def __init__(self, tensor: bool, reserved: set):
+        self.tensor = tensor
+        self.namer = Namer(reserved)
+        self.lines: list[str] = []
+        self.ns = _runtime(tensor)
+        self.used: set = set()
+        self.tracer = Tracer("tensor" if tensor else "value")  # one per program: it collects the names used
+
+    def bind(self, name: str, obj) -> str:
+        self.ns[name] = obj
+        self.used.add(name)
+        return name
+
+    def emit(self, targets: list, comments: list | None = None) -> None:
+        """Lines ``target = expr`` for [(target, Sym)], shared sub-expressions first as their own lines."""
+        counts: dict = {}
+        seen: set = set()
+
+        def visit(s: Sym):
+            for c in s.children():
+                if c.is_atom():
+                    continue
+                counts[id(c)] = counts.get(id(c), 0) + 1
+                if id(c) not in seen:
+                    seen.add(id(c))
+                    visit(c)
+
+        for _, s in targets:
+            if not s.is_atom():
+                counts[id(s)] = counts.get(id(s), 0) + 1
+                if id(s) not in seen:
+                    seen.add(id(s))
+                    visit(s)
+        names: dict = {}
+        order: list = []
+
+        def collect(s: Sym):
+            for c in s.children():
+                if not c.is_atom():
+                    collect(c)
+                    if counts.get(id(c), 0) > 1 and id(c) not in names:
+                        names[id(c)] = self.namer.fresh()
+                        order.append(c)
+
+        for _, s in targets:
+            collect(s)
+            if counts.get(id(s), 0) > 1 and id(s) not in names:
+                names[id(s)] = self.namer.fresh()
+                order.append(s)
+        for c in order:
+            self.lines.append(f"{names[id(c)]} = {c.render(names)}")
+        for i, (target, s) in enumerate(targets):
+            text = f"{target} = {_render_top(s, names)}"
+            note = comments[i] if comments else ""
+            self.lines.append(f"{text}  # {note}" if note else text)
+        self.used |= self.tracer.names
+
+
+def _render_top(s: Sym, names: dict) -> str:
+    return names.get(id(s)) or s.render(names)
+
+
+def generate(root, order: list, nodes: list) -> Plan:
+    """The program for ``root``: ``order`` its non-leaf nodes (the sweep's order), ``nodes`` all of them.
+
+    >>> from deltagrad.autograd import Value, topo_order
+    >>> from deltagrad.autograd.graph import _order
+    >>> x = Value(3.0, label="x"); y = x * x
+    >>> print(generate(y, _order(y, False), topo_order(y)).source.splitlines()[3])
+        t1 = x * x
+    """
+    from .tensor_ops import _QUIET
+
+    tensor = not isinstance(root.data, float)
+    ops = {n.op.name for n in order}
+    reserved = set(_runtime(tensor)) | ops | {f"vjp_{o}" for o in ops} | {f"masked_{o}" for o in ops}
+    reserved |= {"leaves", "seed", "program"} | {f"fwd_{o}" for o in ops}
+    w = _Writer(tensor, reserved)
+    consumers: dict = {}
+    for n in order:
+        for p in n.parents:
+            consumers.setdefault(id(p), []).append(n)
+    names: dict = {}
+    syms: dict = {}
+    leaves = []
+    for n in nodes:
+        if n.op is not None:
+            continue
+        if _is_const(n, consumers, tensor):
+            value = float(n.data)
+            text, prec = literal(value)
+            t = w.tracer
+            if text in ("INF", "NAN", "-INF"):
+                w.used.add(text.lstrip("-"))
+            syms[id(n)] = Sym([text], prec, value if tensor else None, t)
+            names[id(n)] = text
+            continue
+        names[id(n)] = node_name(n, w.namer)
+        leaves.append(n)
+    header = ", ".join(names[id(n)] for n in leaves)
+    w.lines.append("# forward")
+    for n in order:
+        names[id(n)] = node_name(n, w.namer)
+    for n in order:
+        _forward_line(w, n, names, syms)
+    # backward: the sweep's order; each node's gradient is the sum of its contributions in arrival order
+    w.lines.append("# backward")
+    gnames: dict = {id(root): grad_name(root, names[id(root)], w.namer)}
+    w.lines.append(f"{gnames[id(root)]} = seed  # ∂L/∂{names[id(root)]} = 1")
+    targets: list = []
+    results: list = []
+    leaf_count: dict = {}
+    for n in reversed(order):
+        if id(n) not in gnames:
+            continue  # no gradient reached it (as the sweep's `g is None`)
+        _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count)
+    out = names[id(root)]
+    body = [f"{header}{',' if len(leaves) == 1 else ''} = leaves", *w.lines,
+            f"return {out}, ({', '.join(results)}{',' if len(results) == 1 else ''})"]
+    src = "def program(leaves, seed):\n" + "".join(f"{INDENT}{ln}\n" for ln in body)
+    quiet = tensor and bool(ops & _QUIET)
+    w.used |= w.tracer.names
+    ns = {k: v for k, v in w.ns.items() if k in w.used or k in ("np",)}
+    return Plan(src, ns, leaves, targets, quiet, body)
+
+
+def _sym_of(w: _Writer, n, names: dict, syms: dict) -> Sym:
+    s = syms.get(id(n))
+    if s is None:
+        proto = np.zeros(n.data.shape, n.data.dtype) if w.tensor else None
+        s = syms[id(n)] = w.tracer.name(names[id(n)], proto)
+    return s
+
+
+def _fresh_sym(w: _Writer, n, name: str) -> Sym:
+    return w.tracer.name(name, np.zeros(n.data.shape, n.data.dtype) if w.tensor else None)
+
+
+def _same_kind(s, like, tensor: bool) -> bool:
+    # a traced result must have the node's shape and dtype, as the recorded forward gave it
+    if not isinstance(s, Sym):
+        return False
+    if not tensor:
+        return True
+    p = s.proto
+    return p is not None and np.shape(p) == np.shape(like) and np.result_type(p) == like.dtype
+
+
+def _ctx_args(w: _Writer, ctx: tuple) -> list[str]:
+    out = []
+    for c in ctx:
+        try:
+            out.append(literal(c)[0])
+            w.used |= {"INF", "NAN"} & set(out[-1].replace("-", " ").split())
+            if out[-1].startswith("np."):
+                w.used.add("np")
+        except Untraceable:
+            out.append(w.bind(w.namer.fresh("K"), c))  # an index array: passed as a bound constant
+    return out
+
+
+def _forward_line(w: _Writer, n, names: dict, syms: dict) -> None:
+    op, target = n.op, names[id(n)]
+    ins = [_sym_of(w, p, names, syms) for p in n.parents]
+    note = forward_note(op, [names[id(p)] for p in n.parents], n.ctx)
+    try:
+        with np.errstate(all="ignore"):
+            s = op.forward(*ins, *n.ctx)
+        if not _same_kind(s, n.data, w.tensor):
+            raise Untraceable("the traced forward disagrees with the recorded shape or dtype")
+        w.emit([(target, s)], [note if op.name not in _INFIX_OPS else ""])
+    except Exception:  # noqa: BLE001 - any rule the stand-ins cannot follow is called by name instead
+        fn = w.bind(op.name if w.ns.get(op.name, op.forward) is op.forward else f"fwd_{op.name}", op.forward)
+        args = [names[id(p)] for p in n.parents] + _ctx_args(w, n.ctx)
+        w.lines.append(f"{target} = {fn}({', '.join(args)})  # {note}")
+    syms[id(n)] = _fresh_sym(w, n, target)
+
+
+def _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count) -> None:
+    op, ps = n.op, n.parents
+    gname = gnames[id(n)]
+    g = _fresh_sym(w, n, gname)
+    out = syms[id(n)]
+    ins = [_sym_of(w, p, names, syms) for p in ps]
+    need = tuple(bool(p.requires_grad) for p in ps)
+    masked = w.tensor and op.masked is not None
+    try:
+        with np.errstate(all="ignore"):
+            grads = op.masked(need, g, out, *ins, *n.ctx) if masked else op.vjp(g, out, *ins, *n.ctx)
+        grads = list(grads)
+        for i, p in enumerate(ps):
+            gi = grads[i]
+            if not need[i] or gi is None:
+                continue
+            if not isinstance(gi, Sym):
+                gi = Sym([literal(gi)[0]], 100, gi if w.tensor else None, g.tracer)
+            if w.tensor and np.shape(gi.proto) != np.shape(p.data):
+                raise Untraceable("a traced gradient has the wrong shape")
+            grads[i] = gi
+        traced = True
+    except Exception:  # noqa: BLE001 - as in _forward_line: the row's own function is called instead
+        traced = False
+    if not traced:  # call the row's own VJP: exactly the engine's call
+        fname = w.bind(f"masked_{op.name}" if masked else f"vjp_{op.name}", op.masked if masked else op.vjp)
+        tmp = [w.namer.fresh() for _ in ps]
+        args = ([literal(need)[0]] if masked else []) + [gname, names[id(n)]] + [names[id(p)] for p in ps]
+        args += _ctx_args(w, n.ctx)
+        unpack = ", ".join(tmp) + ("," if len(tmp) == 1 else "")
+        w.lines.append(f"{unpack} = {fname}({', '.join(args)})  # the {op.name} row's VJP, called")
+        grads = [_fresh_sym(w, p, tmp[i]) for i, p in enumerate(ps)]
+    items, comments = [], []
+    tops: dict = {}
+    for i in range(len(ps)):
+        if need[i] and grads[i] is not None:
+            tops[id(grads[i])] = tops.get(id(grads[i]), 0) + 1
+    for i, p in enumerate(ps):
+        if not need[i] or grads[i] is None:
+            continue
+        gi = grads[i]
+        note = backward_note(op, i, "∂L/∂" + names[id(n)], names[id(n)], [names[id(q)] for q in ps], n.ctx)
+        if w.tensor and op.name in ("add", "sub", "mul", "div") and np.shape(p.data) != np.shape(n.data):
+            note += ", summed over the broadcast axes"
+        if p.op is None:  # a leaf: its own variable, accumulated into .grad after the program
+            k = leaf_count.get(id(p), 0) + 1
+            leaf_count[id(p)] = k
+            base = grad_name(p, names[id(p)], w.namer)
+            items.append((base, gi))
+            comments.append(f"{base} = ∂L/∂{names[id(p)]}{' (part ' + str(k) + ')' if k > 1 else ''} = {note}")
+            targets.append((p, traced and not gi.is_atom() and tops[id(gi)] == 1))
+            results.append(base)
+        elif id(p) not in gnames:
+            gnames[id(p)] = grad_name(p, names[id(p)], w.namer)
+            items.append((gnames[id(p)], gi))
+            comments.append(f"{gnames[id(p)]} = ∂L/∂{names[id(p)]} = {note}")
+        else:
+            acc = gnames[id(p)]
+            items.append((acc, _fresh_sym(w, p, acc) + gi))
+            comments.append(f"{acc} = ∂L/∂{names[id(p)]} += {note}")
+    if items:
+        w.emit(items, comments)

@@ -1,0 +1,338 @@
+"""Symbolic stand-ins that turn a primitive table's rule into expression text, by running the rule itself.
+
+The forward and VJP rules of :mod:`autograd.primitives` and :mod:`autograd.tensor_ops` are written
+in plain arithmetic on their arguments. Called with :class:`Sym` objects instead of floats or arrays,
+the same code records what it computes: ``lambda g, out, x, y: (g * y, g * x)`` returns two Syms
+whose text is ``g * y`` and ``g * x``. So the compiler (:mod:`autograd.compile`) writes a rule's
+text *from the rule*, and there is no second copy of the calculus.
+
+A Sym carries, for a Tensor program, a ``proto``: a zero array of the value's shape and dtype. Every
+operation is applied to the protos too, so shapes, dtypes and numpy's promotion rules come out
+exactly as at run time (``np.shape``, ``np.size``, ``x.ndim`` answer from the proto).
+
+A rule that decides something from the *values* (``if x > 0``, ``float(g)``), or calls a function
+the stand-ins do not model, raises :class:`Untraceable`; the compiler then calls that table row's own
+function by name instead. Nothing here evaluates text: a Sym only ever builds strings from our own
+operator spellings, literals written by :func:`literal` and names the compiler has sanitized.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class Untraceable(Exception):
+    """The rule looked at a value (or used something the stand-ins do not model): call the row instead."""
+
+
+# Python's binding strengths (higher binds tighter); a child weaker than its context gets parentheses
+ATOM, POWER, UNARY, MUL, ADD, BITAND, BITOR, CMP = 100, 90, 80, 70, 60, 50, 45, 30
+
+_INFIX = {"add": ("+", ADD), "subtract": ("-", ADD), "multiply": ("*", MUL), "true_divide": ("/", MUL),
+          "divide": ("/", MUL), "matmul": ("@", MUL), "floor_divide": ("//", MUL)}
+_COMPARE = {"greater": ">", "less": "<", "greater_equal": ">=", "less_equal": "<=", "equal": "==",
+            "not_equal": "!="}
+_DTYPES = {"float64", "float32", "float16", "int64", "int32", "bool"}
+
+
+class Tracer:
+    """The mode of one trace: ``"value"`` (floats: IEEE-safe helpers for / and **) or ``"tensor"`` (numpy).
+
+    ``names`` collects the runtime names the traced text uses (``np``, ``div``, ``pow_``, ``exp`` ...).
+
+    >>> t = Tracer("value"); x = t.name("x")
+    >>> (x / 2.0).render(), sorted(t.names)
+    ('div(x, 2.0)', ['div'])
+    """
+
+    def __init__(self, mode: str):
+        self.mode = mode
+        self.names: set = set()
+
+    def name(self, text: str, proto=None) -> Sym:
+        return Sym([text], ATOM, proto, self)
+
+
+def literal(v) -> tuple[str, int]:
+    """(Python text, binding strength) of a constant a rule passes along: float, int, bool, None, tuples, dtypes.
+
+    Floats use ``repr`` (it round-trips exactly); inf and nan are the names ``INF`` and ``NAN``.
+
+    Raises:
+        Untraceable: for anything else (an array constant, an object) -- the row is then called by name.
+
+    >>> literal(0.5), literal(-2), literal((0, 1)), literal(float("-inf"))
+    (('0.5', 100), ('-2', 80), ('(0, 1)', 100), ('-INF', 80))
+    """
+    if v is None or v is True or v is False:
+        return repr(v), ATOM
+    if type(v) is int or type(v) is float:
+        if math.isnan(v):
+            return "NAN", ATOM
+        if v in (math.inf, -math.inf):
+            return ("INF", ATOM) if v > 0 else ("-INF", UNARY)
+        text = repr(v)
+        return text, UNARY if text.startswith("-") else ATOM
+    if isinstance(v, np.floating | np.integer | np.bool_) and np.dtype(type(v)).name in _DTYPES:
+        return f"np.{np.dtype(type(v)).name}({literal(v.item())[0]})", ATOM
+    if type(v) is tuple:
+        parts = [literal(x)[0] for x in v]
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")", ATOM
+    if isinstance(v, np.dtype) or (isinstance(v, type) and issubclass(v, np.generic)):
+        name = np.dtype(v).name
+        if name in _DTYPES:
+            return f"np.{name}", ATOM
+    raise Untraceable(f"a constant of type {type(v).__name__}")
+
+
+def _arg(v, tracer: Tracer) -> Sym:
+    if isinstance(v, Sym):
+        return v
+    if isinstance(v, np.ndarray):
+        raise Untraceable("an array constant")
+    text, prec = literal(v)
+    if text in ("INF", "NAN", "-INF"):
+        tracer.names.add(text.lstrip("-"))
+    if text.startswith("np."):
+        tracer.names.add("np")
+    return Sym([text], prec, v if tracer.mode == "tensor" else None, tracer)
+
+
+def _wrap(s: Sym, need: int, strict: bool) -> list:
+    # the child's parts, parenthesized when it binds less tightly than its place needs
+    return ["(", s, ")"] if (s.prec < need or (strict and s.prec == need)) else [s]
+
+
+def _proto(fn, *args, **kw):
+    with np.errstate(all="ignore"):
+        return fn(*[a.proto if isinstance(a, Sym) else a for a in args],
+                  **{k: v.proto if isinstance(v, Sym) else v for k, v in kw.items()})
+
+
+class Sym:
+    """A traced value: the text of an expression (``parts``: strings and child Syms), its binding strength, its proto.
+
+    >>> t = Tracer("value"); g, x = t.name("g"), t.name("x")
+    >>> (g * (x + 1.0)).render(), (-(g - x)).render()
+    ('g * (x + 1.0)', '-(g - x)')
+    """
+
+    __slots__ = ("parts", "prec", "proto", "tracer")
+    __array_priority__ = 10_000
+    __hash__ = object.__hash__
+
+    def __init__(self, parts: list, prec: int, proto, tracer: Tracer):
+        self.parts, self.prec, self.proto, self.tracer = parts, prec, proto, tracer
+
+    # ------------------------------------------------------------------ rendering
+    def render(self, names: dict | None = None) -> str:
+        """The expression's text; a child Sym found in ``names`` (by id) is written as that name."""
+        out = []
+        for p in self.parts:
+            if isinstance(p, Sym):
+                hoisted = names.get(id(p)) if names else None
+                out.append(hoisted if hoisted is not None else p.render(names))
+            else:
+                out.append(p)
+        return "".join(out)
+
+    def is_atom(self) -> bool:
+        return len(self.parts) == 1 and isinstance(self.parts[0], str)
+
+    def children(self) -> list:
+        return [p for p in self.parts if isinstance(p, Sym)]
+
+    # ------------------------------------------------------------------ building
+    def _tensor(self) -> bool:
+        return self.tracer.mode == "tensor"
+
+    def _bin(self, other, sym: str, prec: int, fn, swap: bool = False) -> Sym:
+        other = _arg(other, self.tracer)
+        a, b = (other, self) if swap else (self, other)
+        if sym == "**":
+            parts = [*_wrap(a, ATOM, False), " ** ", *_wrap(b, ATOM, False)]
+            return Sym(parts, POWER, _proto(fn, a, b) if self._tensor() else None, self.tracer)
+        parts = [*_wrap(a, prec, False), f" {sym} ", *_wrap(b, prec, True)]
+        return Sym(parts, prec, _proto(fn, a, b) if self._tensor() else None, self.tracer)
+
+    def _call(self, name: str, *args, **kw) -> Sym:
+        # name(args, k=v): a runtime name bound by the compiler (np.exp, div, pow_, sigmoid ...)
+        self.tracer.names.add(name.split(".")[0])
+        parts: list = [f"{name}("]
+        items = [_arg(a, self.tracer) for a in args] + [(k, _arg(v, self.tracer)) for k, v in kw.items()]
+        for i, it in enumerate(items):
+            if i:
+                parts.append(", ")
+            if isinstance(it, tuple):
+                parts += [f"{it[0]}=", it[1]]
+            else:
+                parts.append(it)
+        parts.append(")")
+        return Sym(parts, ATOM, None, self.tracer)
+
+    def _div_or_pow(self, other, helper: str, sym: str, fn, swap: bool) -> Sym:
+        if self._tensor() and sym == "/":
+            return self._bin(other, sym, MUL, fn, swap)
+        a, b = (other, self) if swap else (self, other)
+        out = self._call(helper, a, b)  # floats: the table's IEEE-safe helper (x/0, 0**-1 never raise)
+        if self._tensor():
+            out.proto = _proto(fn, _arg(a, self.tracer), _arg(b, self.tracer))
+        return out
+
+    __add__ = lambda s, o: s._bin(o, "+", ADD, np.add)
+    __radd__ = lambda s, o: s._bin(o, "+", ADD, np.add, True)
+    __sub__ = lambda s, o: s._bin(o, "-", ADD, np.subtract)
+    __rsub__ = lambda s, o: s._bin(o, "-", ADD, np.subtract, True)
+    __mul__ = lambda s, o: s._bin(o, "*", MUL, np.multiply)
+    __rmul__ = lambda s, o: s._bin(o, "*", MUL, np.multiply, True)
+    __matmul__ = lambda s, o: s._bin(o, "@", MUL, np.matmul)
+    __rmatmul__ = lambda s, o: s._bin(o, "@", MUL, np.matmul, True)
+    __truediv__ = lambda s, o: s._div_or_pow(o, "div", "/", np.divide, False)
+    __rtruediv__ = lambda s, o: s._div_or_pow(o, "div", "/", np.divide, True)
+    __pow__ = lambda s, o: s._div_or_pow(o, "pow_", "**", np.power, False)
+    __rpow__ = lambda s, o: s._div_or_pow(o, "pow_", "**", np.power, True)
+    __gt__ = lambda s, o: s._bin(o, ">", CMP, np.greater)
+    __lt__ = lambda s, o: s._bin(o, "<", CMP, np.less)
+    __ge__ = lambda s, o: s._bin(o, ">=", CMP, np.greater_equal)
+    __le__ = lambda s, o: s._bin(o, "<=", CMP, np.less_equal)
+    __eq__ = lambda s, o: s._bin(o, "==", CMP, np.equal)
+    __ne__ = lambda s, o: s._bin(o, "!=", CMP, np.not_equal)
+    __and__ = lambda s, o: s._bin(o, "&", BITAND, np.bitwise_and)
+    __or__ = lambda s, o: s._bin(o, "|", BITOR, np.bitwise_or)
+
+    def __neg__(self) -> Sym:
+        return Sym(["-", *_wrap(self, UNARY, False)], UNARY, _proto(np.negative, self) if self._tensor() else None,
+                   self.tracer)
+
+    def _untraceable(self, *_a, **_k):
+        raise Untraceable("the rule asked for a value (a branch, float(), len() or iteration)")
+
+    __bool__ = __float__ = __int__ = __index__ = __len__ = __iter__ = __getitem__ = _untraceable
+
+    # ------------------------------------------------------------------ what the dispatchers ask of a node
+    data = property(lambda self: self)  # _data(x) / _np(x): the value itself
+    shape = property(lambda self: np.shape(self._need_proto()))
+    ndim = property(lambda self: np.ndim(self._need_proto()))
+    size = property(lambda self: np.size(self._need_proto()))
+    dtype = property(lambda self: np.result_type(self._need_proto()))
+
+    def _need_proto(self):
+        if not self._tensor():
+            raise Untraceable("a shape asked of a float")
+        return self.proto
+
+    @property
+    def T(self) -> Sym:
+        return Sym([*_wrap(self, ATOM, False), ".T"], ATOM, _proto(np.transpose, self), self.tracer)
+
+    def _method(self, name: str, np_name: str, *args):
+        if self._tensor():
+            out = self._call(np_name, self, *args)
+            out.proto = _proto(_NP_FUNCS[name], self, *args)
+            return out
+        return self._call(name, self, *args)
+
+    def exp(self):
+        return self._method("exp", "np.exp")
+
+    def log(self):
+        return self._method("log", "np.log")
+
+    def sin(self):
+        return self._method("sin", "np.sin")
+
+    def cos(self):
+        return self._method("cos", "np.cos")
+
+    def sigmoid(self):
+        return self._method("sigmoid", "sigmoid")
+
+    def erf(self):
+        return self._method("erf", "erf")
+
+    def transpose(self, axes=None):
+        if axes is None or tuple(axes) == tuple(range(self.ndim))[::-1]:
+            return self.T
+        out = self._call("np.transpose", self, tuple(axes))
+        out.proto = _proto(np.transpose, self, tuple(axes))
+        return out
+
+    def reshape(self, shape):
+        out = Sym([*_wrap(self, ATOM, False), ".reshape(", _arg(tuple(shape), self.tracer), ")"], ATOM,
+                  _proto(np.reshape, self, tuple(shape)), self.tracer)
+        return out
+
+    def sum(self, axis=None, keepdims=False):
+        # np.add.reduce: what ndarray.sum runs, without its Python wrapper (as the engine's unbroadcast)
+        axis = tuple(axis) if isinstance(axis, list) else axis
+        out = self._call("np.add.reduce", self, axis=axis, keepdims=bool(keepdims))
+        out.proto = _proto(np.sum, self, axis=axis, keepdims=keepdims)
+        return out
+
+    def broadcast_to(self, shape):
+        # one number stretched to a shape: np.full writes the same values as np.broadcast_to, at a
+        # fraction of its Python overhead, into an array of its own (a fusion tested against the engine)
+        fn = "np.full" if np.size(self._need_proto()) == 1 else "np.broadcast_to"
+        out = self._call(fn, tuple(shape), self) if fn == "np.full" else self._call(fn, self, tuple(shape))
+        out.proto = _proto(np.broadcast_to, self, tuple(shape))
+        return out
+
+    # ------------------------------------------------------------------ numpy's protocols
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if not self._tensor() or "out" in kwargs:
+            raise Untraceable(f"np.{ufunc.__name__} on a float, or with out=")
+        name = ufunc.__name__
+        if method == "__call__" and not kwargs:
+            if name in _INFIX and len(inputs) == 2:
+                sym, prec = _INFIX[name]
+                return _arg(inputs[0], self.tracer)._bin(inputs[1], sym, prec, ufunc)
+            if name in _COMPARE and len(inputs) == 2:
+                return _arg(inputs[0], self.tracer)._bin(inputs[1], _COMPARE[name], CMP, ufunc)
+            if name == "negative":
+                return -_arg(inputs[0], self.tracer)
+        if method == "__call__":
+            out = self._call(f"np.{name}", *inputs, **kwargs)
+            out.proto = _proto(ufunc, *inputs, **kwargs)
+            return out
+        if method == "reduce":
+            pos = ("axis", "dtype", "out", "keepdims")
+            kw = dict(zip(pos, inputs[1:]))
+            kw.update(kwargs)
+            if kw.get("dtype") is not None or kw.get("out") is not None:
+                raise Untraceable("a reduce with dtype= or out=")
+            kw = {k: v for k, v in kw.items() if k in ("axis", "keepdims")}
+            out = self._call(f"np.{name}.reduce", inputs[0], **kw)
+            out.proto = _proto(ufunc.reduce, inputs[0], **kw)
+            return out
+        raise Untraceable(f"np.{name}.{method}")
+
+    def __array_function__(self, func, types, args, kwargs):
+        if not self._tensor():
+            raise Untraceable(f"np.{func.__name__} on a float")
+        if func in _META:  # shape facts: answered from the protos, not traced
+            return _proto(func, *args, **kwargs)
+        name = func.__name__
+        if getattr(np, name, None) is not func or name not in _TRACEABLE_FUNCS:
+            raise Untraceable(f"np.{name}")
+        out = self._call(f"np.{name}", *args, **kwargs)
+        out.proto = _proto(func, *args, **kwargs)
+        return out
+
+
+_NP_FUNCS = {"exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos}
+_META = {np.shape, np.size, np.ndim, np.result_type}
+_TRACEABLE_FUNCS = {"broadcast_to", "transpose", "reshape", "sum", "where", "squeeze", "expand_dims", "sign",
+                    "maximum", "minimum", "tanh", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "abs",
+                    "clip", "vdot", "mean", "negative"}
+
+
+def _register_sigmoid_erf():
+    # the Tensor table's own sigmoid and erf forwards compute a Sym's proto
+    from .tensor_ops import _sigmoid, erf_array
+
+    _NP_FUNCS.update({"sigmoid": _sigmoid, "erf": erf_array})
+
+
+_register_sigmoid_erf()

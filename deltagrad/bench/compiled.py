@@ -1,0 +1,177 @@
+"""deltagrad bench (g): graphs compiled by ``deltagrad.autograd.compile`` against the code a person writes by hand.
+
+Three workloads, each side by side in one process with the engines taking turns, same initial weights:
+the seed's XOR net written op by op (vs hand-written numpy), micrograd's demo net MLP(2, [16, 16, 1])
+one sample at a time (vs the plain-float floor and micrograd), and the 784-256-10 step (vs numpy).
+The compiled program is made once from one recorded forward; each step then calls ``run()``.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from .mlp import MLP_LR, mlp_numpy, mlp_problem
+from .scalar import LR, flat, floor_step, init_weights, two_moons
+from .tensor import KEYS, max_diff, take_turns
+from .xor import XOR_LR, XOR_X, XOR_Y, xor_deltagrad_ops, xor_init, xor_numpy
+
+
+def xor_compiled(p: dict, epochs: int, lr: float = XOR_LR) -> tuple[float, dict]:
+    """The seed's XOR net in Tensor ops as the seed writes them, compiled once, then ``run()`` per epoch."""
+    from deltagrad.autograd import Tensor, compile
+
+    X, y = Tensor(XOR_X, requires_grad=False, label="X"), Tensor(XOR_Y, requires_grad=False, label="y")
+    params = [Tensor(p[k], label=k) for k in KEYS]
+    W1, b1, W2, b2 = params
+    a1 = (X @ W1 + b1).sigmoid()
+    a2 = (a1 @ W2 + b2).sigmoid()
+    loss = 0.5 * ((a2 - y) ** 2).mean()
+    run = compile(loss).run
+    for _ in range(epochs):
+        for t in params:
+            t.zero_grad()
+        run()
+        for t in params:
+            t.data -= lr * t.grad
+    return loss.item(), {k: t.data for k, t in zip(KEYS, params)}
+
+
+def scalar_compiled(W: list, B: list):
+    """(step(x, y), params) for micrograd's demo net compiled: x and -y are leaves the step refills."""
+    from deltagrad.autograd import Value, compile
+    from deltagrad.nn import MLP
+
+    net = MLP(2, [16, 16, 1], seed=0)
+    ps = net.parameters()
+    for q, v in zip(ps, flat(W, B)):
+        q.data = v
+    xs = [Value(0.0, label=f"x{i + 1}", requires_grad=False) for i in range(2)]
+    ny = Value(0.0, label="ny", requires_grad=False)  # -y, so the hinge 1 + (-y)·score reads a leaf
+    loss = (1.0 + ny * net(xs)).relu()
+    run = compile(loss).run
+
+    def step(x, y):
+        xs[0].data, xs[1].data = x
+        ny.data = -y
+        for q in ps:
+            q.grad = 0.0
+        run()
+        for q in ps:
+            q.data -= LR * q.grad
+        return loss.data
+
+    return step, lambda: [q.data for q in ps]
+
+
+def mlp_compiled(X, y, p: dict, lr: float = MLP_LR):
+    """(step, params): nn.TensorMLP with the softmax cross-entropy of bench (f), compiled once."""
+    from deltagrad.autograd import Tensor, compile
+    from deltagrad.nn import TensorMLP
+
+    Xt = Tensor(X, requires_grad=False, label="X")
+    Y = Tensor(np.eye(p["W2"].shape[0], dtype=X.dtype)[y], requires_grad=False, label="Y")
+    net = TensorMLP(X.shape[1], [p["W1"].shape[0], p["W2"].shape[0]], activation="relu", dtype=X.dtype)
+    for layer, i in zip(net.layers, (1, 2)):
+        layer.W.data, layer.b.data = p[f"W{i}"].copy(), p[f"b{i}"].copy()
+    params = net.parameters()
+    loss = -(net(Xt).log_softmax(axis=1) * Y).sum(axis=1).mean()
+    run = compile(loss).run
+
+    def step() -> float:
+        for t in params:
+            t.zero_grad()
+        run()
+        for t in params:
+            t.data -= lr * t.grad
+        return loss.item()
+
+    return step, lambda: dict(zip(KEYS, (t.data for t in params)))
+
+
+def _scalar_runs(cfg: dict, peers: set) -> tuple[dict, dict]:
+    X, Y = two_moons(cfg["samples"])
+    W, B = init_weights()
+    makers = {"plain-float floor": None, "deltagrad compiled": scalar_compiled}
+    if "micrograd" in peers:
+        from .scalar import _micrograd
+
+        makers["micrograd"] = _micrograd
+    runs, finals = {}, {}
+    for name, make in makers.items():
+        if make is None:
+            fW, fB = copy.deepcopy(W), copy.deepcopy(B)
+            step = lambda x, y, fW=fW, fB=fB: floor_step(fW, fB, x, y)
+            finals[name] = lambda fW=fW, fB=fB: flat(fW, fB)
+        else:
+            step, finals[name] = make(copy.deepcopy(W), copy.deepcopy(B))
+        runs[name] = lambda step=step: [step(x, y) for x, y in zip(X, Y)]
+    secs, _ = take_turns(runs, cfg["repeats"])
+    ref = finals["plain-float floor"]()
+    agree = max(max(abs(a - b) for a, b in zip(f(), ref)) for f in finals.values())
+    return {k: v / len(X) for k, v in secs.items()}, {"agree": agree}
+
+
+def bench_compiled(cfg: dict, peers: set, out: dict) -> list[str]:
+    """(g) compiled programs (``deltagrad.autograd.compile``) vs hand-written numpy, the plain-float floor, micrograd."""
+    lines = ["| workload | engine | time | × reference |", "|---|---|---:|---:|"]
+    # XOR, the seed's network, full batch
+    epochs, p = cfg["xor_epochs"], xor_init()
+    secs, res = take_turns({"numpy": lambda: xor_numpy(p, epochs), "compiled": lambda: xor_compiled(p, epochs),
+                            "engine": lambda: xor_deltagrad_ops(p, epochs)}, cfg["xor_repeats"])
+    per = {k: v * 10_000 / epochs for k, v in secs.items()}
+    out["compiled xor"] = per["compiled"] / per["numpy"]
+    xor_agree = max(abs(res["compiled"][0][0] - res["numpy"][0][0]), max_diff(res["compiled"][0][1], res["numpy"][0][1]))
+    lines += [f"| XOR 2-3-1, s / 10,000 epochs | hand-written numpy | {per['numpy']:.3f} s | 1.00 |",
+              f"| | deltagrad compiled (seed's ops) | {per['compiled']:.3f} s | {out['compiled xor']:.2f} |",
+              f"| | deltagrad engine, same ops, backward() | {per['engine']:.3f} s | {per['engine'] / per['numpy']:.2f} |"]
+    # micrograd's demo net, one sample per step
+    us, agree = _scalar_runs(cfg, peers)
+    floor = us["plain-float floor"]
+    out["compiled scalar floor"] = us["deltagrad compiled"] / floor
+    lines += [f"| MLP(2, [16, 16, 1]) per sample | {k} | {v * 1e6:,.1f} µs | {v / floor:.2f} |" for k, v in us.items()]
+    if "micrograd" in us:
+        out["compiled scalar micrograd"] = us["micrograd"] / us["deltagrad compiled"]
+    # the 784-256-10 step, float64 and float32
+    mlp_agree = {}
+    for name, dtype in (("float64", np.float64), ("float32", np.float32)):
+        X, y, w = mlp_problem(dtype)
+        steps = {"numpy": mlp_numpy(X, y, w)[0], "compiled": mlp_compiled(X, y, w)[0]}
+        ones = {k: (mlp_numpy if k == "numpy" else mlp_compiled)(X, y, w) for k in steps}
+        for s, _ in ones.values():
+            s()
+        mlp_agree[name] = max_diff(ones["compiled"][1](), ones["numpy"][1]())
+        for s in steps.values():
+            s(), s()  # warm up
+        k = cfg["mlp_steps"]
+        secs, _ = take_turns({e: (lambda s=s, k=k: [s() for _ in range(k)]) for e, s in steps.items()},
+                             cfg["mlp_repeats"])
+        ms = {e: v / k * 1e3 for e, v in secs.items()}
+        out[f"compiled mlp {name}"] = ms["compiled"] / ms["numpy"]
+        lines += [f"| 784-256-10 step, {name} | hand-written numpy | {ms['numpy']:.2f} ms | 1.00 |",
+                  f"| | deltagrad compiled | {ms['compiled']:.2f} ms | {out[f'compiled mlp {name}']:.2f} |"]
+    out["compiled agree"] = max(xor_agree, agree["agree"], mlp_agree["float64"])
+    lines += ["", (f"- agreement with the reference, max |Δ|: XOR loss and weights after the timed epochs "
+                   f"{xor_agree:.2g}; micrograd's demo net, weights after every timed sample {agree['agree']:.2g}; "
+                   f"784-256-10, weights after one step {mlp_agree['float64']:.2g} (float64), "
+                   f"{mlp_agree['float32']:.2g} (float32)")]
+    return lines
+
+
+def targets(out: dict) -> list[str]:
+    """Target lines for workload (g), when it ran: the ratios issue 17 asks for, met or not."""
+    if "compiled xor" not in out:
+        return []
+    verdict = lambda ok: "**met**" if ok else "**not met**"
+    lines = [(f"- (g) XOR compiled ≤ 1.1× hand-written numpy: {out['compiled xor']:.2f}× — "
+              f"{verdict(out['compiled xor'] <= 1.1)}"),
+             (f"- (g) MLP(2, [16, 16, 1]) compiled ≤ 1.5× the plain-float floor: {out['compiled scalar floor']:.2f}× "
+              f"— {verdict(out['compiled scalar floor'] <= 1.5)}")]
+    if "compiled scalar micrograd" in out:
+        r = out["compiled scalar micrograd"]
+        lines.append(f"- (g) compiled ≥ 30× faster than micrograd: {r:.0f}× — {verdict(r >= 30)}")
+    for name in ("float64", "float32"):
+        r = out[f"compiled mlp {name}"]
+        lines.append(f"- (g) 784-256-10 {name} compiled ≤ 1.05× hand-written numpy: {r:.2f}× — {verdict(r <= 1.05)}")
+    return lines
