@@ -274,8 +274,14 @@ def test_network_view_needs_tags():
 
 
 def test_diverging_palette_is_zero_centred():
-    assert diverging(0.0, 1.0) == "#f7f7f7"
-    assert diverging(-2.0, 1.0) == "#2166ac" and diverging(2.0, 1.0) == "#e66101"
+    rgb = lambda h: tuple(int(h[i : i + 2], 16) for i in (1, 3, 5))
+    assert min(rgb(diverging(0.0, 1.0))) >= 240  # zero is (near) white
+    # the ends of ColorBrewer's PuOr (11 classes, colorbrewer2.org): purple for negative, brown-orange for positive
+    assert diverging(-2.0, 1.0) == "#2d004b" and diverging(2.0, 1.0) == "#7f3b08"
+    r, g, b = rgb(diverging(-0.5, 1.0))
+    assert b > r > g  # purple half way
+    r, g, b = rgb(diverging(0.5, 1.0))
+    assert r > g > b  # orange half way
     assert diverging(float("nan"), 1.0) != diverging(0.0, 1.0)
     assert number(-0.0) == "0" and number(float("inf")) == "inf" and number(123456.0, 3) == "1.23e+05"
 

@@ -13,14 +13,19 @@ from deltagrad.viz.style import SYMLOG_DECADES, diverging, position, value_at
 def test_position_is_the_symlog_formula_and_value_at_inverts_it():
     s = 2.0
     lin = s * 10.0**-SYMLOG_DECADES
+    c = 1.0 / (1.0 - 1.0 / 10.0)  # SymLogNorm's linscale 1 in base 10, written out independently
+
+    def f(x):  # linear within lin of zero, log10 beyond, continuous at lin
+        return x * c if x <= lin else lin * (c + math.log10(x / lin))
+
     for v in (1e-6, 1e-4, 3e-3, 0.02, 0.5, 2.0):
-        want = math.log10(1 + v / lin) / math.log10(1 + s / lin)  # written out independently
+        want = f(v) / f(s)
         assert position(v, s, True) == pytest.approx(want, rel=1e-12)
         assert position(-v, s, True) == pytest.approx(-want, rel=1e-12)
     assert position(50.0, s, True) == 1.0 and position(0.0, s, True) == 0.0
     for t in (-1.0, -0.5, -0.1, 0.0, 0.25, 0.5, 1.0):
         assert position(value_at(t, s, True), s, True) == pytest.approx(t, abs=1e-12)
-        assert value_at(t, s) == t * s  # the linear scale
+        assert value_at(t, s) == pytest.approx(t * s, rel=1e-12, abs=1e-15)  # the linear scale
 
 
 def test_a_hundredth_of_the_largest_is_pale_linearly_and_half_coloured_in_symlog():

@@ -121,7 +121,7 @@ def test_color_by_grad_fills_and_has_a_legend():
     _a, _b, y = fan_out()
     src = draw(y, color_by="grad").source
     assert "legend [" in src and "fill: grad = ∂L/∂node" in src
-    assert "#2166ac" in src  # a.grad = -2 is the most negative: full blue
+    assert "#2d004b" in src  # a.grad = -2 is the most negative: ColorBrewer PuOr's darkest purple
     assert "fillcolor" not in draw(y).source  # off by default in the op view
     with pytest.raises(ValueError, match="color_by"):
         draw(y, color_by="rainbow")
