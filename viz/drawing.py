@@ -6,7 +6,7 @@ import os
 
 from . import render as _render
 from .compare import ATOL, RTOL
-from .network_view import network_source
+from .network_view import network_scene
 from .ops_view import MAX_NODES, ops_source
 
 VIEWS = ("ops", "network")
@@ -30,9 +30,10 @@ class Drawing:
     True
     """
 
-    def __init__(self, source: str, view: str = "ops"):
+    def __init__(self, source: str, view: str = "ops", scene=None):
         self.source = source
         self.view = view
+        self.scene = scene
         self._cache: dict[str, bytes] = {}
 
     def pipe(self, format: str = "svg") -> bytes:
@@ -44,7 +45,12 @@ class Drawing:
             RenderError: if the renderer fails.
         """
         if format not in self._cache:
-            self._cache[format] = _render.render(self.source, format)
+            if self.scene is not None:  # drawn directly: SVG as written, the rest by matplotlib
+                if format == "dot":
+                    raise ValueError("the network view is drawn directly (no DOT): save it as svg, png, pdf or jpg")
+                self._cache[format] = self.source.encode("utf-8") if format == "svg" else self.scene.render(format)
+            else:
+                self._cache[format] = _render.render(self.source, format)
         return self._cache[format]
 
     def svg(self) -> str:
@@ -123,6 +129,9 @@ def draw(
     atol: float = ATOL,
     rtol: float = RTOL,
     color_scale: str = "linear",
+    input_names=None,
+    output_names=None,
+    caption: str | None = None,
 ) -> Drawing:
     """Draw the graph that computed ``root`` (a Value or Tensor) and return a :class:`Drawing`.
 
@@ -135,12 +144,14 @@ def draw(
         format: ``"svg"``, ``"png"`` or ``"dot"``; default from the suffix of ``path``, else svg.
         rankdir: Graphviz direction, ``"LR"`` (left to right, default), ``"TB"``, ``"RL"``, ``"BT"``.
         precision: significant digits of every number shown (>= 1).
-        sample: network view only -- which sample (forward pass) to show; default the first.
+        sample: network view only -- which sample (forward pass or batch row) to show; default the
+            one with the largest output |δ|, which for softmax cross-entropy and one-output MSE is
+            the sample with the highest loss (the title says which).
         max_nodes: refuse graphs with more nodes (ops) or neurons (network) than this; None: no limit.
         edge_labels: op view -- ``"none"`` (default), ``"local"`` (∂out/∂in on each edge),
             ``"contribution"`` (g·∂out/∂in: what arrives along the edge; a node's grad is the sum
             over its out-edges) or ``"both"``; network view -- ``"auto"`` (default: w and ∂L/∂w up
-            to 40 weights), True or False.
+            to 12 neurons per layer; above that the drawn top edges are unlabelled), True or False.
         color_by: ``"grad"``, ``"delta"`` or None: fill nodes on a zero-centred blue–white–orange
             scale with a legend, marking vanishing (▼, |g| < 1e-6·max) and exploding (▲, |g| > 1e3)
             values. Default: None in the op view, ``"delta"`` in the network view.
@@ -153,6 +164,9 @@ def draw(
             Network view: ``{"z1" | "a1" | "δ1": one number per neuron of the shown sample,
             "W1": ∂L/∂W summed over the batch, or {"data": W, "grad": dW}}``
             (:func:`viz.network_expected.resolve_network`).
+        input_names, output_names: network view -- names of the inputs (features) and of the
+            output neurons (classes), shown instead of ``x[i]`` / ``neuron j``.
+        caption: network view -- one more line for the title (e.g. the sample's target).
 
     Raises:
         ValueError: for a bad argument, a graph over ``max_nodes``, or ``view="network"`` on a
@@ -185,6 +199,8 @@ def draw(
     if view == "ops":
         if sample is not None:
             raise ValueError("sample= selects a forward pass in view='network'; the op view draws the whole graph")
+        if input_names is not None or output_names is not None or caption is not None:
+            raise ValueError("input_names=, output_names= and caption= belong to view='network'")
         if edge_labels is False or edge_labels is None:
             edge_labels = "none"
         source = ops_source(
@@ -200,7 +216,7 @@ def draw(
             color_scale=color_scale,
         )
     else:
-        source = network_source(
+        scene = network_scene(
             root,
             rankdir=rankdir,
             precision=precision,
@@ -212,8 +228,13 @@ def draw(
             atol=atol,
             rtol=rtol,
             color_scale=color_scale,
+            input_names=input_names,
+            output_names=output_names,
+            caption=caption,
         )
-    drawing = Drawing(source, view)
+        drawing = Drawing(scene.svg(), view, scene)
+    if view == "ops":
+        drawing = Drawing(source, view)
     if path is not None:
         drawing.save(path, fmt)
     return drawing
