@@ -77,11 +77,6 @@ def value_at(t: float, scale: float, symlog: bool = False) -> float:
     return float(norm(float(scale), symlog).inverse((t + 1.0) / 2.0))
 
 
-def _hex(rgba) -> str:
-    r, g, b = (int(round(255 * c)) for c in rgba[:3])
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
 def diverging(value, scale: float, mid=None, symlog: bool = False) -> str:
     """Colour (``#rrggbb``) of ``value`` on the zero-centred scale reaching its ends at ±``scale``.
 
@@ -118,7 +113,8 @@ def colours(values, scale: float, mid=None, symlog: bool = False) -> list:
     if mid is not None:  # blend towards `mid` as the value nears zero
         k = np.abs(2.0 * t - 1.0)[:, None]
         rgba = rgba[:, :3] * k + (np.asarray(mid, dtype=float) / 255.0) * (1.0 - k)
-    return [NONFINITE_FILL if b else _hex(c) for c, b in zip(rgba, bad)]
+    ints = np.floor(np.asarray(rgba)[:, :3] * 255.0 + 0.5).astype(int).tolist()
+    return [NONFINITE_FILL if b else f"#{r:02x}{g:02x}{b_:02x}" for (r, g, b_), b in zip(ints, bad.tolist())]
 
 
 def ticks(scale: float, symlog: bool = False) -> list:

@@ -32,7 +32,7 @@ def _x(text: str) -> str:
 
 
 def _n(v: float) -> str:
-    return f"{v:.1f}".rstrip("0").rstrip(".")
+    return f"{v:.1f}"
 
 
 @dataclass

@@ -1,8 +1,8 @@
-"""deltagrad.bench: the ``deltagrad bench`` command and its report; the workloads are in scalar, graphs, tensor, xor, mlp.
+"""deltagrad.bench: the ``deltagrad bench`` command and its report; the workloads are in scalar, graphs, tensor, xor, mlp, frames.
 
 ``python -m deltagrad bench --write`` regenerates benchmarks/RESULTS.md: scalar workloads (a)-(d)
 (Value vs micrograd, PyTorch batch-1, a plain-float floor) and Tensor workloads (e)-(f) (deltagrad
-Tensors vs hand-written numpy and PyTorch). ``--only scalar|tensor`` runs one group.
+Tensors vs hand-written numpy and PyTorch) and (g) network-view frames. ``--only scalar|tensor|viz`` runs one group.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from . import graphs, mlp, scalar, tensor, xor
+from . import frames, graphs, mlp, scalar, tensor, xor
 from deltagrad.cli import positive_int
 
 HELP = "time the engine: scalar vs micrograd, PyTorch batch-1, a plain-float floor; Tensor vs numpy and PyTorch"
@@ -36,6 +36,7 @@ GROUPS = {  # run order within a group; (a) imports torch, so it goes last among
                ("(a) one SGD step per sample, MLP(2, [16, 16, 1]), two moons", scalar.bench_steps)],
     "tensor": [("(e) Tensor: XOR 2-3-1 sigmoid, full batch, the seed's network", xor.bench_xor),
                ("(f) Tensor: 784-256-10 MLP SGD step, batch 128", mlp.bench_mlp)],
+    "viz": [("(g) network view: one frame (SVG with all its numbers)", frames.bench_frames)],
 }
 
 
@@ -124,7 +125,7 @@ def report(cfg: dict, skip: set, progress: bool = True, only: tuple = tuple(GROU
                      f"same initial weights; medians of {cfg['xor_repeats']} runs of {cfg['xor_epochs']:,} epochs in "
                      f"(e) and of {cfg['mlp_repeats']} × {cfg['mlp_steps']} steps in (f), engines taking turns; "
                      f"gc enabled")
-    tgt = (scalar.targets(out) if "scalar" in method else []) + tensor.targets(out)
+    tgt = (scalar.targets(out) if "scalar" in method else []) + tensor.targets(out) + frames.targets(out)
     head = [f"# deltagrad bench ({mode})", "", "```", command_line(), "```", "",
             f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}", *info, *lines, *notes,
             "", "## Targets", "", *tgt]
@@ -149,7 +150,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md of the source checkout")
     parser.add_argument("--output", metavar="PATH", help="write the Markdown report to PATH (default: print only)")
     parser.add_argument("--skip", action="append", choices=PEERS, default=[], help="leave out a peer (repeatable)")
-    parser.add_argument("--only", choices=tuple(GROUPS), help="run one group: scalar (a)-(d) or tensor (e)-(f)")
+    parser.add_argument("--only", choices=tuple(GROUPS),
+                        help="run one group: scalar (a)-(d), tensor (e)-(f) or viz (g, network-view frames)")
     parser.add_argument("--threads", type=positive_int, default=1, metavar="N",
                         help="BLAS threads for numpy and PyTorch in the Tensor workloads (default 1)")
 
