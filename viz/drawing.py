@@ -37,7 +37,7 @@ class Drawing:
         self._cache: dict[str, bytes] = {}
 
     def pipe(self, format: str = "svg") -> bytes:
-        """The drawing rendered to ``format`` (``"svg"``, ``"png"`` or ``"dot"``) as bytes.
+        """The drawing rendered to ``format`` (``"svg"``, ``"png"``, ``"jpg"``, ``"pdf"`` or ``"dot"``) as bytes.
 
         Raises:
             ValueError: for an unknown format.
@@ -60,7 +60,7 @@ class Drawing:
     def save(self, path: str | os.PathLike, format: str | None = None) -> str:
         """Render and write the drawing to ``path``; return the path written.
 
-        ``format`` defaults to the path's suffix (``.svg``, ``.png``, ``.dot``), else ``"svg"``.
+        ``format`` defaults to the path's suffix (``.svg``, ``.png``, ``.jpg``, ``.pdf``, ``.dot``), else ``"svg"``.
         The file is rendered to bytes first and then replaces ``path`` in one step, so a failed
         render or write never leaves a half-written file.
 
@@ -97,18 +97,34 @@ class Drawing:
 
 
 def output_format(path, format: str | None) -> str:
-    """The format to write ``path`` in: ``format`` if given, else from the suffix, else ``"svg"``.
+    """The format to write ``path`` in: ``format`` if given, else named by the suffix, else ``"svg"``.
+
+    Suffixes: ``.svg``, ``.png``, ``.jpg``/``.jpeg``, ``.pdf``, ``.dot``/``.gv``; a path without a
+    suffix is written as SVG.
 
     Raises:
-        ValueError: for an unknown format or one that contradicts a known suffix.
+        ValueError: for an unknown format, a suffix that names no format (``e.gif``) when
+            ``format`` is not given, a ``format`` that contradicts a known suffix, or a path that is
+            an existing directory (or ends with a slash).
+
+    >>> output_format("e.jpeg", None), output_format("e", None), output_format("e.out", "png")
+    ('jpg', 'svg', 'png')
     """
-    suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".") if path is not None else ""
+    raw = os.fspath(path) if path is not None else ""
+    if raw and (raw.endswith(("/", os.sep)) or os.path.isdir(raw)):
+        raise ValueError(f"{raw} is a directory; give a file name, e.g. {os.path.join(raw, 'graph.svg')}")
+    suffix = os.path.splitext(raw)[1].lower().lstrip(".")
+    named = _render.SUFFIXES.get(suffix)
     if format is None:
-        return suffix if suffix in _render.FORMATS else "svg"
+        if suffix and named is None:
+            known = ", ".join("." + k for k in _render.SUFFIXES)
+            raise ValueError(f"{raw}: .{suffix} names no format viz writes ({known}); rename it or pass a format")
+        return named or "svg"
     format = format.lower()
+    format = _render.SUFFIXES.get(format, format)
     if format not in _render.FORMATS:
         raise ValueError(f"unknown format {format!r}; choose from {', '.join(_render.FORMATS)}")
-    if suffix in _render.FORMATS and suffix != format:
+    if named is not None and named != format:
         raise ValueError(f"path ends in .{suffix} but format={format!r}; make them agree")
     return format
 
@@ -141,7 +157,8 @@ def draw(
             ``"network"`` -- one node per neuron (z, a, δ = ∂L/∂z), one edge per weight (w, ∂L/∂w),
             for graphs built with ``nn`` (read from the Values' tags).
         path: if given, also write the rendered file there (atomically).
-        format: ``"svg"``, ``"png"`` or ``"dot"``; default from the suffix of ``path``, else svg.
+        format: ``"svg"``, ``"png"``, ``"jpg"``, ``"pdf"`` or ``"dot"``; default from the suffix of
+            ``path`` (an unknown suffix is a ValueError), else svg.
         rankdir: Graphviz direction, ``"LR"`` (left to right, default), ``"TB"``, ``"RL"``, ``"BT"``.
         precision: significant digits of every number shown (>= 1).
         sample: network view only -- which sample (forward pass or batch row) to show; default the

@@ -222,9 +222,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, metavar="PATH", help="output file (default: expr.<format>)")
     parser.add_argument(
         "--format",
-        choices=("svg", "png", "dot"),
+        choices=("svg", "png", "jpg", "pdf", "dot"),
         default=None,
-        help="output format (default: from --out's suffix, else svg)",
+        help="output format (default: from --out's suffix: .svg .png .jpg .pdf .dot; an unknown suffix is refused)",
     )
     parser.add_argument(
         "--edge-labels",
@@ -236,7 +236,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--color-by",
         choices=("none", "grad"),
         default="none",
-        help="fill each node by its grad on a blue-white-orange scale with a legend (default none)",
+        help="fill each node by its grad on a purple-white-orange scale with a legend (default none)",
     )
     parser.add_argument(
         "--color-scale",
