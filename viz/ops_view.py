@@ -109,8 +109,9 @@ def finite(x) -> bool:
     return bool(np.isfinite(as_array(x)).all())
 
 
-def _record(node, precision: int, checks: list, mark: str | None) -> str:
-    fields = [escape_record(node.label)] if node.label else []
+def _record(node, precision: int, checks: list, mark: str | None, name: str | None = None) -> str:
+    name = node.label or name
+    fields = [escape_record(name)] if name else []
     if calculus.is_tensor(node):
         fields.append(f"shape {tuple(node.data.shape)}")
     values = {"data": show(node.data, precision), "grad": show(node.grad, precision) if has_grad(node) else "—"}
@@ -247,7 +248,8 @@ def ops_source(
         mark = flag(fills[node], scale) if node in fills else None
         if mark == "nan/inf":
             mark = None  # the dashed dark-red border says it already
-        attrs = [f'label="{_record(node, precision, checks.get(node, []), mark)}"']
+        # with ids (the step-through page) an unlabelled node shows the name its captions use, v{i}
+        attrs = [f'label="{_record(node, precision, checks.get(node, []), mark, f"v{i}" if ids else None)}"']
         if ids:
             attrs.append(f'id="v{i}"')
         style = []
