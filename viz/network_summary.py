@@ -91,5 +91,7 @@ def heatmap(title: str, M: np.ndarray, precision: int, symlog: bool = False) -> 
     scale = float(finite.max()) if finite.size else 0.0
     fills = colours(R, scale, symlog=symlog)
     cells = [fills[a * R.shape[1] : (a + 1) * R.shape[1]] for a in range(R.shape[0])]
-    block = "" if br == bc == 1 else f", a cell = largest of {br}×{bc}"
-    return Grid([f"{title}: {M.shape[0]}×{M.shape[1]}{block}", f"±{number(scale, precision)} at the ends"], cells)
+    lines = [f"{title}: {M.shape[0]}×{M.shape[1]} (rows: neurons, columns: inputs)"]
+    if br * bc > 1:
+        lines.append(f"a cell: the entry of largest |·| in a {br}×{bc} block")
+    return Grid([*lines, f"colour ends at ±{number(scale, precision)}"], cells)
