@@ -82,6 +82,8 @@ def _add_train(sub) -> None:
     src.add_argument("--dataset", choices=DATASETS, default="iris", help="bundled dataset (default: iris)")
     src.add_argument("--csv", metavar="PATH", help="your own CSV table with a header row (numeric features)")
     p.add_argument("--target", metavar="COLUMN", help="the label column of --csv (required with --csv)")
+    p.add_argument("--drop", action="append", default=[], metavar="COLUMN",
+                   help="leave a column of --csv out (an id or a name column); repeatable")
     p.add_argument("--epochs", type=positive_int, metavar="N", help="passes over the training data")
     p.add_argument("--lr", type=positive_float, metavar="X", help="learning rate")
     p.add_argument("--hidden", type=hidden_sizes, metavar="H[,H...]", help="hidden layer sizes, e.g. 8 or 16,8")
@@ -123,6 +125,8 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         parser.error("--csv needs --target COLUMN")
     if args.target and args.csv is None:
         parser.error("--target only applies with --csv")
+    if args.drop and args.csv is None:
+        parser.error("--drop only applies with --csv")
     cfg = TrainConfig(
         dataset=args.dataset,
         csv=args.csv,
@@ -136,6 +140,7 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         quiet=args.quiet,
         engine=args.engine,
         sample=args.sample,
+        drop=tuple(args.drop),
         edge_labels={"auto": "auto", "all": True, "none": False}[args.edge_labels],
         color_scale=args.color_scale,
     )
@@ -229,8 +234,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-        return int(args.handler(args, getattr(args, "parser", parser)) or 0)
+        args, extra = parser.parse_known_args(argv)
+        sub = getattr(args, "parser", parser)
+        if extra:  # name the subcommand's help, where its options are listed
+            sub.error(f"unrecognized arguments: {' '.join(extra)}")
+        return int(args.handler(args, sub) or 0)
     except SystemExit as e:  # argparse: --help, --version (0) and usage errors (2)
         return e.code if isinstance(e.code, int) else (0 if e.code is None else EXIT_USAGE)
     except KeyboardInterrupt:

@@ -40,7 +40,8 @@ class TrainConfig:
 
     Attributes:
         dataset: ``"iris"`` or ``"xor"`` (ignored when ``csv`` is set).
-        csv, target: a user's CSV table and its label column (see :func:`deltagrad.data.load_csv`).
+        csv, target, drop: a user's CSV table, its label column and columns to leave out (an id or
+            a name; see :func:`deltagrad.data.load_csv`).
         epochs, lr, hidden, batch_size: training settings (hidden = sizes of the hidden layers).
         seed: seeds the split, the initial weights (except xor's, fixed by the seed documents)
             and the minibatch shuffle -- the same for both engines.
@@ -66,6 +67,7 @@ class TrainConfig:
     quiet: bool = False
     engine: str = "auto"
     sample: int | None = None
+    drop: tuple = ()
     edge_labels: object = "auto"
     color_scale: str = "linear"
 
@@ -99,7 +101,7 @@ class TrainConfig:
 
 def _load(cfg: TrainConfig, kind: str) -> Dataset:
     if kind == "csv":
-        return load_csv(cfg.csv, cfg.target)
+        return load_csv(cfg.csv, cfg.target, cfg.drop)
     return load_iris() if kind == "iris" else load_xor()
 
 
