@@ -59,7 +59,7 @@ def test_same_graph_same_bytes():
         return y
 
     a = draw(graph(), color_by="grad").svg()
-    b = draw(graph(), color_by="grad", color_scale="linear").svg()
+    b = draw(graph(), color_by="grad").svg()
     assert a.encode() == b.encode()
 
 

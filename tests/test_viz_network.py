@@ -142,4 +142,4 @@ def test_network_colour_options_and_vanishing_delta():
     assert "▼ vanishing" in src and "fill: δ = ∂L/∂z" in src
     assert "fill: ∂L/∂a" in draw(out, view="network", color_by="grad").source
     plain = draw(out, view="network", color_by=None).source
-    assert "fill: δ" not in plain and '<rect x="' in plain and 'rx="6" fill="#ffffff"' in plain
+    assert "fill: δ" not in plain and '<rect x="' in plain and 'rx="6.0" fill="#ffffff"' in plain

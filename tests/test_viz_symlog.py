@@ -49,7 +49,7 @@ def _vanishing_chain():
 
 def test_the_views_colour_by_symlog_and_say_so_in_the_legend():
     y = _vanishing_chain()
-    lin = draw(y, color_by="grad").source
+    lin = draw(y, color_by="grad", color_scale="linear").source
     log = draw(y, color_by="grad", color_scale="symlog").source
     grads = sorted(abs(n.grad) for n in topo_order(y) if n.label.startswith("h"))
     assert grads[0] < 1e-2 * grads[-1]  # over two decades between the first and the last layer
@@ -60,3 +60,13 @@ def test_the_views_colour_by_symlog_and_say_so_in_the_legend():
     assert "(symlog)" in log and "(symlog)" not in lin
     with pytest.raises(ValueError, match="color_scale"):
         draw(y, color_by="grad", color_scale="log")
+
+
+def test_auto_turns_symlog_when_the_values_span_over_two_decades():
+    y = _vanishing_chain()
+    auto = draw(y, color_by="grad").source  # the default
+    assert auto == draw(y, color_by="grad", color_scale="symlog").source
+    x = Value(0.5, label="x")
+    z = x * 3.0 + x * 2.0  # grads 1, 1, 1 and 5: within one decade
+    z.backward()
+    assert draw(z, color_by="grad").source == draw(z, color_by="grad", color_scale="linear").source

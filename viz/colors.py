@@ -117,6 +117,24 @@ def colours(values, scale: float, mid=None, symlog: bool = False) -> list:
     return [NONFINITE_FILL if b else f"#{r:02x}{g:02x}{b_:02x}" for (r, g, b_), b in zip(ints, bad.tolist())]
 
 
+AUTO_DECADES = 2.0
+"""``color_scale="auto"`` turns symlog when the non-zero |values| drawn span more than this many decades."""
+
+
+def auto_symlog(values) -> bool:
+    """True when the finite non-zero |values| span more than :data:`AUTO_DECADES` decades (max/min > 100).
+
+    On a linear scale everything under 1 % of the largest value looks white; that is when the
+    symlog scale tells the values apart (a chain of layers whose gradients shrink by decades).
+
+    >>> auto_symlog([1.0, 0.5, 0.0]), auto_symlog([1.0, 1e-3]), auto_symlog([])
+    (False, True, False)
+    """
+    a = np.abs(np.asarray(list(values), dtype=float))
+    a = a[np.isfinite(a) & (a > 0)]
+    return bool(a.size) and float(a.max()) > 10.0**AUTO_DECADES * float(a.min())
+
+
 def ticks(scale: float, symlog: bool = False) -> list:
     """Round legend tick values in ``[-scale, scale]``, symmetric about 0 and including it.
 

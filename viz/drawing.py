@@ -144,7 +144,7 @@ def draw(
     expected: dict | None = None,
     atol: float = ATOL,
     rtol: float = RTOL,
-    color_scale: str = "linear",
+    color_scale: str = "auto",
     input_names=None,
     output_names=None,
     caption: str | None = None,
@@ -172,9 +172,11 @@ def draw(
         color_by: ``"grad"``, ``"delta"`` or None: fill nodes on a zero-centred blue–white–orange
             scale with a legend, marking vanishing (▼, |g| < 1e-6·max) and exploding (▲, |g| > 1e3)
             values. Default: None in the op view, ``"delta"`` in the network view.
-        color_scale: ``"linear"`` (default) or ``"symlog"``: logarithmic in |value| over four
-            decades below the largest, so gradients that shrink layer by layer stay visibly coloured;
-            the legend's ticks follow.
+        color_scale: ``"auto"`` (default: symlog when the coloured values span more than two
+            decades, where a linear scale would leave all but the largest white; else linear),
+            ``"linear"`` or ``"symlog"`` (matplotlib's ``SymLogNorm``: logarithmic in |value| over
+            four decades below the largest, so gradients that shrink layer by layer stay visibly
+            coloured); the legend's title says "(symlog)" and its ticks follow.
         expected: the numbers a derivation claims, marked √ (green border) or × with the expected
             number (red border); a match is |engine − expected| ≤ ``atol`` + ``rtol``·|expected|.
             Op view: ``{label or node: grad}`` or ``{label or node: {"data": x, "grad": y}}``.

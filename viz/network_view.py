@@ -113,7 +113,7 @@ def network_scene(
     expected: dict | None = None,
     atol: float = ATOL,
     rtol: float = RTOL,
-    color_scale: str = "linear",
+    color_scale: str = "auto",
     input_names=None,
     output_names=None,
     caption: str | None = None,
@@ -140,7 +140,8 @@ def network_scene(
         color_by: ``"delta"`` fills neurons by δ, ``"grad"`` by ∂L/∂a (δ for a linear neuron), None
             leaves them white. Neurons get ○ inactive (g'(z) = 0), ▼ vanishing or ▲ exploding
             (:func:`neuron_state`).
-        color_scale: ``"linear"`` or ``"symlog"`` (see :mod:`viz.colors`).
+        color_scale: ``"auto"`` (symlog when the fills span over two decades), ``"linear"`` or
+            ``"symlog"`` (see :mod:`viz.colors`); edges and heatmaps follow the same choice.
         input_names, output_names: names of the inputs (features) and output neurons (classes),
             shown instead of ``x[i]`` and ``neuron j``; the title names the predicted class.
         caption: one more line for the title (e.g. the sample's target, written by the caller).
@@ -163,7 +164,7 @@ def network_scene(
         raise ValueError(f"unknown color_by {color_by!r}; choose 'delta', 'grad' or None")
     if rankdir != "LR":
         raise ValueError(f"view='network' draws layers as columns, left to right (rankdir='LR'); got {rankdir!r}")
-    symlog = check_color_scale(color_scale)
+    check_color_scale(color_scale)  # a bad name fails before any work
     limit = node_limit(max_nodes)
     net = read_network(root, sample)
     first, last = min(net.layers), max(net.layers)
@@ -188,6 +189,7 @@ def network_scene(
     neurons = [net.layers[layer][j] for layer in net.layers for j in shown[layer]]
     fill_of = {id(n): (n.delta if color_by != "grad" or n.dlda is None else n.dlda) for n in neurons}
     scale = max_abs(fill_of.values())
+    symlog = check_color_scale(color_scale, fill_of.values())
     dscale = max(float(np.nanmax(np.abs(np.where(np.isfinite(d), d, 0.0)), initial=0.0)) for d in deltas.values())
 
     # the edges: every weight between shown neurons, or the TOP_EDGES largest |∂L/∂w| when summarised

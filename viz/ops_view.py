@@ -9,6 +9,7 @@ import numpy as np
 from deltagrad.autograd import topo_order
 
 from . import calculus
+from .colors import auto_symlog
 from .compare import ATOL, RTOL, mismatch_text, resolve
 from .style import (
     FLAG_GLYPH,
@@ -75,10 +76,16 @@ def _layout_caps(order: list) -> str:
     return ""
 
 
-def check_color_scale(color_scale: str) -> bool:
-    """True for ``"symlog"``, False for ``"linear"``; anything else is a ValueError."""
-    if color_scale not in ("linear", "symlog"):
-        raise ValueError(f"unknown color_scale {color_scale!r}; choose 'linear' or 'symlog'")
+def check_color_scale(color_scale: str, values=()) -> bool:
+    """True for ``"symlog"``, False for ``"linear"``; ``"auto"``: symlog when ``values`` span over two decades.
+
+    Raises:
+        ValueError: for anything else.
+    """
+    if color_scale not in ("auto", "linear", "symlog"):
+        raise ValueError(f"unknown color_scale {color_scale!r}; choose 'auto', 'linear' or 'symlog'")
+    if color_scale == "auto":
+        return auto_symlog(values)
     return color_scale == "symlog"
 
 
@@ -180,7 +187,7 @@ def ops_source(
     atol: float = ATOL,
     rtol: float = RTOL,
     ids: bool = False,
-    color_scale: str = "linear",
+    color_scale: str = "auto",
 ) -> str:
     """DOT source of the op-level graph ending at ``root`` (Values or Tensors).
 
@@ -202,7 +209,8 @@ def ops_source(
             :func:`viz.style.flag`).
         expected: ``{label or node: grad, or {"data": x, "grad": y}}``; each named node gets √ (green
             border) or × with the expected number (red border): |a − e| ≤ atol + rtol·|e|.
-        color_scale: ``"linear"`` or ``"symlog"`` (logarithmic over four decades below the largest
+        color_scale: ``"auto"`` (symlog when the coloured values span over two decades, else
+            linear), ``"linear"`` or ``"symlog"`` (logarithmic over four decades below the largest
             value: gradients that shrink layer by layer stay visibly coloured).
         ids: give every node and edge an SVG id (``v3``, ``o3``, ``e3_0`` = edge from parent 0 into op 3,
             ``r3`` = op 3 to its result) for scripts such as :func:`viz.animate`.
@@ -220,7 +228,7 @@ def ops_source(
         raise ValueError(f"unknown edge_labels {edge_labels!r}; choose from {', '.join(map(repr, EDGE_LABELS))}")
     if color_by not in COLOR_BY:
         raise ValueError(f"unknown color_by {color_by!r}; choose 'grad', 'delta' or None")
-    symlog = check_color_scale(color_scale)
+    check_color_scale(color_scale)  # a bad name fails before any work
     order = topo_order(root)
     if len(order) > node_limit(max_nodes):
         raise too_big(len(order), max_nodes, "nodes", "Draw it with view='network' (for nn models) or a smaller graph")
@@ -229,6 +237,7 @@ def ops_source(
     coloured = _coloured(order, color_by)
     scale = max_abs(signed_peak(n.grad) for n in coloured)
     fills = {n: signed_peak(n.grad) for n in coloured}
+    symlog = check_color_scale(color_scale, fills.values())
     out = [
         "digraph ops {",
         f'  graph [rankdir={rankdir}, fontname="{FONT}", nodesep=0.25, ranksep=0.35{_layout_caps(order)}];',

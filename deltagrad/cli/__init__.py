@@ -113,9 +113,10 @@ def _add_train(sub) -> None:
     )
     p.add_argument(
         "--color-scale",
-        choices=("linear", "symlog"),
-        default="linear",
-        help="network.svg's δ colours: linear, or symlog to tell small δ apart (default linear)",
+        choices=("auto", "linear", "symlog"),
+        default="auto",
+        help="network.svg's δ colours: linear, symlog to tell small δ apart, or auto (default: symlog when the "
+        "δ span over two decades)",
     )
     p.set_defaults(handler=_run_train, parser=p)
 

@@ -240,9 +240,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--color-scale",
-        choices=("linear", "symlog"),
-        default="linear",
-        help="with --color-by grad: linear, or symlog to tell small gradients apart (default linear)",
+        choices=("auto", "linear", "symlog"),
+        default="auto",
+        help="with --color-by grad: linear, symlog to tell small gradients apart, or auto (default: symlog when "
+        "the gradients span over two decades)",
     )
     parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (default LR)")
     parser.add_argument("--precision", type=_precision, default=4, metavar="N", help="significant digits, 1 to 17 (default 4)")

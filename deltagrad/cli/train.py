@@ -52,7 +52,7 @@ class TrainConfig:
         quiet: no progress bar.
         sample: the data row drawn in network.svg (0-based, the file's order); None: the training
             row with the highest loss after training.
-        edge_labels, color_scale: passed to ``viz.draw`` (``"auto"``/True/False; ``"linear"``/``"symlog"``).
+        edge_labels, color_scale: passed to ``viz.draw`` (``"auto"``/True/False; ``"auto"``/``"linear"``/``"symlog"``).
     """
 
     dataset: str = "iris"
@@ -69,7 +69,7 @@ class TrainConfig:
     sample: int | None = None
     drop: tuple = ()
     edge_labels: object = "auto"
-    color_scale: str = "linear"
+    color_scale: str = "auto"
 
     def resolved(self) -> dict:
         """The effective settings: defaults filled in and validated. Raises :class:`TrainError`."""
