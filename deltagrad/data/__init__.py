@@ -54,7 +54,7 @@ DELIMITERS = ",;\t|"
 
 
 def sniff_delimiter(text: str) -> str:
-    """The delimiter of a CSV text: ``csv.Sniffer`` over its first 20 lines among ``, ; tab |``, else ``,``.
+    r"""The delimiter of a CSV text: ``csv.Sniffer`` over its first 20 lines among ``, ; tab |``, else ``,``.
 
     >>> sniff_delimiter("a;b;label\n1;2;x\n"), sniff_delimiter("a\tb\n1\t2\n"), sniff_delimiter("a\n1\n")
     (';', '\t', ',')
