@@ -10,7 +10,7 @@ from .network_view import network_scene
 from .ops_view import MAX_NODES, ops_source
 
 VIEWS = ("ops", "network")
-RANKDIRS = ("LR", "TB", "RL", "BT")
+RANKDIRS = ("auto", "LR", "TB", "RL", "BT")
 
 
 class Drawing:
@@ -134,7 +134,7 @@ def draw(
     view: str = "ops",
     path: str | os.PathLike | None = None,
     format: str | None = None,
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     precision: int = 4,
     sample=None,
     max_nodes: int | None = MAX_NODES,
@@ -159,7 +159,10 @@ def draw(
         path: if given, also write the rendered file there (atomically).
         format: ``"svg"``, ``"png"``, ``"jpg"``, ``"pdf"`` or ``"dot"``; default from the suffix of
             ``path`` (an unknown suffix is a ValueError), else svg.
-        rankdir: Graphviz direction, ``"LR"`` (left to right, default), ``"TB"``, ``"RL"``, ``"BT"``.
+        rankdir: op view direction: ``"auto"`` (default: left to right, unless a long chain would
+            make the picture over 4 times wider than tall and top to bottom is closer to square;
+            :func:`viz.ops_shape.auto_rankdir`), ``"LR"``, ``"TB"``, ``"RL"``, ``"BT"``. The network
+            view always draws its layers as columns, left to right.
         precision: significant digits of every number shown (>= 1).
         sample: network view only -- which sample (forward pass or batch row) to show; default the
             one with the largest output |δ|, which for softmax cross-entropy and one-output MSE is

@@ -162,7 +162,7 @@ def network_scene(
         raise ValueError(f"view='network' takes edge_labels=True, False or 'auto', got {edge_labels!r}")
     if color_by not in ("delta", "grad", None):
         raise ValueError(f"unknown color_by {color_by!r}; choose 'delta', 'grad' or None")
-    if rankdir != "LR":
+    if rankdir not in ("LR", "auto"):
         raise ValueError(f"view='network' draws layers as columns, left to right (rankdir='LR'); got {rankdir!r}")
     check_color_scale(color_scale)  # a bad name fails before any work
     limit = node_limit(max_nodes)

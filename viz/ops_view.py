@@ -10,6 +10,7 @@ from deltagrad.autograd import topo_order
 
 from . import calculus
 from .colors import auto_symlog
+from .ops_shape import auto_rankdir
 from .compare import ATOL, RTOL, mismatch_text, resolve
 from .style import (
     FLAG_GLYPH,
@@ -238,6 +239,9 @@ def ops_source(
     scale = max_abs(signed_peak(n.grad) for n in coloured)
     fills = {n: signed_peak(n.grad) for n in coloured}
     symlog = check_color_scale(color_scale, fills.values())
+    if rankdir == "auto":
+        records = {n: _record(n, precision, checks.get(n, []), None).strip("{} ").split(" | ") for n in order}
+        rankdir = auto_rankdir(order, records)
     out = [
         "digraph ops {",
         f'  graph [rankdir={rankdir}, fontname="{FONT}", nodesep=0.25, ranksep=0.35{_layout_caps(order)}];',

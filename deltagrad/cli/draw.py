@@ -245,7 +245,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --color-by grad: linear, symlog to tell small gradients apart, or auto (default: symlog when "
         "the gradients span over two decades)",
     )
-    parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (default LR)")
+    parser.add_argument("--rankdir", choices=("auto", "LR", "TB"), default="auto",
+                        help="layout direction (default auto: left to right unless that is over 4 times wider than tall)")
     parser.add_argument("--precision", type=_precision, default=4, metavar="N", help="significant digits, 1 to 17 (default 4)")
 
 
