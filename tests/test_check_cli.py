@@ -79,7 +79,8 @@ def test_svg_of_the_seed_example_marks_z1_wrong(tmp_path, capsys):
     assert not list(tmp_path.glob(".*"))  # written atomically: no temporary left behind
     import re
 
-    width, height = (float(v) for v in re.search(r'<svg width="([\d.]+)pt"\s+height="([\d.]+)pt"', svg.read_text()).groups())
+    size = re.search(r'<svg width="([\d.]+)pt"\s+height="([\d.]+)pt"', svg.read_text())
+    width, height = float(size.group(1)), float(size.group(2))
     assert width <= 2000 and height > width  # top to bottom by layer (it was 8,584 units wide in one row)
 
 

@@ -50,5 +50,6 @@ def test_train_drops_columns_and_points_unknown_options_to_its_help(tmp_path, ca
     assert json.loads((out / "metrics.json").read_text())["features"] == ["a", "b"]
     capsys.readouterr()
     assert main(["train", "--bogus"]) == 2
-    assert capsys.readouterr().err.strip() == "deltagrad: error: unrecognized arguments: --bogus (see 'deltagrad train --help')"
+    err = capsys.readouterr().err.strip()
+    assert err == "deltagrad: error: unrecognized arguments: --bogus (see 'deltagrad train --help')"
     assert main(["train", "--drop", "x"]) == 2 and "--drop only applies with --csv" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""deltagrad train end to end: xor reaches the seed's fit, iris writes metrics.json, loss.png, model.npz, network.svg."""
+"""deltagrad train end to end: xor reaches the seed's fit; iris writes metrics, loss.png, model.npz, network.svg."""
 
 import json
 import os

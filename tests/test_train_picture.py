@@ -1,7 +1,6 @@
 """network.svg after `deltagrad train` teaches: the highest-loss row, named features and classes, δ checked in numpy."""
 
 import json
-import re
 import xml.etree.ElementTree as ET
 
 import numpy as np

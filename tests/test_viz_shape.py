@@ -1,4 +1,4 @@
-"""The op view keeps a readable shape: rankdir="auto" turns a long chain top to bottom, keeps a wide graph left to right."""
+"""The op view keeps a readable shape: rankdir="auto" turns a long chain top to bottom; a layered net stays LR."""
 
 import re
 

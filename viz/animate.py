@@ -45,7 +45,8 @@ def backprop_steps(root, precision: int = 4) -> tuple[dict, list]:
     ids to highlight, ``"e"`` the edge ids (``e{i}_{k}``: parent k into op i), ``"s"`` the texts that
     change (``{id: [data or None, grad or None, shown or None]}``), ``"c"`` a caption and ``"p"``
     ``"forward"`` or ``"backward"``. Forward: one step per node in topological order, showing its
-    data. Backward: the seed ∂L/∂L = 1 (L: the output as the picture names it), then for each op in reverse order one step per in-edge,
+    data. Backward: the seed ∂L/∂L = 1 (L: the output as the picture names it), then for each op in
+    reverse order one step per in-edge,
     adding the contribution g·∂out/∂in (from the op's VJP) to the parent's running sum -- so a
     node used twice shows its partial grad after the first edge and its full grad after the second.
 

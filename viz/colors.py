@@ -50,7 +50,8 @@ def norm(scale: float, symlog: bool = False):
     """
     mcolors, _, _ = _mpl()
     if symlog:
-        return mcolors.SymLogNorm(linthresh=scale * 10.0**-SYMLOG_DECADES, linscale=1.0, vmin=-scale, vmax=scale, base=10)
+        lin = scale * 10.0**-SYMLOG_DECADES
+        return mcolors.SymLogNorm(linthresh=lin, linscale=1.0, vmin=-scale, vmax=scale, base=10)
     return mcolors.TwoSlopeNorm(vcenter=0.0, vmin=-scale, vmax=scale)
 
 

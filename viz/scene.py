@@ -1,4 +1,4 @@
-"""A drawing with fixed geometry (boxes, lines, texts, grids of cells) written as SVG directly or as PNG/PDF/JPG by matplotlib.
+"""A drawing with fixed geometry (boxes, lines, texts, grids of cells): SVG written directly, PNG/PDF/JPG by matplotlib.
 
 The network view lays its columns out itself (:mod:`viz.network_layout`) and needs no Graphviz: the
 SVG is a string written in one pass (a 2-8-8-1 frame in a few milliseconds), and the same shapes go
@@ -50,7 +50,7 @@ class Text:
 
 @dataclass
 class Shape:
-    """A box (``kind="rect"``, rounded by ``radius``), a line (``"line"``: x, y to x2, y2, arrow at the end) or a grid."""
+    """A box (``kind="rect"``, rounded by ``radius``), a line (``"line"``: x, y to x2, y2, arrow at the end), a grid."""
 
     kind: str
     x: float

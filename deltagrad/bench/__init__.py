@@ -1,4 +1,4 @@
-"""deltagrad.bench: the ``deltagrad bench`` command and its report; the workloads are in scalar, graphs, tensor, xor, mlp, frames.
+"""deltagrad.bench: the ``deltagrad bench`` command and report; workloads: scalar, graphs, tensor, xor, mlp, frames.
 
 ``python -m deltagrad bench --write`` regenerates benchmarks/RESULTS.md: scalar workloads (a)-(d)
 (Value vs micrograd, PyTorch batch-1, a plain-float floor) and Tensor workloads (e)-(f) (deltagrad

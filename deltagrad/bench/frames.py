@@ -1,4 +1,4 @@
-"""deltagrad bench (g): network-view frames -- a 2-8-8-1 net (the live playground's size) and 784-256-10, as SVG text."""
+"""deltagrad bench (g): network-view frames -- a 2-8-8-1 net (a live view's size) and 784-256-10, as SVG text."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ def _frame(sizes: list, seed: int = 0):
     net = TensorMLP(sizes[0], sizes[1:], "tanh", seed=seed)
     X = rng.standard_normal((4, sizes[0]))
     out = net(X)
-    loss = ((out - 1.0) ** 2).mean() if sizes[-1] == 1 else -(out.log_softmax(axis=1)[np.arange(4), [0, 1, 2, 3]]).mean()
+    if sizes[-1] == 1:
+        loss = ((out - 1.0) ** 2).mean()
+    else:
+        loss = -(out.log_softmax(axis=1)[np.arange(4), [0, 1, 2, 3]]).mean()
     loss.backward()
     return loss
 

@@ -103,7 +103,8 @@ def _add_train(sub) -> None:
         "--sample",
         type=int,
         metavar="K",
-        help="draw data row K (0-based, the file's order) in network.svg (default: the training row with the highest loss)",
+        help="draw data row K (0-based, the file's order) in network.svg "
+        "(default: the training row with the highest loss)",
     )
     p.add_argument(
         "--edge-labels",

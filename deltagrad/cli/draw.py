@@ -246,7 +246,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the gradients span over two decades)",
     )
     parser.add_argument("--rankdir", choices=("auto", "LR", "TB"), default="auto",
-                        help="layout direction (default auto: left to right unless that is over 4 times wider than tall)")
+                        help="layout direction (default auto: left to right unless over 4 times wider than tall)")
     parser.add_argument("--precision", type=_precision, default=4, metavar="N", help="significant digits, 1 to 17 (default 4)")
 
 

@@ -264,7 +264,8 @@ def train(config: TrainConfig) -> dict:
         x, y = rows[k]
         if s["engine"] == "tensor":  # the Tensor net draws fast at any size (Tag(l, -1, ...) per layer)
             model.zero_grad()
-            loss = _tensor_loss(model, np.asarray([x], dtype=float), np.asarray([y], dtype=float if binary else int), binary)
+            xs, ys = np.asarray([x], dtype=float), np.asarray([y], dtype=float if binary else int)
+            loss = _tensor_loss(model, xs, ys, binary)
         else:
             net.zero_grad()
             loss = _loss(net, [x], [y], binary)

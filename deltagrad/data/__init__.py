@@ -82,7 +82,8 @@ def _parse_table(text: str, target: str, name: str, source: str, drop: tuple = (
         raise DataError(f"{source}: no column {target!r} in the header; available columns: {', '.join(header)}")
     unknown = [d for d in drop if d not in header]
     if unknown:
-        raise DataError(f"{source}: --drop {', '.join(unknown)}: no such column; available columns: {', '.join(header)}")
+        cols = ", ".join(header)
+        raise DataError(f"{source}: --drop {', '.join(unknown)}: no such column; available columns: {cols}")
     if target in drop:
         raise DataError(f"{source}: --drop {target}: that is the target column")
     t = header.index(target)
