@@ -298,7 +298,9 @@ def ops_source(
                 attrs.append(f'headlabel="{k}"')
             if edge_labels != "none":
                 c = contrib[k] if has_grad(p) else None
-                attrs.append(f'label="{_edge_text(local[k], c, edge_labels, precision, tensor)}"')
+                # decorate: Graphviz underlines the label and draws a line to its own edge, so a label
+                # placed between two edges still says which one it belongs to
+                attrs.append(f'label="{_edge_text(local[k], c, edge_labels, precision, tensor)}", decorate=true')
             if ids:
                 attrs.append(f'id="e{i}_{k}"')
             out.append(f"  v{index[p]} -> o{i}" + (f" [{', '.join(attrs)}];" if attrs else ";"))
