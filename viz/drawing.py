@@ -14,11 +14,13 @@ RANKDIRS = ("auto", "LR", "TB", "RL", "BT")
 
 
 class Drawing:
-    """A drawn graph: its DOT ``source``, rendered on demand (and cached) by :mod:`viz.render`.
+    """A drawn graph: its ``source``, rendered on demand (and cached).
 
     Attributes:
-        source: the DOT text (str); the same graph always gives the same text.
+        source: the op view's DOT text (rendered by Graphviz, :mod:`viz.render`), or the network
+            view's SVG (drawn directly, :mod:`viz.scene`); the same graph always gives the same text.
         view: ``"ops"`` or ``"network"``.
+        scene: the network view's :class:`viz.scene.Scene` (PNG/PDF/JPG through matplotlib), else None.
 
     In Jupyter the drawing shows itself as SVG; without a renderer it shows the DOT source and one
     line of advice instead (display never raises).
@@ -93,7 +95,8 @@ class Drawing:
 
     def __repr__(self) -> str:
         lines = self.source.count("\n")
-        return f"<viz.Drawing view={self.view!r}, {lines} lines of DOT; .svg(), .save(path), .source>"
+        kind = "SVG" if self.scene is not None else "DOT"
+        return f"<viz.Drawing view={self.view!r}, {lines} lines of {kind}; .svg(), .save(path), .source>"
 
 
 def output_format(path, format: str | None) -> str:
