@@ -97,6 +97,19 @@ def test_edge_labels_are_tied_to_their_own_edge():
     assert "decorate" not in draw(y).source
 
 
+def test_fold_transpose_draws_w_t_as_a_mark_on_the_edge():
+    from deltagrad.viz.ops_view import ops_source
+
+    W = Tensor(np.arange(6.0).reshape(2, 3), label="W")
+    x = Tensor(np.ones((1, 3)), label="x")
+    y = (x @ W.T).sum()
+    y.backward()
+    plain, folded = ops_source(y), ops_source(y, fold_transpose=True)
+    assert 'label="T"' in plain and 'label="T"' not in folded and 'label="ᵀ"' in folded
+    assert folded.count("shape=ellipse") == plain.count("shape=ellipse") - 1
+    assert ops_source(y, fold_transpose=True, edge_labels="local").count('label="T"') == 1  # labels: not folded
+
+
 def test_tensor_records_show_shape_and_summary():
     W = Tensor(np.arange(6.0).reshape(2, 3), label="W")
     x = Tensor(np.linspace(-1, 1, 3), label="x")

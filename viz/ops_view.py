@@ -189,6 +189,7 @@ def ops_source(
     rtol: float = RTOL,
     ids: bool = False,
     color_scale: str = "auto",
+    fold_transpose: bool = False,
 ) -> str:
     """DOT source of the op-level graph ending at ``root`` (Values or Tensors).
 
@@ -213,6 +214,9 @@ def ops_source(
         color_scale: ``"auto"`` (symlog when the coloured values span over two decades, else
             linear), ``"linear"`` or ``"symlog"`` (logarithmic over four decades below the largest
             value: gradients that shrink layer by layer stay visibly coloured).
+        fold_transpose: draw an unlabelled, unchecked transpose (the ``W.T`` inside ``x @ W.T``) as a
+            ``ᵀ`` on the edge from W instead of its own record and op (only with ``edge_labels="none"``:
+            an edge label would describe the transposed node); ``deltagrad check --svg`` uses it.
         ids: give every node and edge an SVG id (``v3``, ``o3``, ``e3_0`` = edge from parent 0 into op 3,
             ``r3`` = op 3 to its result) for scripts such as :func:`viz.animate`.
 
@@ -257,7 +261,16 @@ def ops_source(
             '  edge_key [shape=plaintext, fontsize=9, label="edges: local = ∂out/∂in, '
             'contrib = grad(out) · local\\n(the contribs leaving a node sum to its grad)"];'
         )
+    folded = set()
+    if fold_transpose and edge_labels == "none":
+        folded = {
+            n for n in order
+            if n.op is not None and n.op.name == "transpose" and not n.label and n not in checks and len(n.parents) == 1
+            and n is not root
+        }
     for i, node in enumerate(order):
+        if node in folded:
+            continue
         mark = flag(fills[node], scale) if node in fills else None
         if mark == "nan/inf":
             mark = None  # the dashed dark-red border says it already
@@ -303,6 +316,9 @@ def ops_source(
                 attrs.append(f'label="{_edge_text(local[k], c, edge_labels, precision, tensor)}", decorate=true')
             if ids:
                 attrs.append(f'id="e{i}_{k}"')
+            if p in folded:
+                attrs.append('label="ᵀ", fontsize=12')
+                p = p.parents[0]
             out.append(f"  v{index[p]} -> o{i}" + (f" [{', '.join(attrs)}];" if attrs else ";"))
         out.append(f"  o{i} -> v{i}" + (f' [id="r{i}"];' if ids else ";"))
     out.append("}")
