@@ -120,7 +120,9 @@ def test_tensor_records_show_shape_and_summary():
     assert "{ W | shape (2, 3) | data [[0, 1, 2], [3, 4, 5]] | grad [[-1, 0, 1], [-1, 0, 1]] }" in src
     assert "{ big | shape (3, 4) | data min 0 mean 5.5 max 11 | grad min 0.08333 mean 0.08333 max 0.08333 }" in src
     assert re.search(
-        r'v\d+ -> o\d+ \[headlabel="0", label="local [^"]*\\ncontrib \[\[-1, 0, 1\], \[-1, 0, 1\]\]", decorate=true\]', src
+        r'v\d+ -> o\d+ \[headlabel="0", label="local [^"]*\\ncontrib \[\[-1, 0, 1\], \[-1, 0, 1\]\]", '
+        r"decorate=true\]",
+        src,
     )
     assert summary(np.array([np.nan, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0])) == "min 1 mean 3.5 max 6 (1 nan/inf)"
     draw(y).svg()  # renders
