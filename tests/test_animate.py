@@ -224,3 +224,23 @@ def test_page_in_headless_chromium(tmp_path):
     finally:
         browser.close()
     assert np.isfinite(a.grad)
+
+
+def test_captions_name_nodes_as_the_picture_shows_them():
+    from deltagrad.viz.ops_view import ops_source
+
+    x, w = Value(2.0, label="x"), Value(-3.0, label="w")
+    a = (x * w + 1.0).tanh()  # the product and the sum carry no label
+    a.label = "a"
+    a.backward()
+    src = ops_source(a, ids=True)
+    _, steps = backprop_steps(a)
+    unnamed = [f"v{i}" for i, n in enumerate(topo_order(a)) if not n.label]
+    assert unnamed  # nodes the captions call v{i} ...
+    for name in unnamed:  # ... carry that name in the page's picture
+        assert re.search(r'label="\{ ' + name + r" \|", src), name
+        assert any(name in s["c"] for s in steps)
+    back = [s["c"] for s in steps if s["p"] == "backward"]
+    assert back[0] == "backward: seed ∂a/∂a = 1" and all("∂L" not in c for c in back)
+    assert any(c.startswith("backward: ∂a/∂x += ∂a/∂") for c in back)
+    assert "{ v" not in ops_source(a)  # the plain op view is unchanged

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import os
 
 import pytest
@@ -125,3 +126,17 @@ def test_output_in_a_read_only_directory_fails_up_front(tmp_path, capsys, no_run
 def test_write_with_only_is_a_deltagrad_error(capsys, no_run):
     rc, out, err = _main(capsys, "--write", "--only", "scalar")
     assert rc == 2 and out == "" and err.startswith("deltagrad: error: bench: --write regenerates")
+
+
+def test_run_only_viz_reports_network_view_frames(tmp_path):
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    out = tmp_path / "frames.md"
+    assert bench.run(parser.parse_args(["--quick", "--only", "viz", "--output", str(out)])) == 0
+    text = out.read_text()
+    assert "## (h) network view: one frame" in text and "## (a)" not in text
+    row = re.search(r"\| 2-8-8-1 \| ([\d.]+) \| ([\d.]+) \| ([\d,]+) \| (\d+) × (\d+) \|", text)
+    assert row and float(row.group(1)) > 0 and int(row.group(3).replace(",", "")) > 10_000
+    assert re.search(r"- \(g\) a 2-8-8-1 network-view frame within 20 ms: [\d.]+ ms \([\d.]+ ms CPU\) — \*\*(met|not met)\*\*",
+                     text)
+    assert "| 784-256-10 |" in text

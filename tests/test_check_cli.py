@@ -77,6 +77,14 @@ def test_svg_of_the_seed_example_marks_z1_wrong(tmp_path, capsys):
     assert any(t.startswith("expected [[0.42, 0.67, 0.92]]") for t in z1)
     assert {"W1", "b1", "a1", "W2", "b2", "z2", "a2", "loss"} <= set(nodes)
     assert not list(tmp_path.glob(".*"))  # written atomically: no temporary left behind
+    import re
+
+    size = re.search(r'<svg width="([\d.]+)pt"\s+height="([\d.]+)pt"', svg.read_text())
+    width, height = float(size.group(1)), float(size.group(2))
+    assert width <= 2000 and height > width  # top to bottom by layer (it was 8,584 units wide in one row)
+    # x @ W.T: the transposes are a ᵀ on W's edge, not nodes of their own (one record per claim)
+    texts = [t for v in nodes.values() for t in v]
+    assert "T" not in texts and svg.read_text().count(">ᵀ</text>") == 2
 
 
 def test_svg_of_the_corrected_example_has_no_mismatch(tmp_path, capsys):

@@ -206,3 +206,21 @@ def test_color_by_grad_with_a_symlog_scale(tmp_path, capsys):
     assert "fill: grad" in dot and "(symlog)" in dot and "fillcolor=" in dot
     code, _, err = run(capsys, "x", "--set", "x=1", "--out", str(out), "--color-scale", "log")
     assert code == 2 and "--color-scale" in err
+
+
+@pytest.mark.parametrize("name, head", [("e.jpg", b"\xff\xd8\xff"), ("e.jpeg", b"\xff\xd8\xff"), ("e.pdf", b"%PDF"),
+                                        ("e.png", b"\x89PNG"), ("e.svg", b"<?xml"), ("e", b"<?xml")])
+def test_out_suffix_names_the_format(name, head, tmp_path, capsys):
+    code, _, err = run(capsys, "tanh(x*w)", "--set", "x=1", "--set", "w=2", "--out", str(tmp_path / name))
+    assert code == 0, err
+    assert (tmp_path / name).read_bytes().startswith(head)
+
+
+def test_unknown_suffix_and_directories_are_refused_with_exit_2(tmp_path, capsys):
+    code, _, err = run(capsys, "x", "--set", "x=1", "--out", str(tmp_path / "e.gif"))
+    assert code == 2 and ".gif names no format" in err and os.listdir(tmp_path) == []
+    (tmp_path / "d").mkdir()
+    for out in (str(tmp_path / "d"), str(tmp_path / "d") + "/"):
+        code, _, err = run(capsys, "x", "--set", "x=1", "--out", out)
+        assert code == 2 and "is a directory; give a file name" in err and "Not a directory" not in err
+    assert os.listdir(tmp_path / "d") == []

@@ -1,10 +1,11 @@
-"""deltagrad train end to end: xor reaches the seed's fit, iris writes metrics.json, network.svg, loss.png."""
+"""deltagrad train end to end: xor reaches the seed's fit; iris writes metrics, loss.png, model.npz, network.svg."""
 
 import json
 import os
 import re
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 from deltagrad import nn
@@ -64,7 +65,7 @@ def test_seed_xor_weights_match_the_seed_documents():
 def test_iris_short_run_writes_three_files(tmp_path, capsys):
     out = tmp_path / "new" / "iris"  # parents are created
     assert main(["train", "--epochs", "3", "--out", str(out), "--quiet"]) == 0
-    assert sorted(os.listdir(out)) == ["loss.png", "metrics.json", "network.svg"]
+    assert sorted(os.listdir(out)) == ["loss.png", "metrics.json", "model.npz", "network.svg"]
     assert not [p for p in os.listdir(out.parent) if p != "iris"]  # no temporary directory left
     m = json.loads((out / "metrics.json").read_text())
     assert KEYS <= set(m)
@@ -97,16 +98,35 @@ def test_failure_while_writing_leaves_out_untouched(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []  # neither --out nor a temporary directory
 
 
-def test_draw_refusal_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("error", [ValueError("graph too big"), MemoryError(), OSError("disk full")])
+def test_a_drawing_that_fails_is_a_warning_and_training_is_kept(tmp_path, monkeypatch, capsys, error):
     from deltagrad import viz
+
     def refuse(*a, **k):
-        raise ValueError("graph too big")
+        raise error
 
     monkeypatch.setattr(viz, "draw", refuse)
     out = tmp_path / "out"
-    assert main(["train", "--dataset", "xor", "--epochs", "2", "--out", str(out), "--quiet"]) == 2
+    assert main(["train", "--dataset", "xor", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "graph too big" in err and not out.exists()
+    assert err.startswith("deltagrad: warning: network.svg not drawn") and "model.npz" in err and "--sample" in err
+    assert sorted(os.listdir(out)) == ["loss.png", "metrics.json", "model.npz"]
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["files"] == ["metrics.json", "loss.png", "model.npz"] and "network.svg not drawn" in m["warnings"][0]
+
+
+def test_model_npz_holds_the_trained_weights(tmp_path):
+    m = train(TrainConfig(dataset="xor", epochs=3, out=tmp_path / "o", quiet=True))
+    net = nn.MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=99)
+    net.load(tmp_path / "o" / "model.npz")
+    with np.load(tmp_path / "o" / "model.npz") as z:
+        assert set(z.files) == set(net.state_dict())
+    # the loaded net reproduces the reported training loss (MSE over the 4 points), recomputed in numpy
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    sd = net.state_dict()
+    sig = lambda v: 1 / (1 + np.exp(-v))
+    out = sig(sig(X @ sd["layer1.W"].T + sd["layer1.b"]) @ sd["layer2.W"].T + sd["layer2.b"])[:, 0]
+    assert np.mean((out - np.array([0.0, 1.0, 1.0, 0.0])) ** 2) == pytest.approx(m["final_loss"], rel=1e-9)
 
 
 def test_csv_run(tmp_path):
@@ -136,23 +156,18 @@ def test_config_validation(tmp_path, kw):
     assert os.listdir(tmp_path) == []
 
 
-def test_missing_renderer_is_a_one_line_error_exit_1(tmp_path, monkeypatch, capsys):
-    from deltagrad import viz
-    def missing(*a, **k):
-        raise viz.RendererNotFound("no Graphviz renderer found")
-
-    monkeypatch.setattr(viz, "draw", missing)
+def test_missing_renderer_no_longer_matters(tmp_path, monkeypatch, capsys):
+    # network.svg is drawn directly (no Graphviz): even without a renderer the run writes every file
+    monkeypatch.setenv("DELTAGRAD_DOT", "/nonexistent/dot")
     out = tmp_path / "out"
-    assert main(["train", "--dataset", "xor", "--epochs", "2", "--out", str(out), "--quiet"]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("deltagrad: error: cannot render network.svg") and err.count("\n") == 1
-    assert not out.exists()
+    assert main(["train", "--dataset", "xor", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
+    assert "network.svg" in os.listdir(out) and "warning" not in capsys.readouterr().err
 
 
 def test_iris_tensor_engine_fits_and_writes_three_files(tmp_path, capsys):
     out = tmp_path / "iris"
     assert main(["train", "--engine", "tensor", "--out", str(out), "--quiet"]) == 0
-    assert sorted(os.listdir(out)) == ["loss.png", "metrics.json", "network.svg"]
+    assert sorted(os.listdir(out)) == ["loss.png", "metrics.json", "model.npz", "network.svg"]
     m = json.loads((out / "metrics.json").read_text())
     assert KEYS <= set(m) and m["engine"] == "tensor" and m["architecture"] == [4, 8, 3]
     assert m["test_accuracy"] >= 0.9 and len(m["loss_history"]) == m["epochs"] == 100

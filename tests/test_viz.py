@@ -7,6 +7,8 @@ import re
 import string
 import xml.etree.ElementTree as ET
 
+from svgparse import weight_edges
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -208,7 +210,7 @@ def test_network_deltas_and_weight_grads_match_the_engine():
     zs = {(v.tag.layer, v.tag.neuron): v for v in _tagged(loss, "z")}
     for (layer, j), z in zs.items():
         assert f"δ = {number(z.grad)}" in neuron_nodes(svg)[f"n{layer}_{j}"]
-    edges = re.findall(r'^\s*(\w+) -> (\w+) \[label="w = (\S+)\\n∂L/∂w = (\S+)"', d.source, re.MULTILINE)
+    edges = weight_edges(svg)
     assert len(edges) == 4 * 8 + 8 * 3
     for layer in net.layers:
         for j, neuron in enumerate(layer.neurons):
@@ -255,10 +257,10 @@ def test_network_view_picks_one_sample_of_a_batch():
     logits = [net(x, sample=k) for k, x in enumerate(xs)]
     loss = cross_entropy(logits, ys)
     loss.backward()
-    first = draw(loss, view="network", edge_labels=True).svg()
+    first = draw(loss, view="network", sample=0, edge_labels=True).svg()
     second = draw(loss, view="network", sample=1, edge_labels=True).svg()
-    assert any("sample 0 of 2" in t for t in all_text(first))
-    assert any("sample 1 of 2" in t for t in all_text(second))
+    assert any("sample 0 of 2 (chosen" in t for t in all_text(first))
+    assert any("sample 1 of 2 (chosen" in t for t in all_text(second))
     assert f"z = {number(logits[1][2].data)}" in neuron_nodes(second)["n2_2"]
     assert f"δ = {number(logits[1][2].grad)}" in neuron_nodes(second)["n2_2"]
     w = net.layers[1].neurons[2].w[0]  # ∂L/∂w is the full gradient, the same in both drawings
@@ -274,8 +276,14 @@ def test_network_view_needs_tags():
 
 
 def test_diverging_palette_is_zero_centred():
-    assert diverging(0.0, 1.0) == "#f7f7f7"
-    assert diverging(-2.0, 1.0) == "#2166ac" and diverging(2.0, 1.0) == "#e66101"
+    rgb = lambda h: tuple(int(h[i : i + 2], 16) for i in (1, 3, 5))
+    assert min(rgb(diverging(0.0, 1.0))) >= 240  # zero is (near) white
+    # the ends of ColorBrewer's PuOr (11 classes, colorbrewer2.org): purple for negative, brown-orange for positive
+    assert diverging(-2.0, 1.0) == "#2d004b" and diverging(2.0, 1.0) == "#7f3b08"
+    r, g, b = rgb(diverging(-0.5, 1.0))
+    assert b > r > g  # purple half way
+    r, g, b = rgb(diverging(0.5, 1.0))
+    assert r > g > b  # orange half way
     assert diverging(float("nan"), 1.0) != diverging(0.0, 1.0)
     assert number(-0.0) == "0" and number(float("inf")) == "inf" and number(123456.0, 3) == "1.23e+05"
 

@@ -7,11 +7,12 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from svgparse import weight_edges, weight_labels
 
 from deltagrad.autograd import Tag, Tensor
 from deltagrad.nn import MLP, TensorMLP, cross_entropy
 from deltagrad.viz import draw
-from deltagrad.viz.network_view import AUTO_EDGE_LABELS
+from deltagrad.viz.network_summary import MAX_COLUMN
 from deltagrad.viz.style import number
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -64,7 +65,7 @@ def test_tensor_network_shows_row_k_of_the_batch(k):
         assert f"tanh'(z) = {number(1 - A1.data[k, j] ** 2)}" in t  # g'(z) from the VJP, checked by hand
     assert f"δ = {number(Z2.grad[k, 0])}" in texts["n2_0"] and "g'(z) = 1" in texts["n2_0"]
     assert texts["x1"] == ["x[1]", f"x = {number(X.data[k, 1])}"]
-    edges = re.findall(r'^\s*(\w+) -> (\w+) \[label="w = (\S+)\\n∂L/∂w = (\S+)"', d.source, re.MULTILINE)
+    edges = weight_edges(d.svg())
     assert len(edges) == 2 * 3 + 3 * 1
     for j in range(3):
         for i in range(2):
@@ -96,36 +97,37 @@ def test_tensor_mlp_and_value_mlp_draw_the_same_network():
     assert neurons(loss) == neurons(tloss)
 
 
-@pytest.mark.parametrize("rankdir", ["LR", "TB"])
-def test_neurons_stay_in_index_order_within_a_column(rankdir):
+def test_neurons_stay_in_index_order_within_a_column():
     net = MLP(4, [6, 6, 6], seed=0)
     loss = cross_entropy(net([5.1, 3.5, 1.4, 0.2]), 0)
     loss.backward()
-    pos = nodes(draw(loss, view="network", rankdir=rankdir).svg())
-    axis = 1 if rankdir == "LR" else 0  # LR: columns top to bottom; TB: rows left to right
+    pos = nodes(draw(loss, view="network").svg())
+    axis = 1  # columns, top to bottom
     for prefix, n in [("x", 4), ("n1_", 6), ("n2_", 6), ("n3_", 6)]:
         coords = [pos[f"{prefix}{i}"][axis] for i in range(n)]
         assert coords == sorted(coords), (prefix, coords)
         assert len({round(pos[f"{prefix}{i}"][1 - axis]) for i in range(n)}) <= 2  # one column (±text offset)
     headers = [t[0] for k, (_, _, t) in pos.items() if k.startswith("col")]
     assert headers == ["input", "layer 1", "layer 2", "layer 3 (output)"]
+    with pytest.raises(ValueError, match="layers as columns"):
+        draw(loss, view="network", rankdir="TB")
 
 
-def test_edge_labels_auto_drop_above_the_limit_with_a_note():
+def test_edge_labels_auto_label_every_weight_up_to_twelve_neurons_a_layer():
     small = MLP(2, [3, 1], seed=0)
     out = small([1.0, 2.0])
     out.backward()
-    assert "∂L/∂w = " in draw(out, view="network").source
-    assert "∂L/∂w = " not in draw(out, view="network", edge_labels=False).source
-    net = MLP(4, [8, 3], seed=0)  # 56 weights
-    loss = cross_entropy(net([5.1, 3.5, 1.4, 0.2]), 0)
-    loss.backward()
-    src = draw(loss, view="network").source
-    assert 56 > AUTO_EDGE_LABELS and "w = " not in src.split("legend")[1]
-    assert "weight labels hidden: 56 edges &gt; 40" in src
-    assert (
-        src.count("\\n∂L/∂w = ") == 0 and draw(loss, view="network", edge_labels=True).source.count("\\n∂L/∂w = ") == 56
-    )
+    assert len(weight_edges(draw(out, view="network").svg())) == 9
+    assert weight_labels(draw(out, view="network", edge_labels=False).svg()) == {}
+    for sizes, labelled in (([12, 3], 4 * 12 + 12 * 3), ([13, 3], 0)):
+        net = MLP(4, sizes, seed=0)
+        loss = cross_entropy(net([5.1, 3.5, 1.4, 0.2]), 0)
+        loss.backward()
+        svg = draw(loss, view="network").svg()
+        assert len(weight_edges(svg)) == labelled
+        if not labelled:  # 13 > MAX_COLUMN: the layer is summarised and the drawn edges unlabelled
+            assert 13 > MAX_COLUMN and "edge_labels=True labels them" in svg
+            assert len(weight_edges(draw(loss, view="network", edge_labels=True).svg())) > 0
     with pytest.raises(ValueError, match="edge_labels"):
         draw(loss, view="network", edge_labels="both")
 
@@ -140,4 +142,4 @@ def test_network_colour_options_and_vanishing_delta():
     assert "▼ vanishing" in src and "fill: δ = ∂L/∂z" in src
     assert "fill: ∂L/∂a" in draw(out, view="network", color_by="grad").source
     plain = draw(out, view="network", color_by=None).source
-    assert "legend" not in plain and 'fillcolor="#ffffff"' in plain
+    assert "fill: δ" not in plain and '<rect x="' in plain and 'rx="6.0" fill="#ffffff"' in plain

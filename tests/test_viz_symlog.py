@@ -13,14 +13,19 @@ from deltagrad.viz.style import SYMLOG_DECADES, diverging, position, value_at
 def test_position_is_the_symlog_formula_and_value_at_inverts_it():
     s = 2.0
     lin = s * 10.0**-SYMLOG_DECADES
+    c = 1.0 / (1.0 - 1.0 / 10.0)  # SymLogNorm's linscale 1 in base 10, written out independently
+
+    def f(x):  # linear within lin of zero, log10 beyond, continuous at lin
+        return x * c if x <= lin else lin * (c + math.log10(x / lin))
+
     for v in (1e-6, 1e-4, 3e-3, 0.02, 0.5, 2.0):
-        want = math.log10(1 + v / lin) / math.log10(1 + s / lin)  # written out independently
+        want = f(v) / f(s)
         assert position(v, s, True) == pytest.approx(want, rel=1e-12)
         assert position(-v, s, True) == pytest.approx(-want, rel=1e-12)
     assert position(50.0, s, True) == 1.0 and position(0.0, s, True) == 0.0
     for t in (-1.0, -0.5, -0.1, 0.0, 0.25, 0.5, 1.0):
         assert position(value_at(t, s, True), s, True) == pytest.approx(t, abs=1e-12)
-        assert value_at(t, s) == t * s  # the linear scale
+        assert value_at(t, s) == pytest.approx(t * s, rel=1e-12, abs=1e-15)  # the linear scale
 
 
 def test_a_hundredth_of_the_largest_is_pale_linearly_and_half_coloured_in_symlog():
@@ -44,7 +49,7 @@ def _vanishing_chain():
 
 def test_the_views_colour_by_symlog_and_say_so_in_the_legend():
     y = _vanishing_chain()
-    lin = draw(y, color_by="grad").source
+    lin = draw(y, color_by="grad", color_scale="linear").source
     log = draw(y, color_by="grad", color_scale="symlog").source
     grads = sorted(abs(n.grad) for n in topo_order(y) if n.label.startswith("h"))
     assert grads[0] < 1e-2 * grads[-1]  # over two decades between the first and the last layer
@@ -55,3 +60,13 @@ def test_the_views_colour_by_symlog_and_say_so_in_the_legend():
     assert "(symlog)" in log and "(symlog)" not in lin
     with pytest.raises(ValueError, match="color_scale"):
         draw(y, color_by="grad", color_scale="log")
+
+
+def test_auto_turns_symlog_when_the_values_span_over_two_decades():
+    y = _vanishing_chain()
+    auto = draw(y, color_by="grad").source  # the default
+    assert auto == draw(y, color_by="grad", color_scale="symlog").source
+    x = Value(0.5, label="x")
+    z = x * 3.0 + x * 2.0  # grads 1, 1, 1 and 5: within one decade
+    z.backward()
+    assert draw(z, color_by="grad").source == draw(z, color_by="grad", color_scale="linear").source

@@ -89,6 +89,27 @@ def test_non_commutative_ops_number_their_arguments(make):
     assert "headlabel" not in draw(a + b).source and "headlabel" not in draw(a * b).source
 
 
+def test_edge_labels_are_tied_to_their_own_edge():
+    _a, _b, y = fan_out()
+    src = draw(y, edge_labels="both").source
+    labelled = [a for _, _, a in edge_attrs(src) if "label=\"local" in a]
+    assert labelled and all("decorate=true" in a for a in labelled)  # underlined, with a line to the edge
+    assert "decorate" not in draw(y).source
+
+
+def test_fold_transpose_draws_w_t_as_a_mark_on_the_edge():
+    from deltagrad.viz.ops_view import ops_source
+
+    W = Tensor(np.arange(6.0).reshape(2, 3), label="W")
+    x = Tensor(np.ones((1, 3)), label="x")
+    y = (x @ W.T).sum()
+    y.backward()
+    plain, folded = ops_source(y), ops_source(y, fold_transpose=True)
+    assert 'label="T"' in plain and 'label="T"' not in folded and 'label="ᵀ"' in folded
+    assert folded.count("shape=ellipse") == plain.count("shape=ellipse") - 1
+    assert ops_source(y, fold_transpose=True, edge_labels="local").count('label="T"') == 1  # labels: not folded
+
+
 def test_tensor_records_show_shape_and_summary():
     W = Tensor(np.arange(6.0).reshape(2, 3), label="W")
     x = Tensor(np.linspace(-1, 1, 3), label="x")
@@ -99,7 +120,9 @@ def test_tensor_records_show_shape_and_summary():
     assert "{ W | shape (2, 3) | data [[0, 1, 2], [3, 4, 5]] | grad [[-1, 0, 1], [-1, 0, 1]] }" in src
     assert "{ big | shape (3, 4) | data min 0 mean 5.5 max 11 | grad min 0.08333 mean 0.08333 max 0.08333 }" in src
     assert re.search(
-        r'v\d+ -> o\d+ \[headlabel="0", label="local [^"]*\\ncontrib \[\[-1, 0, 1\], \[-1, 0, 1\]\]"\]', src
+        r'v\d+ -> o\d+ \[headlabel="0", label="local [^"]*\\ncontrib \[\[-1, 0, 1\], \[-1, 0, 1\]\]", '
+        r"decorate=true\]",
+        src,
     )
     assert summary(np.array([np.nan, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0])) == "min 1 mean 3.5 max 6 (1 nan/inf)"
     draw(y).svg()  # renders
@@ -121,7 +144,7 @@ def test_color_by_grad_fills_and_has_a_legend():
     _a, _b, y = fan_out()
     src = draw(y, color_by="grad").source
     assert "legend [" in src and "fill: grad = ∂L/∂node" in src
-    assert "#2166ac" in src  # a.grad = -2 is the most negative: full blue
+    assert "#2d004b" in src  # a.grad = -2 is the most negative: ColorBrewer PuOr's darkest purple
     assert "fillcolor" not in draw(y).source  # off by default in the op view
     with pytest.raises(ValueError, match="color_by"):
         draw(y, color_by="rainbow")

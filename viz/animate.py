@@ -45,7 +45,8 @@ def backprop_steps(root, precision: int = 4) -> tuple[dict, list]:
     ids to highlight, ``"e"`` the edge ids (``e{i}_{k}``: parent k into op i), ``"s"`` the texts that
     change (``{id: [data or None, grad or None, shown or None]}``), ``"c"`` a caption and ``"p"``
     ``"forward"`` or ``"backward"``. Forward: one step per node in topological order, showing its
-    data. Backward: the seed ∂L/∂L = 1, then for each op in reverse order one step per in-edge,
+    data. Backward: the seed ∂L/∂L = 1 (L: the output as the picture names it), then for each op in
+    reverse order one step per in-edge,
     adding the contribution g·∂out/∂in (from the op's VJP) to the parent's running sum -- so a
     node used twice shows its partial grad after the first edge and its full grad after the second.
 
@@ -79,6 +80,7 @@ def backprop_steps(root, precision: int = 4) -> tuple[dict, list]:
         edges = [f"e{i}_{k}" for k in range(len(n.parents))] + ([f"r{i}"] if n.op is not None else [])
         steps.append({"n": ids, "e": edges, "s": {f"v{i}": [f"data {value}", None, 1]}, "c": caption, "p": "forward"})
     r = index[root]
+    L = escape_html(_name(root, r))  # the output as the picture names it (its label, else v{i})
     seed = np.ones_like(root.data) if calculus.is_tensor(root) else 1.0
     partial = {root: seed}
     steps.append(
@@ -86,7 +88,7 @@ def backprop_steps(root, precision: int = 4) -> tuple[dict, list]:
             "n": [f"v{r}"],
             "e": [],
             "s": {f"v{r}": [None, f"grad {show(seed, precision)}", None]},
-            "c": f"backward: seed ∂{escape_html(_name(root, r))}/∂{escape_html(_name(root, r))} = 1",
+            "c": f"backward: seed ∂{L}/∂{L} = 1",
             "p": "backward",
         }
     )
@@ -106,17 +108,17 @@ def backprop_steps(root, precision: int = 4) -> tuple[dict, list]:
             pname = escape_html(_name(p, j))
             if local[k] is not None:
                 how = (
-                    f"∂L/∂{out} · ∂{out}/∂{pname} = {number(n.grad, precision)} · {number(local[k], precision)} "
+                    f"∂{L}/∂{out} · ∂{out}/∂{pname} = {number(n.grad, precision)} · {number(local[k], precision)} "
                     f"= {number(contrib[k], precision)}"
                 )
             else:
-                how = f"∂L/∂{out} · ∂{out}/∂{pname} = {show(contrib[k], precision)}"
+                how = f"∂{L}/∂{out} · ∂{out}/∂{pname} = {show(contrib[k], precision)}"
             steps.append(
                 {
                     "n": [f"v{j}", f"o{i}"],
                     "e": [f"e{i}_{k}"],
                     "s": {f"v{j}": [None, f"grad {show(total, precision)}", None]},
-                    "c": f"backward: ∂L/∂{pname} += {how} → grad {pname} = {show(total, precision)}",
+                    "c": f"backward: ∂{L}/∂{pname} += {how} → grad {pname} = {show(total, precision)}",
                     "p": "backward",
                 }
             )

@@ -6,19 +6,21 @@ import os
 
 from . import render as _render
 from .compare import ATOL, RTOL
-from .network_view import network_source
+from .network_view import network_scene
 from .ops_view import MAX_NODES, ops_source
 
 VIEWS = ("ops", "network")
-RANKDIRS = ("LR", "TB", "RL", "BT")
+RANKDIRS = ("auto", "LR", "TB", "RL", "BT")
 
 
 class Drawing:
-    """A drawn graph: its DOT ``source``, rendered on demand (and cached) by :mod:`viz.render`.
+    """A drawn graph: its ``source``, rendered on demand (and cached).
 
     Attributes:
-        source: the DOT text (str); the same graph always gives the same text.
+        source: the op view's DOT text (rendered by Graphviz, :mod:`viz.render`), or the network
+            view's SVG (drawn directly, :mod:`viz.scene`); the same graph always gives the same text.
         view: ``"ops"`` or ``"network"``.
+        scene: the network view's :class:`viz.scene.Scene` (PNG/PDF/JPG through matplotlib), else None.
 
     In Jupyter the drawing shows itself as SVG; without a renderer it shows the DOT source and one
     line of advice instead (display never raises).
@@ -30,13 +32,14 @@ class Drawing:
     True
     """
 
-    def __init__(self, source: str, view: str = "ops"):
+    def __init__(self, source: str, view: str = "ops", scene=None):
         self.source = source
         self.view = view
+        self.scene = scene
         self._cache: dict[str, bytes] = {}
 
     def pipe(self, format: str = "svg") -> bytes:
-        """The drawing rendered to ``format`` (``"svg"``, ``"png"`` or ``"dot"``) as bytes.
+        """The drawing rendered to ``format`` (``"svg"``, ``"png"``, ``"jpg"``, ``"pdf"`` or ``"dot"``) as bytes.
 
         Raises:
             ValueError: for an unknown format.
@@ -44,7 +47,12 @@ class Drawing:
             RenderError: if the renderer fails.
         """
         if format not in self._cache:
-            self._cache[format] = _render.render(self.source, format)
+            if self.scene is not None:  # drawn directly: SVG as written, the rest by matplotlib
+                if format == "dot":
+                    raise ValueError("the network view is drawn directly (no DOT): save it as svg, png, pdf or jpg")
+                self._cache[format] = self.source.encode("utf-8") if format == "svg" else self.scene.render(format)
+            else:
+                self._cache[format] = _render.render(self.source, format)
         return self._cache[format]
 
     def svg(self) -> str:
@@ -54,7 +62,7 @@ class Drawing:
     def save(self, path: str | os.PathLike, format: str | None = None) -> str:
         """Render and write the drawing to ``path``; return the path written.
 
-        ``format`` defaults to the path's suffix (``.svg``, ``.png``, ``.dot``), else ``"svg"``.
+        ``format`` defaults to the path's suffix (``.svg``, ``.png``, ``.jpg``, ``.pdf``, ``.dot``), else ``"svg"``.
         The file is rendered to bytes first and then replaces ``path`` in one step, so a failed
         render or write never leaves a half-written file.
 
@@ -87,22 +95,39 @@ class Drawing:
 
     def __repr__(self) -> str:
         lines = self.source.count("\n")
-        return f"<viz.Drawing view={self.view!r}, {lines} lines of DOT; .svg(), .save(path), .source>"
+        kind = "SVG" if self.scene is not None else "DOT"
+        return f"<viz.Drawing view={self.view!r}, {lines} lines of {kind}; .svg(), .save(path), .source>"
 
 
 def output_format(path, format: str | None) -> str:
-    """The format to write ``path`` in: ``format`` if given, else from the suffix, else ``"svg"``.
+    """The format to write ``path`` in: ``format`` if given, else named by the suffix, else ``"svg"``.
+
+    Suffixes: ``.svg``, ``.png``, ``.jpg``/``.jpeg``, ``.pdf``, ``.dot``/``.gv``; a path without a
+    suffix is written as SVG.
 
     Raises:
-        ValueError: for an unknown format or one that contradicts a known suffix.
+        ValueError: for an unknown format, a suffix that names no format (``e.gif``) when
+            ``format`` is not given, a ``format`` that contradicts a known suffix, or a path that is
+            an existing directory (or ends with a slash).
+
+    >>> output_format("e.jpeg", None), output_format("e", None), output_format("e.out", "png")
+    ('jpg', 'svg', 'png')
     """
-    suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".") if path is not None else ""
+    raw = os.fspath(path) if path is not None else ""
+    if raw and (raw.endswith(("/", os.sep)) or os.path.isdir(raw)):
+        raise ValueError(f"{raw} is a directory; give a file name, e.g. {os.path.join(raw, 'graph.svg')}")
+    suffix = os.path.splitext(raw)[1].lower().lstrip(".")
+    named = _render.SUFFIXES.get(suffix)
     if format is None:
-        return suffix if suffix in _render.FORMATS else "svg"
+        if suffix and named is None:
+            known = ", ".join("." + k for k in _render.SUFFIXES)
+            raise ValueError(f"{raw}: .{suffix} names no format viz writes ({known}); rename it or pass a format")
+        return named or "svg"
     format = format.lower()
+    format = _render.SUFFIXES.get(format, format)
     if format not in _render.FORMATS:
         raise ValueError(f"unknown format {format!r}; choose from {', '.join(_render.FORMATS)}")
-    if suffix in _render.FORMATS and suffix != format:
+    if named is not None and named != format:
         raise ValueError(f"path ends in .{suffix} but format={format!r}; make them agree")
     return format
 
@@ -112,7 +137,7 @@ def draw(
     view: str = "ops",
     path: str | os.PathLike | None = None,
     format: str | None = None,
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     precision: int = 4,
     sample=None,
     max_nodes: int | None = MAX_NODES,
@@ -122,7 +147,10 @@ def draw(
     expected: dict | None = None,
     atol: float = ATOL,
     rtol: float = RTOL,
-    color_scale: str = "linear",
+    color_scale: str = "auto",
+    input_names=None,
+    output_names=None,
+    caption: str | None = None,
 ) -> Drawing:
     """Draw the graph that computed ``root`` (a Value or Tensor) and return a :class:`Drawing`.
 
@@ -132,27 +160,38 @@ def draw(
             ``"network"`` -- one node per neuron (z, a, δ = ∂L/∂z), one edge per weight (w, ∂L/∂w),
             for graphs built with ``nn`` (read from the Values' tags).
         path: if given, also write the rendered file there (atomically).
-        format: ``"svg"``, ``"png"`` or ``"dot"``; default from the suffix of ``path``, else svg.
-        rankdir: Graphviz direction, ``"LR"`` (left to right, default), ``"TB"``, ``"RL"``, ``"BT"``.
+        format: ``"svg"``, ``"png"``, ``"jpg"``, ``"pdf"`` or ``"dot"``; default from the suffix of
+            ``path`` (an unknown suffix is a ValueError), else svg.
+        rankdir: op view direction: ``"auto"`` (default: left to right, unless a long chain would
+            make the picture over 4 times wider than tall and top to bottom is closer to square;
+            :func:`viz.ops_shape.auto_rankdir`), ``"LR"``, ``"TB"``, ``"RL"``, ``"BT"``. The network
+            view always draws its layers as columns, left to right.
         precision: significant digits of every number shown (>= 1).
-        sample: network view only -- which sample (forward pass) to show; default the first.
+        sample: network view only -- which sample (forward pass or batch row) to show; default the
+            one with the largest output |δ|, which for softmax cross-entropy and one-output MSE is
+            the sample with the highest loss (the title says which).
         max_nodes: refuse graphs with more nodes (ops) or neurons (network) than this; None: no limit.
         edge_labels: op view -- ``"none"`` (default), ``"local"`` (∂out/∂in on each edge),
             ``"contribution"`` (g·∂out/∂in: what arrives along the edge; a node's grad is the sum
             over its out-edges) or ``"both"``; network view -- ``"auto"`` (default: w and ∂L/∂w up
-            to 40 weights), True or False.
+            to 12 neurons per layer; above that the drawn top edges are unlabelled), True or False.
         color_by: ``"grad"``, ``"delta"`` or None: fill nodes on a zero-centred blue–white–orange
             scale with a legend, marking vanishing (▼, |g| < 1e-6·max) and exploding (▲, |g| > 1e3)
             values. Default: None in the op view, ``"delta"`` in the network view.
-        color_scale: ``"linear"`` (default) or ``"symlog"``: logarithmic in |value| over four
-            decades below the largest, so gradients that shrink layer by layer stay visibly coloured;
-            the legend's ticks follow.
+        color_scale: ``"auto"`` (default: symlog when the coloured values span more than two
+            decades, where a linear scale would leave all but the largest white; else linear),
+            ``"linear"`` or ``"symlog"`` (matplotlib's ``SymLogNorm``: logarithmic in |value| over
+            four decades below the largest, so gradients that shrink layer by layer stay visibly
+            coloured); the legend's title says "(symlog)" and its ticks follow.
         expected: the numbers a derivation claims, marked √ (green border) or × with the expected
             number (red border); a match is |engine − expected| ≤ ``atol`` + ``rtol``·|expected|.
             Op view: ``{label or node: grad}`` or ``{label or node: {"data": x, "grad": y}}``.
             Network view: ``{"z1" | "a1" | "δ1": one number per neuron of the shown sample,
             "W1": ∂L/∂W summed over the batch, or {"data": W, "grad": dW}}``
             (:func:`viz.network_expected.resolve_network`).
+        input_names, output_names: network view -- names of the inputs (features) and of the
+            output neurons (classes), shown instead of ``x[i]`` / ``neuron j``.
+        caption: network view -- one more line for the title (e.g. the sample's target).
 
     Raises:
         ValueError: for a bad argument, a graph over ``max_nodes``, or ``view="network"`` on a
@@ -185,6 +224,8 @@ def draw(
     if view == "ops":
         if sample is not None:
             raise ValueError("sample= selects a forward pass in view='network'; the op view draws the whole graph")
+        if input_names is not None or output_names is not None or caption is not None:
+            raise ValueError("input_names=, output_names= and caption= belong to view='network'")
         if edge_labels is False or edge_labels is None:
             edge_labels = "none"
         source = ops_source(
@@ -200,7 +241,7 @@ def draw(
             color_scale=color_scale,
         )
     else:
-        source = network_source(
+        scene = network_scene(
             root,
             rankdir=rankdir,
             precision=precision,
@@ -212,8 +253,13 @@ def draw(
             atol=atol,
             rtol=rtol,
             color_scale=color_scale,
+            input_names=input_names,
+            output_names=output_names,
+            caption=caption,
         )
-    drawing = Drawing(source, view)
+        drawing = Drawing(scene.svg(), view, scene)
+    if view == "ops":
+        drawing = Drawing(source, view)
     if path is not None:
         drawing.save(path, fmt)
     return drawing

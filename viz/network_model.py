@@ -57,13 +57,47 @@ class Neuron:
 
 @dataclass
 class Net:
-    """A network as drawn: ``layers[l][j]`` neurons, ``inputs[i]`` (x or None), ``weights[(l, j, i)] = (w, ∂L/∂w)``."""
+    """A network as drawn: ``layers[l][j]`` neurons, ``inputs[i]`` (x or None), and the weights.
+
+    ``matrices[l] = (W, dW)``: float arrays of shape (neurons of layer l, neurons of layer l-1),
+    ``W[j, i]`` the weight from i to j and ``dW`` its ∂L/∂w (nan where the graph has no weight).
+    ``weights[(l, j, i)] = (w, ∂L/∂w)`` is the same as a dict (built on first use: a 784-256-10
+    net has 203,264 of them, which a summary never needs one by one).
+    """
 
     layers: dict = field(default_factory=dict)
     inputs: dict = field(default_factory=dict)
-    weights: dict = field(default_factory=dict)
+    matrices: dict = field(default_factory=dict)
     samples: list = field(default_factory=list)
     sample: object = None
+    _weights: dict | None = None
+
+    @property
+    def weights(self) -> dict:
+        if self._weights is None:
+            self._weights = {}
+            for layer, (W, dW) in sorted(self.matrices.items()):
+                for j, i in zip(*np.nonzero(~np.isnan(W))):
+                    self._weights[(layer, int(j), int(i))] = (float(W[j, i]), float(dW[j, i]))
+        return self._weights
+
+
+def _matrices(weights: dict) -> dict:
+    """``{(l, j, i): (w, dw)}`` as ``{l: (W, dW)}`` arrays, nan where no weight exists."""
+    out: dict = {}
+    for layer in sorted({k[0] for k in weights}):
+        keys = [k for k in weights if k[0] == layer]
+        W = np.full((max(k[1] for k in keys) + 1, max(k[2] for k in keys) + 1), np.nan)
+        dW = W.copy()
+        for _, j, i in keys:
+            W[j, i], dW[j, i] = weights[(layer, j, i)]
+        out[layer] = (W, dW)
+    return out
+
+
+def _abs_or_inf(x) -> float:
+    v = abs(_f(x))
+    return float("inf") if v != v else v
 
 
 def _f(x) -> float:
@@ -115,9 +149,15 @@ def _inputs_of(z) -> dict:
 
 def _value_net(tagged: dict, sample) -> Net:
     zs = tagged["z"]
-    samples = list(dict.fromkeys(_passes(zs)))
-    if sample is None:
-        sample = samples[0]
+    keys = _passes(zs)
+    samples = list(dict.fromkeys(keys))
+    if sample is None:  # the sample with the largest output |δ| (the first of equals)
+        last = max(z.tag.layer for z in zs)
+        push: dict = {}
+        for z, k in zip(zs, keys):
+            if z.tag.layer == last:
+                push[k] = push.get(k, 0.0) + _abs_or_inf(z.grad)
+        sample = max(samples, key=lambda k: (push.get(k, 0.0), -samples.index(k)))
     elif sample not in samples:
         raise ValueError(f"sample={sample!r} is not in the graph; it holds samples {samples}")
     z_of, a_of, x_of = _pick(zs, sample), _pick(tagged["a"], sample), _pick(tagged["x"], sample)
@@ -135,9 +175,11 @@ def _value_net(tagged: dict, sample) -> Net:
             None if a is None else _f(a.grad),
         )
     first = min(net.layers)
+    weights = {}
     for (layer, j, i), w in tagged["w"].items():
         if (layer, j) in z_of:
-            net.weights[(layer, j, i)] = (w.data, _f(w.grad))
+            weights[(layer, j, i)] = (float(w.data), _f(w.grad))
+    net.matrices, net._weights = _matrices(weights), dict(sorted(weights.items()))
     inputs = sorted({i for (layer, _, i) in net.weights if layer == first} | {i for (_, i) in x_of})
     untagged = {} if len(x_of) >= len(inputs) else _inputs_of(z_of[(first, min(net.layers[first]))])
     for i in inputs:
@@ -183,8 +225,10 @@ def _tensor_net(tagged: dict, sample) -> Net:
     first = min(zs)
     n = zs[first].data.shape[0] if zs[first].data.ndim == 2 else 1
     samples = list(range(n)) if zs[first].data.ndim == 2 else [None]
-    if sample is None:
-        sample = samples[0]
+    if sample is None:  # the row with the largest output |δ| (the first of equals)
+        Zl = zs[max(zs)]
+        D = np.broadcast_to(np.asarray(Zl.grad, dtype=float), Zl.data.shape)
+        sample = None if D.ndim < 2 else int(np.argmax(np.where(np.isnan(D), np.inf, np.abs(D)).sum(axis=1)))
     elif sample not in samples:
         raise ValueError(f"sample={sample!r} is not in the graph; the batch holds samples {samples}")
     net = Net(samples=samples, sample=sample)
@@ -211,9 +255,7 @@ def _tensor_net(tagged: dict, sample) -> Net:
         W = ws.get(layer)
         if W is not None:
             grad = np.broadcast_to(np.asarray(W.grad, dtype=float), W.data.shape)
-            for j in range(W.data.shape[0]):
-                for i in range(W.data.shape[1]):
-                    net.weights[(layer, j, i)] = (float(W.data[j, i]), float(grad[j, i]))
+            net.matrices[layer] = (np.array(W.data, dtype=float), np.array(grad, dtype=float))
     nin = ws[first].data.shape[1] if first in ws else 0
     x = _tensor_inputs(tagged, first, nin) if first in ws else None
     for i in range(nin):
@@ -223,6 +265,10 @@ def _tensor_net(tagged: dict, sample) -> Net:
 
 def read_network(root, sample=None) -> Net:
     """The network that computed ``root``, read from its nodes' :class:`autograd.Tag` s.
+
+    ``sample=None`` picks the sample (forward pass or batch row) whose output neurons have the
+    largest Σ|δ|: with softmax cross-entropy (δ = p − onehot, Σ|δ| = 2(1 − p_target)/N) and
+    one-output MSE that is the sample with the highest loss.
 
     Values carry one tag per scalar (``Tag(l, j, "z", sample=k)`` …, set by ``nn.Neuron``); Tensors one
     per layer (``Tag(l, -1, "W" | "b" | "z" | "a")``, ``Tag(0, -1, "x")``), where neuron j of sample k

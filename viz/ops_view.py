@@ -9,6 +9,8 @@ import numpy as np
 from deltagrad.autograd import topo_order
 
 from . import calculus
+from .colors import auto_symlog
+from .ops_shape import auto_rankdir
 from .compare import ATOL, RTOL, mismatch_text, resolve
 from .style import (
     FLAG_GLYPH,
@@ -75,10 +77,16 @@ def _layout_caps(order: list) -> str:
     return ""
 
 
-def check_color_scale(color_scale: str) -> bool:
-    """True for ``"symlog"``, False for ``"linear"``; anything else is a ValueError."""
-    if color_scale not in ("linear", "symlog"):
-        raise ValueError(f"unknown color_scale {color_scale!r}; choose 'linear' or 'symlog'")
+def check_color_scale(color_scale: str, values=()) -> bool:
+    """True for ``"symlog"``, False for ``"linear"``; ``"auto"``: symlog when ``values`` span over two decades.
+
+    Raises:
+        ValueError: for anything else.
+    """
+    if color_scale not in ("auto", "linear", "symlog"):
+        raise ValueError(f"unknown color_scale {color_scale!r}; choose 'auto', 'linear' or 'symlog'")
+    if color_scale == "auto":
+        return auto_symlog(values)
     return color_scale == "symlog"
 
 
@@ -109,8 +117,9 @@ def finite(x) -> bool:
     return bool(np.isfinite(as_array(x)).all())
 
 
-def _record(node, precision: int, checks: list, mark: str | None) -> str:
-    fields = [escape_record(node.label)] if node.label else []
+def _record(node, precision: int, checks: list, mark: str | None, name: str | None = None) -> str:
+    name = node.label or name
+    fields = [escape_record(name)] if name else []
     if calculus.is_tensor(node):
         fields.append(f"shape {tuple(node.data.shape)}")
     values = {"data": show(node.data, precision), "grad": show(node.grad, precision) if has_grad(node) else "—"}
@@ -179,7 +188,8 @@ def ops_source(
     atol: float = ATOL,
     rtol: float = RTOL,
     ids: bool = False,
-    color_scale: str = "linear",
+    color_scale: str = "auto",
+    fold_transpose: bool = False,
 ) -> str:
     """DOT source of the op-level graph ending at ``root`` (Values or Tensors).
 
@@ -201,8 +211,12 @@ def ops_source(
             :func:`viz.style.flag`).
         expected: ``{label or node: grad, or {"data": x, "grad": y}}``; each named node gets √ (green
             border) or × with the expected number (red border): |a − e| ≤ atol + rtol·|e|.
-        color_scale: ``"linear"`` or ``"symlog"`` (logarithmic over four decades below the largest
+        color_scale: ``"auto"`` (symlog when the coloured values span over two decades, else
+            linear), ``"linear"`` or ``"symlog"`` (logarithmic over four decades below the largest
             value: gradients that shrink layer by layer stay visibly coloured).
+        fold_transpose: draw an unlabelled, unchecked transpose (the ``W.T`` inside ``x @ W.T``) as a
+            ``ᵀ`` on the edge from W instead of its own record and op (only with ``edge_labels="none"``:
+            an edge label would describe the transposed node); ``deltagrad check --svg`` uses it.
         ids: give every node and edge an SVG id (``v3``, ``o3``, ``e3_0`` = edge from parent 0 into op 3,
             ``r3`` = op 3 to its result) for scripts such as :func:`viz.animate`.
 
@@ -219,7 +233,7 @@ def ops_source(
         raise ValueError(f"unknown edge_labels {edge_labels!r}; choose from {', '.join(map(repr, EDGE_LABELS))}")
     if color_by not in COLOR_BY:
         raise ValueError(f"unknown color_by {color_by!r}; choose 'grad', 'delta' or None")
-    symlog = check_color_scale(color_scale)
+    check_color_scale(color_scale)  # a bad name fails before any work
     order = topo_order(root)
     if len(order) > node_limit(max_nodes):
         raise too_big(len(order), max_nodes, "nodes", "Draw it with view='network' (for nn models) or a smaller graph")
@@ -228,6 +242,10 @@ def ops_source(
     coloured = _coloured(order, color_by)
     scale = max_abs(signed_peak(n.grad) for n in coloured)
     fills = {n: signed_peak(n.grad) for n in coloured}
+    symlog = check_color_scale(color_scale, fills.values())
+    if rankdir == "auto":
+        records = {n: _record(n, precision, checks.get(n, []), None).strip("{} ").split(" | ") for n in order}
+        rankdir = auto_rankdir(order, records)
     out = [
         "digraph ops {",
         f'  graph [rankdir={rankdir}, fontname="{FONT}", nodesep=0.25, ranksep=0.35{_layout_caps(order)}];',
@@ -243,11 +261,21 @@ def ops_source(
             '  edge_key [shape=plaintext, fontsize=9, label="edges: local = ∂out/∂in, '
             'contrib = grad(out) · local\\n(the contribs leaving a node sum to its grad)"];'
         )
+    folded = set()
+    if fold_transpose and edge_labels == "none":
+        folded = {
+            n for n in order
+            if n.op is not None and n.op.name == "transpose" and not n.label and n not in checks and len(n.parents) == 1
+            and n is not root
+        }
     for i, node in enumerate(order):
+        if node in folded:
+            continue
         mark = flag(fills[node], scale) if node in fills else None
         if mark == "nan/inf":
             mark = None  # the dashed dark-red border says it already
-        attrs = [f'label="{_record(node, precision, checks.get(node, []), mark)}"']
+        # with ids (the step-through page) an unlabelled node shows the name its captions use, v{i}
+        attrs = [f'label="{_record(node, precision, checks.get(node, []), mark, f"v{i}" if ids else None)}"']
         if ids:
             attrs.append(f'id="v{i}"')
         style = []
@@ -283,9 +311,14 @@ def ops_source(
                 attrs.append(f'headlabel="{k}"')
             if edge_labels != "none":
                 c = contrib[k] if has_grad(p) else None
-                attrs.append(f'label="{_edge_text(local[k], c, edge_labels, precision, tensor)}"')
+                # decorate: Graphviz underlines the label and draws a line to its own edge, so a label
+                # placed between two edges still says which one it belongs to
+                attrs.append(f'label="{_edge_text(local[k], c, edge_labels, precision, tensor)}", decorate=true')
             if ids:
                 attrs.append(f'id="e{i}_{k}"')
+            if p in folded:
+                attrs.append('label="ᵀ", fontsize=12')
+                p = p.parents[0]
             out.append(f"  v{index[p]} -> o{i}" + (f" [{', '.join(attrs)}];" if attrs else ";"))
         out.append(f"  o{i} -> v{i}" + (f' [id="r{i}"];' if ids else ";"))
     out.append("}")

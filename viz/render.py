@@ -9,8 +9,10 @@ import subprocess
 import sys
 import tempfile
 
-FORMATS = ("svg", "png", "dot")
+FORMATS = ("svg", "png", "jpg", "pdf", "dot")
 """Output formats ``viz`` writes: ``dot`` is the DOT source itself (no renderer needed)."""
+SUFFIXES = {"svg": "svg", "png": "png", "jpg": "jpg", "jpeg": "jpg", "pdf": "pdf", "dot": "dot", "gv": "dot"}
+"""File suffixes ``viz`` understands and the format each names."""
 
 ENV_VAR = "DELTAGRAD_DOT"
 TIMEOUT = 60.0  # seconds; a graph that takes longer should be drawn smaller or as view="network"
@@ -58,7 +60,10 @@ def find_renderer() -> str:
 
 
 def render(source: str, fmt: str = "svg", *, timeout: float = TIMEOUT) -> bytes:
-    """Render DOT ``source`` to ``fmt`` (``"svg"`` or ``"png"``) and return the file's bytes.
+    """Render DOT ``source`` to ``fmt`` (``"svg"``, ``"png"``, ``"jpg"`` or ``"pdf"``) and return the file's bytes.
+
+    PDF comes from the renderer when it can write PDF (Graphviz built with cairo), else it is the
+    renderer's PNG at 144 dpi on a PDF page (:func:`png_to_pdf`).
 
     ``fmt="dot"`` returns the source itself, UTF-8 encoded, without running anything. The
     renderer reads the source on stdin (``exe -Tfmt``); nothing is written to disk.
@@ -77,8 +82,36 @@ def render(source: str, fmt: str = "svg", *, timeout: float = TIMEOUT) -> bytes:
     if fmt == "dot":
         return data
     exe = find_renderer()
+    if fmt == "pdf":
+        try:
+            return _run(exe, "pdf", data, timeout)
+        except RenderError:  # a renderer without PDF (graphviz-pure): its PNG at 2x, in a PDF page by matplotlib
+            return png_to_pdf(_run(exe, "png", data, timeout, ["-Gdpi=144"]))
+    return _run(exe, fmt, data, timeout)
+
+
+def png_to_pdf(png: bytes, dpi: float = 144.0) -> bytes:
+    """A one-page PDF holding the PNG image at ``dpi`` (matplotlib's PDF backend; a raster, not vectors)."""
+    import io
+
+    from matplotlib.backends.backend_pdf import FigureCanvasPdf
+    from matplotlib.figure import Figure
+    from matplotlib.image import imread
+
+    img = imread(io.BytesIO(png), format="png")
+    fig = Figure(figsize=(img.shape[1] / dpi, img.shape[0] / dpi), dpi=dpi)
+    FigureCanvasPdf(fig)
+    fig.figimage(img, 0, 0)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="pdf", dpi=dpi)
+    return buf.getvalue()
+
+
+def _run(exe: str, fmt: str, data: bytes, timeout: float, extra: list | None = None) -> bytes:
     try:
-        done = subprocess.run([exe, "-T" + fmt], input=data, capture_output=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            [exe, "-T" + fmt, *(extra or [])], input=data, capture_output=True, timeout=timeout, check=False
+        )
     except subprocess.TimeoutExpired:
         raise RenderError(
             f"{exe} did not finish within {timeout:g} s; draw a smaller graph or use view='network'"

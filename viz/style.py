@@ -1,4 +1,7 @@
-"""Shared look of every view: number formatting, escaping for each label kind, the δ palette."""
+"""Shared look of every view: number formatting, escaping for each label kind, flags and the legend.
+
+Colours come from :mod:`viz.colors` (matplotlib's colormap and norms), re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +10,12 @@ import re
 
 import numpy as np
 
+from .colors import EDGE_MID, NONFINITE_FILL, SYMLOG_DECADES, diverging, position, ticks, value_at  # noqa: F401
+
 FONT = "Courier"
 """Monospace font for every label, so columns of numbers line up."""
 
-NEG = (33, 102, 172)  # blue   (ColorBrewer RdBu / PuOr ends: readable with red-green colour blindness)
-MID = (247, 247, 247)  # near white: zero
-POS = (230, 97, 1)  # orange
-EDGE_MID = (150, 150, 150)  # grey: an edge with zero gradient stays visible on white
 NONFINITE = "#b2182b"  # border of a node holding nan or inf (drawn dashed and bold as well)
-NONFINITE_FILL = "#d9d9d9"
 MISMATCH = "#d7301f"  # border of a node whose value differs from the expected one (with a ×)
 MATCH = "#1a9850"  # border of a node that matches (with a √; the glyphs carry the meaning, not the hue)
 
@@ -103,18 +103,25 @@ FLAG_GLYPH = {"nan/inf": "● nan/inf", "exploding": "▲ exploding", "vanishing
 
 
 def legend(title: str, scale: float, precision: int, notes: list[str], symlog: bool = False) -> str:
-    """A DOT ``legend`` node: the diverging scale from -scale to +scale, then one row per note."""
-    cells = []
+    """A DOT ``legend`` node: the colour scale at round ticks (:func:`viz.colors.ticks`), then one row per note.
+
+    The ticks are coloured as a value there would be; a last row names the scale's ends (±``scale``,
+    the largest finite |value| drawn), which are the full colours.
+    """
     if symlog:
         title += " (symlog)"
-    for t in (-1.0, -0.5, 0.0, 0.5, 1.0):
-        fill = diverging(t, 1.0)
-        text = escape_html(number(value_at(t, scale, symlog), precision))
+    marks = ticks(scale, symlog)
+    cells = []
+    for v in marks:
+        fill = diverging(v, scale, symlog=symlog)
+        text = escape_html(number(v, 2))
         cells.append(f'<td bgcolor="{fill}"><font color="{text_colour(fill)}">{text}</font></td>')
-    rows = "".join(f'<tr><td colspan="5">{n}</td></tr>' for n in notes)
+    n = len(marks)
+    ends = f"ends: ±{number(scale, precision)} (largest |value|)" if scale > 0 else "all values 0"
+    rows = "".join(f'<tr><td colspan="{n}">{t}</td></tr>' for t in [escape_html(ends), *notes])
     return (
         '  legend [shape=plaintext, fontsize=9, label=<<table border="0" cellborder="1" cellspacing="0" '
-        f'cellpadding="3"><tr><td colspan="5"><b>{escape_html(title)}</b></td></tr><tr>{"".join(cells)}</tr>'
+        f'cellpadding="3"><tr><td colspan="{n}"><b>{escape_html(title)}</b></td></tr><tr>{"".join(cells)}</tr>'
         f"{rows}</table>>];"
     )
 
@@ -184,57 +191,6 @@ def escape_html(text: str) -> str:
     """Escape ``text`` for an HTML-like label ``<...>``: ``& < > "`` become entities, newline ``<br/>``."""
     out = _clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     return out.replace("\r", "").replace("\n", "<br/>")
-
-
-def _hex(rgb) -> str:
-    r, g, b = (round(c) for c in rgb)
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
-def diverging(value, scale: float, mid=MID, symlog: bool = False) -> str:
-    """Colour of ``value`` on the zero-centred blue–white–orange scale reaching its ends at ±``scale``.
-
-    Negative values are blue, zero is ``mid`` (near white), positive orange; ``|value| >= scale``
-    gives the full colour. A non-finite value gives :data:`NONFINITE_FILL` (draw a border as well).
-    With ``symlog`` the position is logarithmic in |value| over :data:`SYMLOG_DECADES` decades
-    below ``scale`` (linear within the last one), so gradients that shrink layer by layer stay
-    visibly coloured instead of all looking white.
-
-    >>> diverging(0.0, 1.0), diverging(-1.0, 1.0), diverging(5.0, 1.0)
-    ('#f7f7f7', '#2166ac', '#e66101')
-    >>> diverging(0.01, 1.0), diverging(0.01, 1.0, symlog=True)   # 1/100 of the scale
-    ('#f7f6f5', '#eeac7c')
-    """
-    v = float(unwrap(value))
-    if not math.isfinite(v):
-        return NONFINITE_FILL
-    t = position(v, scale, symlog)
-    end = POS if t > 0 else NEG
-    a = abs(t)
-    return _hex(m + (e - m) * a for m, e in zip(mid, end))
-
-
-SYMLOG_DECADES = 4
-"""``symlog`` colour: |values| from scale·10⁻⁴ to scale spread over the colour range (smaller: near white)."""
-
-
-def position(v: float, scale: float, symlog: bool = False) -> float:
-    """Where ``v`` sits on the colour scale, in [-1, 1] (see :func:`diverging`)."""
-    if scale <= 0 or not math.isfinite(scale):
-        return 0.0
-    if not symlog:
-        return max(-1.0, min(1.0, v / scale))
-    lin = scale * 10.0**-SYMLOG_DECADES
-    t = math.log10(1.0 + abs(v) / lin) / math.log10(1.0 + scale / lin)
-    return math.copysign(min(1.0, t), v)
-
-
-def value_at(t: float, scale: float, symlog: bool = False) -> float:
-    """The value that :func:`position` puts at ``t`` (the legend's tick labels)."""
-    if not symlog:
-        return t * scale
-    lin = scale * 10.0**-SYMLOG_DECADES
-    return math.copysign(lin * (10.0 ** (abs(t) * math.log10(1.0 + scale / lin)) - 1.0), t)
 
 
 def text_colour(fill: str) -> str:

@@ -1,8 +1,9 @@
-"""deltagrad.bench: the ``deltagrad bench`` command and its report; the workloads are in scalar, graphs, tensor, xor, mlp, compiled.
+"""deltagrad.bench: the ``deltagrad bench`` command and its report; workloads: scalar, graphs, tensor, xor, mlp, compiled, frames.
 
 ``python -m deltagrad bench --write`` regenerates benchmarks/RESULTS.md: scalar workloads (a)-(d)
-(Value vs micrograd, PyTorch batch-1, a plain-float floor) and Tensor workloads (e)-(f) (deltagrad
-Tensors vs hand-written numpy and PyTorch) and (g) (compiled programs vs hand-written code). ``--only scalar|tensor`` runs one group.
+(Value vs micrograd, PyTorch batch-1, a plain-float floor), Tensor workloads (e)-(f) (deltagrad
+Tensors vs hand-written numpy and PyTorch), (g) compiled programs vs hand-written code and (h)
+network-view frames. ``--only scalar|tensor|compiled|viz`` runs one group.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from . import compiled, graphs, mlp, scalar, tensor, xor
+from . import compiled, frames, graphs, mlp, scalar, tensor, xor
 from deltagrad.cli import positive_int
 
 HELP = "time the engine: scalar vs micrograd, PyTorch batch-1, a plain-float floor; Tensor vs numpy and PyTorch"
@@ -37,6 +38,7 @@ GROUPS = {  # run order within a group; (a) imports torch, so it goes last among
     "tensor": [("(e) Tensor: XOR 2-3-1 sigmoid, full batch, the seed's network", xor.bench_xor),
                ("(f) Tensor: 784-256-10 MLP SGD step, batch 128", mlp.bench_mlp)],
     "compiled": [("(g) compiled programs (autograd.compile) vs hand-written code", compiled.bench_compiled)],
+    "viz": [("(h) network view: one frame (SVG with all its numbers)", frames.bench_frames)],
 }
 
 
@@ -129,7 +131,8 @@ def report(cfg: dict, skip: set, progress: bool = True, only: tuple = tuple(GROU
         lines.append(f"- method, compiled (g): the same process and BLAS setting; one compile() per run, then run() "
                      f"per step; medians of {cfg['xor_repeats']} (XOR), {cfg['repeats']} (per sample) and "
                      f"{cfg['mlp_repeats']} (784-256-10) repeats, engines taking turns; gc enabled")
-    tgt = (scalar.targets(out) if "scalar" in method else []) + tensor.targets(out) + compiled.targets(out)
+    tgt = ((scalar.targets(out) if "scalar" in method else []) + tensor.targets(out) + compiled.targets(out)
+           + frames.targets(out))
     head = [f"# deltagrad bench ({mode})", "", "```", command_line(), "```", "",
             f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}", *info, *lines, *notes,
             "", "## Targets", "", *tgt]
@@ -155,7 +158,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", metavar="PATH", help="write the Markdown report to PATH (default: print only)")
     parser.add_argument("--skip", action="append", choices=PEERS, default=[], help="leave out a peer (repeatable)")
     parser.add_argument("--only", choices=tuple(GROUPS),
-                        help="run one group: scalar (a)-(d), tensor (e)-(f) or compiled (g)")
+                        help="run one group: scalar (a)-(d), tensor (e)-(f), compiled (g) or viz (h, network-view frames)")
     parser.add_argument("--threads", type=positive_int, default=1, metavar="N",
                         help="BLAS threads for numpy and PyTorch in the Tensor workloads (default 1)")
 

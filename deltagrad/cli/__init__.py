@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from deltagrad.data import DataError
 from .outputs import OutputError
 from . import train as _training  # the module; `deltagrad.cli.train` stays the module, not its function
-from .train import AUTO_TENSOR_ABOVE, DATASETS, DEFAULTS, ENGINES, RenderFailed, TrainConfig, TrainError
+from .train import AUTO_TENSOR_ABOVE, DATASETS, DEFAULTS, ENGINES, TrainConfig, TrainError
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -68,10 +68,11 @@ def _add_train(sub) -> None:
     iris, xor = DEFAULTS["iris"], DEFAULTS["xor"]
     p = sub.add_parser(
         "train",
-        help="train an MLP; write metrics.json, network.svg (z, a, δ per neuron) and loss.png",
-        description="Train a small MLP with the autograd engine and write metrics.json, "
-        "network.svg (the network view: z, a and δ = ∂L/∂z per neuron, after one more "
-        "backward on the first training sample) and loss.png into --out.",
+        help="train an MLP; write metrics.json, loss.png, model.npz and network.svg (z, a, δ per neuron)",
+        description="Train a small MLP with the autograd engine and write metrics.json, loss.png, "
+        "model.npz (the trained weights) and network.svg (the network view: z, a and δ = ∂L/∂z per "
+        "neuron, after one more backward on the training row with the highest loss, or --sample K) "
+        "into --out. A network.svg that cannot be drawn is a warning, not an error.",
         epilog=f"defaults: iris: MLP(4, [{iris['hidden'][0]}, 3]) relu, softmax cross-entropy, SGD lr {iris['lr']} "
         f"momentum {iris['momentum']}, {iris['epochs']} epochs, batch {iris['batch_size']}, stratified "
         f"80/20 split, standardized inputs. xor: the 2-3-1 sigmoid XOR net of docs/sources.md, "
@@ -82,6 +83,8 @@ def _add_train(sub) -> None:
     src.add_argument("--dataset", choices=DATASETS, default="iris", help="bundled dataset (default: iris)")
     src.add_argument("--csv", metavar="PATH", help="your own CSV table with a header row (numeric features)")
     p.add_argument("--target", metavar="COLUMN", help="the label column of --csv (required with --csv)")
+    p.add_argument("--drop", action="append", default=[], metavar="COLUMN",
+                   help="leave a column of --csv out (an id or a name column); repeatable")
     p.add_argument("--epochs", type=positive_int, metavar="N", help="passes over the training data")
     p.add_argument("--lr", type=positive_float, metavar="X", help="learning rate")
     p.add_argument("--hidden", type=hidden_sizes, metavar="H[,H...]", help="hidden layer sizes, e.g. 8 or 16,8")
@@ -97,6 +100,26 @@ def _add_train(sub) -> None:
         f"auto (default): tensor when the hidden layers have more than {AUTO_TENSOR_ABOVE} neurons in all. "
         "Same initial weights, shuffle and results either way; network.svg is drawn from the Value engine",
     )
+    p.add_argument(
+        "--sample",
+        type=int,
+        metavar="K",
+        help="draw data row K (0-based, the file's order) in network.svg "
+        "(default: the training row with the highest loss)",
+    )
+    p.add_argument(
+        "--edge-labels",
+        choices=("auto", "all", "none"),
+        default="auto",
+        help="weight labels on network.svg's edges: auto (every weight up to 12 neurons a layer), all or none",
+    )
+    p.add_argument(
+        "--color-scale",
+        choices=("auto", "linear", "symlog"),
+        default="auto",
+        help="network.svg's δ colours: linear, symlog to tell small δ apart, or auto (default: symlog when the "
+        "δ span over two decades)",
+    )
     p.set_defaults(handler=_run_train, parser=p)
 
 
@@ -105,6 +128,8 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         parser.error("--csv needs --target COLUMN")
     if args.target and args.csv is None:
         parser.error("--target only applies with --csv")
+    if args.drop and args.csv is None:
+        parser.error("--drop only applies with --csv")
     cfg = TrainConfig(
         dataset=args.dataset,
         csv=args.csv,
@@ -117,6 +142,10 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         out=args.out,
         quiet=args.quiet,
         engine=args.engine,
+        sample=args.sample,
+        drop=tuple(args.drop),
+        edge_labels={"auto": "auto", "all": True, "none": False}[args.edge_labels],
+        color_scale=args.color_scale,
     )
     return train_and_report(cfg)
 
@@ -128,17 +157,15 @@ def _fmt_acc(acc: float | None, n: int) -> str:
 def train_and_report(cfg: TrainConfig) -> int:
     """Run :func:`deltagrad.cli.train.train`, print a 3-line summary and return the exit status.
 
-    0 on success; 2 on bad input (data, options, --out) and 1 when network.svg cannot be
-    rendered, each with one line ``deltagrad: error: …`` on stderr and nothing written.
+    0 on success, also when network.svg cannot be drawn (a warning with advice on stderr: the
+    metrics, loss.png and model.npz are written first); 2 on bad input (data, options, --out) with
+    one line ``deltagrad: error: …`` on stderr and nothing written.
     """
     try:
         m = _training.train(cfg)
     except (DataError, TrainError, OutputError) as e:
         print(f"deltagrad: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except RenderFailed as e:
-        print(f"deltagrad: error: {e}", file=sys.stderr)
-        return EXIT_FAILURE
     same = " (the same 4 points)" if m["dataset"] == "xor" else ""
     print(
         f"trained {m['dataset']}: MLP {m['architecture']} ({m['engine']} engine), {m['epochs']} epochs, lr {m['lr']}, "
@@ -149,6 +176,8 @@ def train_and_report(cfg: TrainConfig) -> int:
         f"test accuracy {_fmt_acc(m['test_accuracy'], m['n_test'])}{same}"
     )
     print(f"wrote {', '.join(m['files'])} to {m['out']}")
+    for w in m.get("warnings", []):
+        print(f"deltagrad: warning: {w}", file=sys.stderr)
     return 0
 
 
@@ -208,8 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-        return int(args.handler(args, getattr(args, "parser", parser)) or 0)
+        args, extra = parser.parse_known_args(argv)
+        sub = getattr(args, "parser", parser)
+        if extra:  # name the subcommand's help, where its options are listed
+            sub.error(f"unrecognized arguments: {' '.join(extra)}")
+        return int(args.handler(args, sub) or 0)
     except SystemExit as e:  # argparse: --help, --version (0) and usage errors (2)
         return e.code if isinstance(e.code, int) else (0 if e.code is None else EXIT_USAGE)
     except KeyboardInterrupt:

@@ -97,8 +97,14 @@ def _draw(report, path: str) -> str | None:
     from deltagrad import viz
     expected, atol, _left_out = graph_expectations(report)
     try:
-        viz.draw(report.graph, view="ops", path=path, format="svg", expected=expected or None,
-                 atol=atol + 1e-12, rtol=1e-9)
+        from deltagrad.viz.drawing import Drawing
+        from deltagrad.viz.ops_view import ops_source
+
+        # top to bottom: a network's layers stack, so the picture stays narrow (the seed example: 735
+        # units wide instead of 8,584 left to right); W.T inside x @ W.T is a ᵀ on W's edge, not a node
+        source = ops_source(report.graph, rankdir="TB", expected=expected or None, atol=atol + 1e-12, rtol=1e-9,
+                            fold_transpose=True)
+        Drawing(source).save(path, "svg")
     except OSError as e:
         return f"cannot write {path}: {e.strerror or e}"
     except (ValueError, viz.RendererNotFound, viz.RenderError) as e:

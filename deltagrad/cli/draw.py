@@ -222,9 +222,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, metavar="PATH", help="output file (default: expr.<format>)")
     parser.add_argument(
         "--format",
-        choices=("svg", "png", "dot"),
+        choices=("svg", "png", "jpg", "pdf", "dot"),
         default=None,
-        help="output format (default: from --out's suffix, else svg)",
+        help="output format (default: from --out's suffix: .svg .png .jpg .pdf .dot; an unknown suffix is refused)",
     )
     parser.add_argument(
         "--edge-labels",
@@ -236,15 +236,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--color-by",
         choices=("none", "grad"),
         default="none",
-        help="fill each node by its grad on a blue-white-orange scale with a legend (default none)",
+        help="fill each node by its grad on a purple-white-orange scale with a legend (default none)",
     )
     parser.add_argument(
         "--color-scale",
-        choices=("linear", "symlog"),
-        default="linear",
-        help="with --color-by grad: linear, or symlog to tell small gradients apart (default linear)",
+        choices=("auto", "linear", "symlog"),
+        default="auto",
+        help="with --color-by grad: linear, symlog to tell small gradients apart, or auto (default: symlog when "
+        "the gradients span over two decades)",
     )
-    parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction (default LR)")
+    parser.add_argument("--rankdir", choices=("auto", "LR", "TB"), default="auto",
+                        help="layout direction (default auto: left to right unless over 4 times wider than tall)")
     parser.add_argument("--precision", type=_precision, default=4, metavar="N", help="significant digits, 1 to 17 (default 4)")
 
 

@@ -88,7 +88,10 @@ def _json_safe(x):
 
 def write_json(path: Path, data: dict) -> None:
     """Write ``data`` as indented UTF-8 JSON (δ and other non-ASCII kept as is; nan/inf as null)."""
-    path.write_text(json.dumps(_json_safe(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n", encoding="utf-8")
+    text = json.dumps(_json_safe(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)  # atomic: a reader never sees half a file
 
 
 def plot_loss(path: Path, losses: Sequence[float], title: str, ylabel: str) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from deltagrad import nn
+from deltagrad.autograd import no_grad
 from deltagrad.data import Dataset, load_csv, load_iris, load_xor, standardize, stratified_split
 from .engines import _loss, _tensor_loss, evaluate, seed_xor_weights
 from .outputs import check_out_dir, plot_loss, staged_output, write_json
@@ -33,17 +34,14 @@ class TrainError(ValueError):
     """A training option is invalid (non-positive epochs, lr or batch size, bad hidden sizes)."""
 
 
-class RenderFailed(RuntimeError):
-    """No Graphviz renderer, or it failed: network.svg could not be written (nothing was written)."""
-
-
 @dataclass
 class TrainConfig:
     """Options of one run; ``None`` means the dataset's default from :data:`DEFAULTS`.
 
     Attributes:
         dataset: ``"iris"`` or ``"xor"`` (ignored when ``csv`` is set).
-        csv, target: a user's CSV table and its label column (see :func:`deltagrad.data.load_csv`).
+        csv, target, drop: a user's CSV table, its label column and columns to leave out (an id or
+            a name; see :func:`deltagrad.data.load_csv`).
         epochs, lr, hidden, batch_size: training settings (hidden = sizes of the hidden layers).
         seed: seeds the split, the initial weights (except xor's, fixed by seed document 002,
             docs/sources.md#the-xor-network)
@@ -51,8 +49,11 @@ class TrainConfig:
         engine: ``"value"`` (scalar Values, one graph node per multiply), ``"tensor"`` (each
             minibatch as one matrix, ``nn.TensorMLP``) or ``"auto"`` (tensor when the hidden
             layers have more than 32 neurons in all).
-        out: output directory for metrics.json, network.svg and loss.png.
+        out: output directory for metrics.json, loss.png, model.npz and network.svg.
         quiet: no progress bar.
+        sample: the data row drawn in network.svg (0-based, the file's order); None: the training
+            row with the highest loss after training.
+        edge_labels, color_scale: passed to ``viz.draw`` (``"auto"``/True/False; ``"auto"``/``"linear"``/``"symlog"``).
     """
 
     dataset: str = "iris"
@@ -66,6 +67,10 @@ class TrainConfig:
     out: str | Path = "deltagrad-out"
     quiet: bool = False
     engine: str = "auto"
+    sample: int | None = None
+    drop: tuple = ()
+    edge_labels: object = "auto"
+    color_scale: str = "auto"
 
     def resolved(self) -> dict:
         """The effective settings: defaults filled in and validated. Raises :class:`TrainError`."""
@@ -97,7 +102,7 @@ class TrainConfig:
 
 def _load(cfg: TrainConfig, kind: str) -> Dataset:
     if kind == "csv":
-        return load_csv(cfg.csv, cfg.target)
+        return load_csv(cfg.csv, cfg.target, cfg.drop)
     return load_iris() if kind == "iris" else load_xor()
 
 
@@ -115,26 +120,30 @@ def train(config: TrainConfig) -> dict:
     (``load_state_dict``) and each minibatch is one matrix forward; the shuffle is the same, so
     both engines follow the same trajectory (to float rounding).
 
-    After training (the Tensor engine's weights copied back into the Value MLP), one more
-    forward + backward on the first training sample gives every neuron a δ = ∂L/∂z, drawn by ``viz.draw(loss, view="network")``. All files are written to a
-    temporary directory and moved into ``out`` only when all succeeded.
+    After training, ``metrics.json``, ``loss.png`` and ``model.npz`` (the trained weights,
+    ``nn.MLP(...).load(path)`` reads them) are written first, all or nothing (a temporary directory
+    moved into ``out``). Then one more forward + backward on the row that teaches most -- the
+    training row with the highest loss, or ``config.sample`` -- gives every neuron a δ = ∂L/∂z,
+    drawn by ``viz.draw(loss, view="network")`` into ``network.svg`` with the features and classes
+    named and the row's input, target and loss in the title. A drawing that cannot be made is not
+    an error: ``metrics["warnings"]`` says why, and everything else is kept.
 
     Returns:
         The metrics dict (also written to metrics.json): dataset, epochs, final_loss (loss on the
         whole training split after training), train_accuracy, test_accuracy, seconds, lr,
         hidden, batch_size, seed, engine, n_train, n_test, loss_history (mean loss per epoch,
-        averaged over the epoch's minibatches as they were trained), out, files.
+        averaged over the epoch's minibatches as they were trained), out, files, and after the
+        drawing sample (the row drawn) and draw_seconds, or warnings.
 
     Raises:
         TrainError: invalid options. DataError: the data cannot be read.
         OutputError: ``out`` cannot be used. (These three are ValueErrors: bad input.)
-        RenderFailed: no working Graphviz renderer for network.svg.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
     ...     m = train(TrainConfig(dataset="xor", epochs=5, out=d, quiet=True))
     >>> m["n_train"], sorted(m["files"])
-    (4, ['loss.png', 'metrics.json', 'network.svg'])
+    (4, ['loss.png', 'metrics.json', 'model.npz', 'network.svg'])
     """
     from tqdm import tqdm
 
@@ -145,6 +154,8 @@ def train(config: TrainConfig) -> dict:
     check_out_dir(out)
     kind = s["kind"]
     data = _load(config, kind)
+    if config.sample is not None and not 0 <= config.sample < len(data.y):
+        raise TrainError(f"--sample {config.sample}: the data has rows 0 to {len(data.y) - 1}")
     binary = kind == "xor"
     if binary:
         train_idx = test_idx = list(range(len(data.y)))
@@ -205,11 +216,6 @@ def train(config: TrainConfig) -> dict:
     if model is not net:  # the network view is drawn from the scalar engine: copy the trained weights back
         net.load_state_dict(model.state_dict())
 
-    # One more forward + backward on the first training sample: every neuron gets its δ.
-    net.zero_grad()
-    loss = _loss(net, [X_tr[0]], [y_tr[0]], binary)
-    loss.backward()
-
     loss_name = "MSE loss" if binary else "cross-entropy loss"
     metrics = {
         "dataset": data.name,
@@ -241,21 +247,92 @@ def train(config: TrainConfig) -> dict:
         )
     if kind == "csv":
         metrics["csv"], metrics["target"] = str(config.csv), config.target
-    files = ["metrics.json", "network.svg", "loss.png"]
+    files = ["metrics.json", "loss.png", "model.npz"]
+    # training is never lost: metrics, the loss curve and the weights are written before any drawing
     with staged_output(out) as tmp:
-        try:
-            viz.draw(loss, view="network", path=tmp / "network.svg")
-        except ValueError as e:  # e.g. a network too big to draw: report it as a bad option
-            raise TrainError(f"cannot draw network.svg: {e}") from None
-        except (viz.RendererNotFound, viz.RenderError) as e:  # the environment, not the input
-            raise RenderFailed(f"cannot render network.svg: {e}") from None
         plot_loss(
             tmp / "loss.png",
             history,
             f"deltagrad train: {data.name}, MLP {net.sizes}",
             f"training {loss_name} (mean per epoch)",
         )
+        net.save(tmp / "model.npz")
         metrics["seconds"] = round(time.perf_counter() - t0, 3)
         metrics["out"], metrics["files"] = str(out), files
         write_json(tmp / "metrics.json", metrics)
+
+    rows = _rows(data, train_idx, test_idx, X_tr, X_te)
+    try:
+        k, caption = _teaching_sample(model, rows, config.sample, data, binary, train_idx)
+        x, y = rows[k]
+        if s["engine"] == "tensor":  # the Tensor net draws fast at any size (Tag(l, -1, ...) per layer)
+            model.zero_grad()
+            xs, ys = np.asarray([x], dtype=float), np.asarray([y], dtype=float if binary else int)
+            loss = _tensor_loss(model, xs, ys, binary)
+        else:
+            net.zero_grad()
+            loss = _loss(net, [x], [y], binary)
+        loss.backward()
+        t1 = time.perf_counter()
+        viz.draw(
+            loss,
+            view="network",
+            path=out / "network.svg",
+            input_names=data.feature_names,
+            output_names=None if binary else data.class_names,
+            caption=caption,
+            edge_labels=config.edge_labels,
+            color_scale=config.color_scale,
+            max_nodes=None,
+        )
+        metrics["draw_seconds"] = round(time.perf_counter() - t1, 3)
+        metrics["sample"] = k
+        metrics["files"] = files + ["network.svg"]
+        write_json(out / "metrics.json", metrics)
+    except (ValueError, OSError, MemoryError, viz.RendererNotFound, viz.RenderError) as e:
+        metrics["warnings"] = [f"network.svg not drawn ({type(e).__name__}: {e}); {DRAW_ADVICE}"]
+        write_json(out / "metrics.json", metrics)
     return metrics
+
+
+DRAW_ADVICE = (
+    "the trained weights are in model.npz and the metrics in metrics.json; draw another sample with "
+    "--sample K, or load model.npz with nn.MLP(...).load() and call viz.draw(loss, view='network')"
+)
+
+
+def _rows(data: Dataset, train_idx: list, test_idx: list, X_tr, X_te) -> dict:
+    """Data row index -> (the input as the net sees it, standardized; its label)."""
+    rows = {i: (list(X_tr[k]), data.y[i]) for k, i in enumerate(train_idx)}
+    rows.update({i: (list(X_te[k]), data.y[i]) for k, i in enumerate(test_idx)})
+    return rows
+
+
+def _per_row_losses(model, rows: dict, keys: list, binary: bool) -> np.ndarray:
+    """The loss of each row in ``keys`` under the trained model (no graph kept)."""
+    X = np.asarray([rows[k][0] for k in keys], dtype=float)
+    y = np.asarray([rows[k][1] for k in keys], dtype=float if binary else int)
+    with no_grad():
+        if isinstance(model, nn.TensorMLP):
+            out = model(X).data
+        else:
+            out = np.array([[o.data for o in (r if isinstance(r, list) else [r])] for r in (model(x) for x in X)])
+    if binary:
+        return (out[:, 0] - y) ** 2
+    z = out - out.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return -logp[np.arange(len(y)), y]
+
+
+def _teaching_sample(model, rows: dict, sample: int | None, data: Dataset, binary: bool, train_idx: list):
+    """The row to draw (``sample``, else the training row with the highest loss) and a caption naming it."""
+    losses = _per_row_losses(model, rows, list(train_idx), binary)
+    k = int(train_idx[int(np.argmax(losses))]) if sample is None else sample
+    (L,) = _per_row_losses(model, rows, [k], binary)
+    raw = data.X[k]
+    inputs = ", ".join(f"{n} {v:.4g}" for n, v in zip(data.feature_names, raw))
+    target = data.y[k] if binary else data.class_names[data.y[k]]
+    why = f"the highest loss of {len(train_idx)} training rows" if sample is None else "--sample"
+    split = "training" if k in set(train_idx) else "test"
+    scaled = "" if binary else " (the net sees them standardized)"
+    return k, f"row {k} ({split}; {why}): {inputs}{scaled} · target {target} · loss {L:.4g}"

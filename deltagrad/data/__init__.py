@@ -49,8 +49,25 @@ class Dataset:
         return len(self.class_names)
 
 
-def _parse_table(text: str, target: str, name: str, source: str) -> Dataset:
-    rows = csv.reader(io.StringIO(text))
+DELIMITERS = ",;\t|"
+"""Delimiters :func:`load_csv` recognises (``csv.Sniffer`` on the first lines); a comma when unsure."""
+
+
+def sniff_delimiter(text: str) -> str:
+    r"""The delimiter of a CSV text: ``csv.Sniffer`` over its first 20 lines among ``, ; tab |``, else ``,``.
+
+    >>> sniff_delimiter("a;b;label\n1;2;x\n"), sniff_delimiter("a\tb\n1\t2\n"), sniff_delimiter("a\n1\n")
+    (';', '\t', ',')
+    """
+    head = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(head, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _parse_table(text: str, target: str, name: str, source: str, drop: tuple = ()) -> Dataset:
+    rows = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text))
     header = None
     for header in rows:
         if any(cell.strip() for cell in header):
@@ -63,8 +80,15 @@ def _parse_table(text: str, target: str, name: str, source: str) -> Dataset:
         raise DataError(f"{source}: the header names column(s) {', '.join(map(repr, dupes))} more than once")
     if target not in header:
         raise DataError(f"{source}: no column {target!r} in the header; available columns: {', '.join(header)}")
+    unknown = [d for d in drop if d not in header]
+    if unknown:
+        cols = ", ".join(header)
+        raise DataError(f"{source}: --drop {', '.join(unknown)}: no such column; available columns: {cols}")
+    if target in drop:
+        raise DataError(f"{source}: --drop {target}: that is the target column")
     t = header.index(target)
-    features = [h for i, h in enumerate(header) if i != t]
+    skip = {t} | {header.index(d) for d in drop}
+    features = [h for i, h in enumerate(header) if i not in skip]
     if not features:
         raise DataError(f"{source}: no feature columns besides the target {target!r}")
     X: list[list[float]] = []
@@ -77,7 +101,7 @@ def _parse_table(text: str, target: str, name: str, source: str) -> Dataset:
             raise DataError(f"{source}: line {line} has {len(row)} fields, the header has {len(header)}")
         x = []
         for i, cell in enumerate(row):
-            if i == t:
+            if i in skip:
                 continue
             try:
                 v = float(cell)
@@ -87,7 +111,10 @@ def _parse_table(text: str, target: str, name: str, source: str) -> Dataset:
             else:
                 bad = not math.isfinite(v)
             if bad:
-                raise DataError(f"{source}: line {line}, column {header[i]!r}: {cell.strip()!r} is not a finite number")
+                hint = f" (an id or name column? leave it out with --drop {header[i]})" if not _number(cell) else ""
+                raise DataError(
+                    f"{source}: line {line}, column {header[i]!r}: {cell.strip()!r} is not a finite number{hint}"
+                )
             x.append(v)
         X.append(x)
         labels.append(row[t].strip())
@@ -100,6 +127,15 @@ def _parse_table(text: str, target: str, name: str, source: str) -> Dataset:
     return Dataset(name, X, [index[c] for c in labels], features, classes)
 
 
+def _number(cell: str) -> bool:
+    """True if ``cell`` reads as a float at all (nan and inf included): then it is a bad value, not a text column."""
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
 def _label_key(label: str) -> tuple:
     """Sort class labels numerically when they are numbers (1, 2, 10), else as text; numbers first."""
     try:
@@ -108,8 +144,10 @@ def _label_key(label: str) -> tuple:
         return (1, 0.0, label)
 
 
-def load_csv(path: str | Path, target: str) -> Dataset:
-    """Read a CSV table with a header row: every column but ``target`` is a numeric feature.
+def load_csv(path: str | Path, target: str, drop: Sequence[str] = ()) -> Dataset:
+    """Read a CSV table with a header row: every column but ``target`` (and ``drop``) is a numeric feature.
+
+    The delimiter (comma, semicolon, tab or bar) is sniffed from the first lines (:func:`sniff_delimiter`).
 
     Class labels in ``target`` may be any strings; they are sorted and numbered 0..k-1. Blank lines
     are skipped; line numbers in errors are the file's own (the header is line 1).
@@ -117,6 +155,7 @@ def load_csv(path: str | Path, target: str) -> Dataset:
     Args:
         path: the CSV file (UTF-8, a BOM is fine).
         target: the name of the label column.
+        drop: columns to leave out (an id or a name column).
 
     Returns:
         A :class:`Dataset` named after the file's stem.
@@ -124,7 +163,8 @@ def load_csv(path: str | Path, target: str) -> Dataset:
     Raises:
         DataError: file missing or unreadable, empty table, no ``target`` column (lists the
             available ones), a row with the wrong number of fields (names the line), a non-numeric
-            or non-finite feature (names line, column and text), fewer than 2 classes.
+            or non-finite feature (names line, column and text; for text, a hint to ``--drop`` the
+            column), a ``drop`` column that does not exist or is the target, fewer than 2 classes.
 
     >>> import tempfile, pathlib
     >>> with tempfile.TemporaryDirectory() as tmp:
@@ -143,7 +183,7 @@ def load_csv(path: str | Path, target: str) -> Dataset:
         raise DataError(f"{path}: is a directory, not a CSV file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(f"{path}: cannot read: {e}") from None
-    return _parse_table(text, target, path.stem, str(path))
+    return _parse_table(text, target, path.stem, str(path), tuple(drop))
 
 
 def load_iris() -> Dataset:

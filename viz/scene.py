@@ -1,0 +1,224 @@
+"""A drawing with fixed geometry (boxes, lines, texts, grids of cells): SVG written directly, PNG/PDF/JPG by matplotlib.
+
+The network view lays its columns out itself (:mod:`viz.network_layout`) and needs no Graphviz: the
+SVG is a string written in one pass (a 2-8-8-1 frame in a few milliseconds), and the same shapes go
+through matplotlib's Agg/PDF backends for raster and PDF files. Coordinates are SVG pixels, y down.
+Every shape with an ``id`` is a ``<g class="node">`` (or ``"edge"``) with a ``<title>`` holding the
+id, as Graphviz writes them, so the same tools read both views.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+FONT = "Courier New, Courier, monospace"
+CHAR = 0.6
+"""Width of one monospace character, in font sizes (Courier's advance is 0.6 em)."""
+RASTER_FORMATS = ("png", "pdf", "jpg")
+
+
+def text_width(text: str, size: float) -> float:
+    """Width in px of ``text`` set in the monospace font at ``size`` px.
+
+    >>> text_width("abcd", 10.0)
+    24.0
+    """
+    return len(text) * CHAR * size
+
+
+def _x(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _n(v: float) -> str:
+    return f"{v:.1f}"
+
+
+@dataclass
+class Text:
+    """One line of text: ``anchor`` is start, middle or end; ``y`` is the baseline."""
+
+    x: float
+    y: float
+    text: str
+    size: float = 11.0
+    bold: bool = False
+    colour: str = "#000000"
+    anchor: str = "start"
+
+
+@dataclass
+class Shape:
+    """A box (``kind="rect"``, rounded by ``radius``), a line (``"line"``: x, y to x2, y2, arrow at the end), a grid."""
+
+    kind: str
+    x: float
+    y: float
+    w: float = 0.0
+    h: float = 0.0
+    x2: float = 0.0
+    y2: float = 0.0
+    fill: str = "none"
+    stroke: str = "#000000"
+    width: float = 1.0
+    dash: str | None = None
+    radius: float = 0.0
+    opacity: float = 1.0
+    cells: list | None = None  # grid: rows of #rrggbb, each cell w × h
+    texts: list = field(default_factory=list)
+    id: str | None = None
+    cls: str = "node"
+
+
+class Scene:
+    """Shapes in drawing order (later on top), and the canvas size."""
+
+    def __init__(self, width: float, height: float):
+        self.width, self.height = width, height
+        self.shapes: list[Shape] = []
+
+    def add(self, shape: Shape) -> Shape:
+        self.shapes.append(shape)
+        return shape
+
+    # ------------------------------------------------------------------ SVG
+    def svg(self) -> str:
+        """The scene as SVG text (UTF-8, deterministic: the same scene gives the same bytes)."""
+        w, h = _n(self.width), _n(self.height)
+        out = [
+            '<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}pt" height="{h}pt" viewBox="0 0 {w} {h}" '
+            f'font-family="{FONT}">',
+            f'<rect x="0" y="0" width="{w}" height="{h}" fill="#ffffff"/>',
+        ]
+        for s in self.shapes:
+            body = [self._svg_shape(s)] + [self._svg_text(t) for t in s.texts]
+            if s.id is not None:
+                out.append(f'<g class="{s.cls}"><title>{_x(s.id)}</title>{"".join(body)}</g>')
+            else:
+                out.append("".join(body))
+        out.append("</svg>")
+        return "\n".join(out) + "\n"
+
+    @staticmethod
+    def _svg_shape(s: Shape) -> str:
+        dash = f' stroke-dasharray="{s.dash}"' if s.dash else ""
+        op = f' opacity="{s.opacity:g}"' if s.opacity != 1.0 else ""
+        if s.kind == "rect":
+            r = f' rx="{_n(s.radius)}"' if s.radius else ""
+            stroke = "none" if s.stroke == "none" else s.stroke
+            return (
+                f'<rect x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w)}" height="{_n(s.h)}"{r} fill="{s.fill}" '
+                f'stroke="{stroke}" stroke-width="{s.width:g}"{dash}{op}/>'
+            )
+        if s.kind == "line":
+            line = (
+                f'<path d="M{_n(s.x)},{_n(s.y)}L{_n(s.x2)},{_n(s.y2)}" fill="none" stroke="{s.stroke}" '
+                f'stroke-width="{s.width:.2f}"{dash}{op}/>'
+            )
+            return line + f'<polygon points="{_arrow(s)}" fill="{s.stroke}"{op}/>'
+        if s.kind == "grid":
+            cells = []
+            for a, row in enumerate(s.cells):
+                for b, c in enumerate(row):
+                    cells.append(
+                        f'<rect x="{_n(s.x + b * s.w)}" y="{_n(s.y + a * s.h)}" width="{_n(s.w)}" height="{_n(s.h)}" '
+                        f'fill="{c}"/>'
+                    )
+            return "".join(cells)
+        if s.kind == "none":
+            return ""
+        raise ValueError(f"unknown shape kind {s.kind!r}")
+
+    @staticmethod
+    def _svg_text(t: Text) -> str:
+        weight = ' font-weight="bold"' if t.bold else ""
+        anchor = f' text-anchor="{t.anchor}"' if t.anchor != "start" else ""
+        return (
+            f'<text x="{_n(t.x)}" y="{_n(t.y)}" font-size="{t.size:g}"{weight}{anchor} fill="{t.colour}" '
+            f'xml:space="preserve">{_x(t.text)}</text>'
+        )
+
+    # ------------------------------------------------------------------ raster / PDF via matplotlib
+    def render(self, fmt: str, dpi: float = 96.0) -> bytes:
+        """The scene as ``png``, ``pdf`` or ``jpg`` bytes, drawn by matplotlib (Agg; no pyplot state).
+
+        Raises:
+            ValueError: for another format.
+        """
+        if fmt not in RASTER_FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; the network view writes svg, {', '.join(RASTER_FORMATS)}")
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import numpy as np
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.patches import FancyBboxPatch, Polygon, Rectangle
+
+        fig = Figure(figsize=(self.width / dpi, self.height / dpi), dpi=dpi)
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.set_xlim(0, self.width)
+        ax.set_ylim(self.height, 0)
+        ax.set_axis_off()
+        pt = 72.0 / dpi  # px -> points
+        z = 0
+        for s in self.shapes:
+            z += 1
+            ls = (0, tuple(float(v) for v in s.dash.split(","))) if s.dash else "solid"
+            if s.kind == "rect":
+                style = f"round,pad=0,rounding_size={s.radius}" if s.radius else "square,pad=0"
+                ax.add_patch(
+                    FancyBboxPatch(
+                        (s.x, s.y),
+                        s.w,
+                        s.h,
+                        boxstyle=style,
+                        facecolor=s.fill,
+                        edgecolor="none" if s.stroke == "none" else s.stroke,
+                        linewidth=s.width * pt,
+                        linestyle=ls,
+                        alpha=s.opacity,
+                        zorder=z,
+                    )
+                )
+            elif s.kind == "line":
+                ax.plot([s.x, s.x2], [s.y, s.y2], color=s.stroke, lw=s.width * pt, ls=ls, alpha=s.opacity, zorder=z)
+                pts = [tuple(map(float, p.split(","))) for p in _arrow(s).split()]
+                ax.add_patch(Polygon(pts, closed=True, facecolor=s.stroke, edgecolor="none", alpha=s.opacity, zorder=z))
+            elif s.kind == "grid":
+                rgb = np.array([[[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in row] for row in s.cells])
+                x1, y1 = s.x + s.w * rgb.shape[1], s.y + s.h * rgb.shape[0]
+                ax.imshow(rgb, extent=(s.x, x1, y1, s.y), interpolation="nearest", zorder=z, aspect="auto")
+                ax.add_patch(Rectangle((s.x, s.y), x1 - s.x, y1 - s.y, fill=False, lw=0, zorder=z))
+            for t in s.texts:
+                ax.text(
+                    t.x,
+                    t.y,
+                    t.text,
+                    fontsize=t.size * pt,
+                    family="monospace",
+                    weight="bold" if t.bold else "normal",
+                    color=t.colour,
+                    ha={"start": "left", "middle": "center", "end": "right"}[t.anchor],
+                    va="baseline",
+                    zorder=z,
+                )
+        ax.set_xlim(0, self.width)
+        ax.set_ylim(self.height, 0)
+        buf = io.BytesIO()
+        kw = {"pil_kwargs": {"quality": 92}} if fmt == "jpg" else {}
+        fig.savefig(buf, format="jpeg" if fmt == "jpg" else fmt, dpi=dpi, facecolor="white", **kw)
+        return buf.getvalue()
+
+
+def _arrow(s: Shape, length: float = 7.0, half: float = 3.0) -> str:
+    """The arrowhead triangle at (x2, y2) of a line, as SVG points."""
+    dx, dy = s.x2 - s.x, s.y2 - s.y
+    norm = (dx * dx + dy * dy) ** 0.5 or 1.0
+    ux, uy = dx / norm, dy / norm
+    bx, by = s.x2 - ux * length, s.y2 - uy * length
+    pts = [(s.x2, s.y2), (bx - uy * half, by + ux * half), (bx + uy * half, by - ux * half)]
+    return " ".join(f"{_n(a)},{_n(b)}" for a, b in pts)
