@@ -378,3 +378,17 @@ def test_masked_gradient_of_an_inf_incoming_gradient_is_nan_documented_differenc
         tt = _t([-1.0, 2.0])
         torch.relu(tt).backward(torch.tensor([INF, 1.0], dtype=torch.float64))
         assert tt.grad.tolist() == [0.0, 1.0]
+
+
+def test_views_draw_a_graph_whose_grads_were_cleared_to_none():
+    """After an optimizer's zero_grad() (grad = None, as torch) the views show "—", they do not crash."""
+    from deltagrad import nn, viz
+
+    net = nn.MLP(2, [3, 1], seed=0)
+    loss = (net([1.0, 2.0]) - 1.0) ** 2
+    loss.backward()
+    nn.SGD(net.parameters(), lr=0.1).zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+    svg = viz.draw(loss, view="ops", color_by="grad", edge_labels="both").svg()
+    assert svg.count("grad —") >= len(net.parameters())
+    assert "<svg" in viz.draw(loss, view="network", color_by="grad").svg()

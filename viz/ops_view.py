@@ -108,13 +108,15 @@ def show(x, precision: int) -> str:
 
 
 def has_grad(node) -> bool:
-    """False for a constant (or an input that asked for no gradient): nothing flows into it."""
+    """False for a constant (or an input that asked for no gradient) and for a grad cleared to None."""
+    if node.grad is None:  # `p.grad = None` or an optimizer's zero_grad(): no gradient yet, shown as "—"
+        return False
     return bool(node.requires_grad or np.any(as_array(node.grad) != 0))
 
 
 def finite(x) -> bool:
-    """True when every element of ``x`` (a float, array or node data/grad) is finite."""
-    return bool(np.isfinite(as_array(x)).all())
+    """True when every element of ``x`` (a float, array or node data/grad) is finite; None (no grad) counts as finite."""
+    return x is None or bool(np.isfinite(as_array(x)).all())
 
 
 def _record(node, precision: int, checks: list, mark: str | None, name: str | None = None) -> str:
