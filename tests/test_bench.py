@@ -137,6 +137,6 @@ def test_run_only_viz_reports_network_view_frames(tmp_path):
     assert "## (h) network view: one frame" in text and "## (a)" not in text
     row = re.search(r"\| 2-8-8-1 \| ([\d.]+) \| ([\d.]+) \| ([\d,]+) \| (\d+) × (\d+) \|", text)
     assert row and float(row.group(1)) > 0 and int(row.group(3).replace(",", "")) > 10_000
-    assert re.search(r"- \(g\) a 2-8-8-1 network-view frame within 20 ms: [\d.]+ ms \([\d.]+ ms CPU\) — \*\*(met|not met)\*\*",
+    assert re.search(r"- \(h\) a 2-8-8-1 network-view frame within 20 ms: [\d.]+ ms \([\d.]+ ms CPU\) — \*\*(met|not met)\*\*",
                      text)
     assert "| 784-256-10 |" in text

@@ -189,8 +189,8 @@ def draw(
             Network view: ``{"z1" | "a1" | "δ1": one number per neuron of the shown sample,
             "W1": ∂L/∂W summed over the batch, or {"data": W, "grad": dW}}``
             (:func:`viz.network_expected.resolve_network`).
-        input_names, output_names: network view -- names of the inputs (features) and of the
-            output neurons (classes), shown instead of ``x[i]`` / ``neuron j``.
+        input_names: network view -- names of the inputs (features), shown instead of ``x[i]``.
+        output_names: network view -- names of the output neurons (classes), shown instead of ``neuron j``.
         caption: network view -- one more line for the title (e.g. the sample's target).
 
     Raises:
