@@ -70,12 +70,13 @@ def _digits(n: int) -> str:
     return text if len(text) <= 20 else f"{text[:8]}... ({len(text)} digits)"
 
 
-def parse(expr: str) -> ast.Expression:
+def parse(expr: str, functions: dict | None = None, matmul: bool = False) -> ast.Expression:
     """Parse ``expr`` (Python syntax, mode="eval") and check every node against the whitelist.
 
     Allowed: numbers, variable names, ``+ - * / **``, unary ``-``/``+``, parentheses and calls of
-    :data:`FUNCTIONS` with one positional argument. Everything else -- attribute access, subscripts,
-    lambdas, comparisons, keywords, strings, dunder names such as ``__import__`` -- is refused.
+    :data:`FUNCTIONS` (or of ``functions`` when given) with one positional argument; ``@`` only with
+    ``matmul=True`` (the formula answers of ``deltagrad.check``). Everything else -- attribute access,
+    subscripts, lambdas, comparisons, keywords, strings, dunder names such as ``__import__`` -- is refused.
 
     Raises:
         ExprError: with the 1-based column of the first offending piece.
@@ -95,10 +96,12 @@ def parse(expr: str) -> ast.Expression:
         raise ExprError(f"syntax error: {e}", 1) from None
     except (RecursionError, MemoryError):
         raise ExprError(_TOO_DEEP, 1) from None
+    fns = FUNCTIONS if functions is None else functions
+    ops = {**_BINOPS, ast.MatMult: None} if matmul else _BINOPS
     callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
         col = getattr(node, "col_offset", 0) + 1
-        if isinstance(node, (ast.Expression, ast.Load)) or type(node) in _BINOPS or type(node) in _UNARY:
+        if isinstance(node, (ast.Expression, ast.Load)) or type(node) in ops or type(node) in _UNARY:
             continue
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
@@ -111,18 +114,19 @@ def parse(expr: str) -> ast.Expression:
         elif isinstance(node, ast.Name):
             if node.id.startswith("_"):
                 raise ExprError(f"name {node.id!r} is not allowed (names starting with '_' are refused)", col)
-            if node.id in FUNCTIONS and id(node) not in callees:
+            if node.id in fns and id(node) not in callees:
                 raise ExprError(f"{node.id!r} is a function; call it, e.g. {node.id}(x), or rename the variable", col)
         elif isinstance(node, ast.BinOp):
-            if type(node.op) not in _BINOPS:
-                raise ExprError(f"operator {type(node.op).__name__} is not allowed; use + - * / **", col)
+            if type(node.op) not in ops:
+                raise ExprError(f"operator {type(node.op).__name__} is not allowed; use + - * / **{' @' if matmul else ''}",
+                                col)
         elif isinstance(node, ast.UnaryOp):
             if type(node.op) not in _UNARY:
                 raise ExprError(f"unary {type(node.op).__name__} is not allowed", col)
         elif isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            if not isinstance(node.func, ast.Name) or node.func.id not in fns:
                 what = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
-                raise ExprError(f"call of {what!r} is not allowed; functions: {', '.join(sorted(FUNCTIONS))}", col)
+                raise ExprError(f"call of {what!r} is not allowed; functions: {', '.join(sorted(fns))}", col)
             if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
                 raise ExprError(f"{node.func.id}() takes exactly one argument", col)
         else:

@@ -1,0 +1,253 @@
+"""grade: score a filled-in answers file -- the checker's step-local verdicts, partial credit, Gradescope JSON.
+
+An answers file is a worked example (the ``deltagrad check`` format) whose claims are the student's
+answers. A claim written as an empty string (``z1 = ""``) or an empty list is **unanswered**; a claim
+written as a string that is not a number is a **formula** (:mod:`deltagrad.check.formula`); a number
+may also be written as a string (``"0.50"``). Each claim is worth ``policy.points`` and earns
+(:class:`GradingPolicy`, every credit a fraction of the points):
+
+- ``1`` when it is right (the engine's number within the digits printed; a formula right at every point);
+- ``rounding_credit`` (default 1) when it is wrong only because the claims before it were rounded
+  (it follows from them within their printed digits, and they are right);
+- ``method_credit`` (default 0.5) when it is wrong but follows correctly from the student's own
+  earlier error ("follows from the earlier error at z1");
+- ``coincidence_credit`` (default 0) for a formula right at the exercise's numbers only by coincidence;
+- ``0`` when it is the first wrong step, unanswered, or printed with fewer decimals than
+  ``[source] decimals`` asks for (an exercise's answers file says how many).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from deltagrad.autograd.expr import ExprError
+from .formula import FormulaResult, check_formula
+from .worked import WorkedReport, check_loaded
+from .worked_math import claim_order
+from .worked_parse import WorkedExampleError, _Printed, _tol, load_worked_example
+from .worked_parse import line_of as _line_of
+from .worked_parse import parse as _parse
+
+
+@dataclass(frozen=True)
+class GradingPolicy:
+    """Points per claim and the fraction of them each kind of partial answer earns (see the module docstring)."""
+
+    points: float = 1.0
+    method_credit: float = 0.5
+    rounding_credit: float = 1.0
+    coincidence_credit: float = 0.0
+
+    def __post_init__(self):
+        for name in ("points", "method_credit", "rounding_credit", "coincidence_credit"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or (
+                    name != "points" and v > 1):
+                raise ValueError(f"GradingPolicy: {name} must be a number in [0, 1] (points: >= 0), got {v!r}")
+
+
+@dataclass
+class GradedClaim:
+    """One answer: ``status`` is right, rounding, method, coincidence, wrong, too few decimals or unanswered."""
+
+    key: str
+    score: float
+    max_score: float
+    status: str
+    output: str
+    line: int | None = None
+
+
+@dataclass
+class Grade:
+    """A graded answers file: ``score`` of ``max_score``, one :class:`GradedClaim` per claim, the checker's report."""
+
+    source: str
+    claims: list[GradedClaim] = field(default_factory=list)
+    report: WorkedReport | None = None
+    policy: GradingPolicy = field(default_factory=GradingPolicy)
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.claims), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.claims), 6)
+
+    @property
+    def ok(self) -> bool:
+        """Every claim answered and right."""
+        return all(c.status == "right" for c in self.claims)
+
+    def __getitem__(self, key: str) -> GradedClaim:
+        return next(c for c in self.claims if c.key == key)
+
+    def __str__(self) -> str:
+        lines = [f"{self.source}: score {self.score:g} / {self.max_score:g}"]
+        for c in self.claims:
+            lines.append(f"{c.key:<9} {c.score:>5g} / {c.max_score:<5g} {c.status:<16} {c.output}")
+        n = {s: sum(c.status == s for c in self.claims) for s in ("unanswered",)}
+        lines.append(f"{len(self.claims)} claims, {n['unanswered']} unanswered; credit: method "
+                     f"{self.policy.method_credit:g}, rounding {self.policy.rounding_credit:g}, "
+                     f"coincidence {self.policy.coincidence_credit:g} of {self.policy.points:g} point(s) each")
+        return "\n".join(lines)
+
+    def gradescope(self) -> dict:
+        """Gradescope's ``results.json``: ``score``, ``max_score``, ``output`` and one test per claim."""
+        return {"score": self.score, "max_score": self.max_score, "output": str(self).splitlines()[0],
+                "tests": [{"name": c.key, "score": c.score, "max_score": c.max_score,
+                           "status": "passed" if c.status == "right" else "failed",
+                           "output": f"{c.status}: {c.output}"} for c in self.claims]}
+
+    def write_gradescope(self, path: str | os.PathLike) -> None:
+        """Write :meth:`gradescope` to ``path`` as JSON (atomically: a temporary file, then a rename)."""
+        write_atomic(path, json.dumps(self.gradescope(), indent=2, ensure_ascii=False) + "\n")
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td><code>{html.escape(c.key)}</code></td><td>{c.score:g} / {c.max_score:g}</td>"
+                       f"<td>{html.escape(c.status)}</td><td>{html.escape(c.output)}</td></tr>" for c in self.claims)
+        return (f"<p><b>{html.escape(self.source)}</b>: score {self.score:g} / {self.max_score:g}</p>"
+                f"<table><tr><th>claim</th><th>score</th><th>status</th><th>detail</th></tr>{rows}</table>")
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename (never half-written)."""
+    path = os.fspath(path)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def is_answers(path_or_dict) -> bool:
+    """Whether a worked example has an unanswered claim or a formula (so ``deltagrad check`` grades it)."""
+    doc, _, _ = load_worked_example(path_or_dict)
+    claims = doc.get("claims", {})
+    return isinstance(claims, Mapping) and any(_unanswered(v) or isinstance(v, str) and _number(v) is None
+                                               for v in claims.values())
+
+
+def _unanswered(v) -> bool:
+    return (isinstance(v, str) and not v.strip()) or (isinstance(v, list) and not v)
+
+
+def _number(text: str) -> _Printed | None:
+    try:
+        v = _Printed(text.strip().replace("_", ""))
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def grade(path_or_dict: str | os.PathLike | Mapping, policy: GradingPolicy | None = None) -> Grade:
+    """Grade a filled-in answers file (a worked example; see the module docstring for the credit).
+
+    Raises:
+        WorkedExampleError: a file that cannot be read, a malformed example, or a formula that cannot
+            be parsed or uses a name it may not (file, line, key and the reason).
+
+    >>> g = grade({"network": {"sizes": [1, 1], "activations": ["sigmoid"], "loss": "half_mse"},
+    ...     "data": {"x": [2.0], "y": [1.0]}, "parameters": {"W1": [[0.5]], "b1": [-0.5]},
+    ...     "claims": {"z1": "0.6", "a1": "sigmoid(z1)", "delta1": "", "dW1": "delta1 * 2"}})
+    >>> [(c.key, c.score, c.status) for c in g.claims]
+    [('z1', 0.0, 'wrong'), ('a1', 1.0, 'right'), ('delta1', 0.0, 'unanswered'), ('dW1', 0.0, 'coincidence')]
+    """
+    policy = policy or GradingPolicy()
+    doc, text, name = load_worked_example(path_or_dict)
+    strings = isinstance(path_or_dict, Mapping)
+
+    def fail(section, key, msg):
+        line = _line_of(text, section, key) if text else None
+        raise WorkedExampleError(f"{name}{':' + str(line) if line else ''}: {section}{'.' + key if key else ''}: {msg}")
+
+    net, params, x, y, lr = _parse(doc, fail, strings)
+    claims_doc = doc.get("claims", {})
+    if not isinstance(claims_doc, Mapping):
+        fail("claims", None, "must be a table")
+    order = claim_order(len(net[0]) - 1)
+    asked = _asked_decimals(doc)
+    kept, formulas, unanswered = {}, {}, []
+    for key, raw in claims_doc.items():
+        if _unanswered(raw):
+            unanswered.append(key)
+        elif isinstance(raw, str) and _number(raw) is None:
+            if key not in order or key.endswith("_new") and lr is None:
+                kept[key] = raw  # the checker names the problem
+                continue
+            try:
+                f = check_formula(key, raw, net, params, x, y, lr)
+            except (ExprError, ValueError) as e:
+                fail("claims", key, f"formula {raw!r}: {e}")
+            formulas[key] = f
+            kept[key] = f.value.tolist()
+        else:
+            kept[key] = _number(raw) if isinstance(raw, str) else raw
+    report = check_loaded({**doc, "claims": kept}, text, name, False)
+    out = Grade(name, report=report, policy=policy)
+    results = {r.key: r for r in report.results}
+    for key in sorted(claims_doc, key=lambda k: order.index(k) if k in order else len(order)):
+        line = _line_of(text, "claims", key) if text else None
+        if key in unanswered:
+            out.claims.append(GradedClaim(key, 0.0, policy.points, "unanswered", "no answer given", line))
+            continue
+        out.claims.append(_score(results[key], formulas.get(key), claims_doc[key], asked, policy, line))
+    return out
+
+
+def _asked_decimals(doc: Mapping) -> int | None:
+    v = doc.get("source", {}).get("decimals") if isinstance(doc.get("source"), Mapping) else None
+    return v if type(v) is int and 0 <= v <= 17 else None
+
+
+def _score(r, formula: FormulaResult | None, raw, asked: int | None, policy: GradingPolicy, line) -> GradedClaim:
+    p = policy.points
+    engine = _short(r.engine)
+    if formula is not None:
+        if formula.status == "coincidence":
+            return GradedClaim(r.key, p * policy.coincidence_credit, p, "coincidence",
+                               f"formula {formula.text!r}: {formula.detail}", line)
+        if formula.status == "right":
+            return GradedClaim(r.key, p, p, "right", f"formula {formula.text!r} is right at every point tried", line)
+    if r.ok:
+        if formula is None and asked is not None and _too_coarse(raw, asked):
+            return GradedClaim(r.key, 0.0, p, "too few decimals",
+                               f"{_short(r.claimed)} is printed with fewer than the {asked} decimals asked for", line)
+        return GradedClaim(r.key, p, p, "right", f"{_short(r.claimed)} (engine {engine})", line)
+    what = f"formula {formula.text!r} gives {_short(r.claimed)}" if formula is not None else _short(r.claimed)
+    if r.rounding:
+        return GradedClaim(r.key, p * policy.rounding_credit, p, "rounding",
+                           f"{what}, the engine {engine}: it follows from your rounded earlier answers", line)
+    if r.verdict.startswith("follows"):
+        return GradedClaim(r.key, p * policy.method_credit, p, "method",
+                           f"{what}, the engine {engine}: wrong, but it {r.verdict} (method credit)", line)
+    return GradedClaim(r.key, 0.0, p, "wrong", f"{what}, the engine {engine}: first wrong here"
+                       + (f" ({r.note})" if r.note else ""), line)
+
+
+def _too_coarse(raw, asked: int) -> bool:
+    need = 0.5 * 10.0 ** -asked
+    flat = raw if isinstance(raw, list) else [raw]
+    while flat and isinstance(flat[0], list):
+        flat = [v for row in flat for v in row]
+    return any(not isinstance(v, (bool, int)) and _tol(_number(v) if isinstance(v, str) else v) > need * (1 + 1e-9)
+               for v in flat)
+
+
+def _short(a) -> str:
+    flat = np.asarray(a, dtype=float).reshape(-1)
+    text = ", ".join(f"{v:.6g}" for v in flat)
+    return text if flat.size == 1 else f"[{text}]"
