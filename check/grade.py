@@ -251,3 +251,35 @@ def _short(a) -> str:
     flat = np.asarray(a, dtype=float).reshape(-1)
     text = ", ".join(f"{v:.6g}" for v in flat)
     return text if flat.size == 1 else f"[{text}]"
+
+
+def report_grade(path: str, json_path: str | None = None, policy: GradingPolicy | None = None,
+                 quiet: bool = False) -> int:
+    """``deltagrad check`` on an answers file: print the checker's report and the grade, write ``json_path``.
+
+    Returns the exit status: 0 every claim answered and right, 1 otherwise, 2 a file that cannot be
+    read (or a formula that cannot be parsed) or a ``json_path`` that cannot be written -- one error
+    line on stderr, nothing written.
+    """
+    import sys
+    try:
+        g = grade(path, policy)
+    except WorkedExampleError as e:
+        sys.stdout.flush()
+        print(f"deltagrad: error: {e}", file=sys.stderr)
+        return 2
+    if json_path is not None:
+        try:
+            g.write_gradescope(json_path)
+        except OSError as e:
+            print(f"deltagrad: error: cannot write {json_path}: {e.strerror or e}", file=sys.stderr)
+            return 2
+    if quiet:
+        print(f"{path}: score {g.score:g} / {g.max_score:g}", flush=True)
+    else:
+        if g.report is not None and g.report.results:
+            print(str(g.report))
+        print(str(g), flush=True)
+        if json_path is not None:
+            print(f"wrote {json_path}")
+    return 0 if g.ok else 1
