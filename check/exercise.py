@@ -44,7 +44,7 @@ class Exercise:
     doc: dict
     asked: list[str]
     decimals: int
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict, repr=False)
     solution: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def write(self, out_dir: str | os.PathLike, picture: bool = True) -> tuple[list[str], str | None]:

@@ -92,13 +92,13 @@ def exercise_md(ex) -> str:
            f"with a⁽⁰⁾ = x; the activations g are {', '.join(f'{a} (layer {i + 1})' for i, a in enumerate(acts))}. "
            f"Loss: {loss_text}" + (f", averaged over the {m} samples" if m > 1 else "") + ".",
            "", "![the network (asked numbers left blank)](network.svg)", "",
-           "## Input and target", "", "Each column is a sample." if m > 1 else ""]
+           "## Input and target", ""] + (["Each column is a sample.", ""] if m > 1 else [])
     out += _table(d["data"]["x"].T, "x", "sample") + [""] + _table(d["data"]["y"].T, "y", "sample") + [""]
     out += ["## Weights and biases", "", "W⁽ˡ⁾ has one row per neuron of layer l and one column per neuron (or input) "
             "of layer l − 1.", ""]
     for l in range(1, L + 1):
-        out += [f"W⁽{l}⁾:", ""] + _table(d["parameters"][f"W{l}"], "neuron", "from") + [""]
-        out += [f"b⁽{l}⁾:", ""] + _table(d["parameters"][f"b{l}"].reshape(-1, 1), "neuron", "b") + [""]
+        out += [f"W^({l}):", ""] + _table(d["parameters"][f"W{l}"], "neuron", "from") + [""]
+        out += [f"b^({l}):", ""] + _table(d["parameters"][f"b{l}"].reshape(-1, 1), "neuron", "b") + [""]
     if "learning_rate" in net:
         out += [f"Learning rate η = {net['learning_rate']!r}.", ""]
     out += ["## Questions", "",

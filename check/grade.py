@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from deltagrad.autograd.expr import ExprError
-from .formula import FormulaResult, check_formula
+from deltagrad.autograd.expr import parse
+from .formula import FORMULA_FUNCTIONS, FormulaResult, canonical, check_formula, columns, evaluate
 from .worked import WorkedReport, check_loaded
-from .worked_math import claim_order
+from .worked_math import claim_order, engine_values, implied
 from .worked_parse import WorkedExampleError, _Printed, _tol, load_worked_example
 from .worked_parse import line_of as _line_of
 from .worked_parse import parse as _parse
@@ -72,7 +73,7 @@ class Grade:
 
     source: str
     claims: list[GradedClaim] = field(default_factory=list)
-    report: WorkedReport | None = None
+    report: WorkedReport | None = field(default=None, repr=False)
     policy: GradingPolicy = field(default_factory=GradingPolicy)
 
     @property
@@ -189,13 +190,13 @@ def grade(path_or_dict: str | os.PathLike | Mapping, policy: GradingPolicy | Non
                 kept[key] = raw  # the checker names the problem
                 continue
             try:
-                f = check_formula(key, raw, net, params, x, y, lr)
+                formulas[key] = check_formula(key, raw, net, params, x, y, lr)
             except (ExprError, ValueError) as e:
                 fail("claims", key, f"formula {raw!r}: {e}")
-            formulas[key] = f
-            kept[key] = f.value.tolist()
         else:
             kept[key] = _number(raw) if isinstance(raw, str) else raw
+    for key, value in _chain_values(net, params, x, y, lr, kept, formulas).items():
+        kept[key] = value.tolist()  # a formula on the student's own earlier values, so what follows can follow
     report = check_loaded({**doc, "claims": kept}, text, name, False)
     out = Grade(name, report=report, policy=policy)
     results = {r.key: r for r in report.results}
@@ -205,6 +206,35 @@ def grade(path_or_dict: str | os.PathLike | Mapping, policy: GradingPolicy | Non
             out.claims.append(GradedClaim(key, 0.0, policy.points, "unanswered", "no answer given", line))
             continue
         out.claims.append(_score(results[key], formulas.get(key), claims_doc[key], asked, policy, line))
+    return out
+
+
+def _chain_values(net, params, x, y, lr, kept: dict, formulas: dict) -> dict:
+    """Each formula evaluated on the student's own earlier values (claims, else what they imply), in order."""
+    sizes, acts, loss = net
+    L, m = len(sizes) - 1, x.shape[0]
+    student, out = {"x": x, "y": y, **params}, {}
+    shapes = {k: np.shape(v) for k, v in engine_values(sizes, acts, loss, params, x, y, lr).items()}
+    for key in claim_order(L):
+        if key.endswith("_new") and lr is None:
+            continue
+        if key in formulas:
+            tree = parse(formulas[key].text, functions=FORMULA_FUNCTIONS, matmul=True)
+            try:
+                value = canonical(key, evaluate(tree, columns(student, m, lr)), shapes[key])
+            except ValueError:
+                value = formulas[key].value
+            out[key] = student[key] = value
+            continue
+        if key in kept:
+            try:
+                arr = np.asarray(kept[key], dtype=float)
+            except (TypeError, ValueError):
+                arr = None
+            if arr is not None and arr.size == max(1, math.prod(shapes[key])):
+                student[key] = arr.reshape(shapes[key])
+                continue
+        student[key] = implied(key, sizes, acts, loss, lr)[1](student)
     return out
 
 

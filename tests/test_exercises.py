@@ -222,6 +222,10 @@ def test_formula_answers_right_coincidence_and_refused(tmp_path, capsys):
     assert "only by coincidence" in g["dW1"].output
     assert main(["check", str(f), "--json", str(tmp_path / "r.json")]) == 1
     assert json.loads((tmp_path / "r.json").read_text())["score"] == 4.0
+    # a formula on the student's own wrong z1 carries the error on: the z1-based a1 earns method credit
+    f.write_text(head + '[claims]\nz1 = 0.6\na1 = "sigmoid(z1)"\nloss = 0.0628\n')  # ½(σ(0.6) − 1)² = 0.062780
+    g = grade(f)
+    assert [(c.key, c.status) for c in g.claims] == [("z1", "wrong"), ("a1", "right"), ("loss", "method")]
     f.write_text(head + '[claims]\ndelta1 = "delta1"\n')
     assert main(["check", str(f)]) == 2
     assert "delta1: not a name a formula for delta1 may use" in capsys.readouterr().err
