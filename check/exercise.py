@@ -22,6 +22,7 @@ from .explain import explain
 from .grade import write_atomic
 from .worked_math import ACTIVATIONS, LOSSES, claim_order, engine_values
 
+PICTURE = "![the network (asked numbers left blank)](network.svg)\n\n"
 FILES = ("exercise.md", "answers.toml", "solution.md", "solution.toml")
 ASK = ("z", "a", "loss", "delta", "dW", "db", "update")
 """The groups of claims an exercise may ask for, in the order of a derivation."""
@@ -47,26 +48,28 @@ class Exercise:
     files: dict[str, str] = field(default_factory=dict, repr=False)
     solution: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
-    def write(self, out_dir: str | os.PathLike, picture: bool = True) -> tuple[list[str], str | None]:
-        """Write the files into ``out_dir`` (created if needed); returns (paths written, a warning or None).
+    def write(self, out_dir: str | os.PathLike, draw=None) -> tuple[list[str], str | None]:
+        """Write :data:`FILES` into ``out_dir`` (created if needed); returns (paths written, a warning or None).
 
-        Each file is written atomically. The picture ``network.svg`` is drawn with the network view
-        of :func:`deltagrad.viz.draw`; if that fails the exercise is still complete (its tables carry
-        every number) and the warning says why.
+        Each file is written atomically. ``draw(doc, asked, path)`` -- e.g.
+        ``deltagrad.cli.exercise_picture.draw_network``, which uses the network view of
+        ``deltagrad.viz`` -- draws ``network.svg`` and returns a warning string or None; without a
+        picture (``draw`` None or failing) ``exercise.md`` leaves the image out: its tables carry every number.
         """
         os.makedirs(out_dir, exist_ok=True)
-        paths = []
+        warning, paths = None, []
+        svg = os.path.join(out_dir, "network.svg")
+        if draw is not None:
+            warning = draw(self.doc, self.asked, svg)
+        files = dict(self.files)
+        if draw is None or warning is not None:
+            files["exercise.md"] = files["exercise.md"].replace(PICTURE, "")
         for name in FILES:
             path = os.path.join(out_dir, name)
-            write_atomic(path, self.files[name])
+            write_atomic(path, files[name])
             paths.append(path)
-        warning = None
-        if picture:
-            from .picture import draw_network
-            svg = os.path.join(out_dir, "network.svg")
-            warning = draw_network(self.doc, self.asked, svg)
-            if warning is None:
-                paths.append(svg)
+        if draw is not None and warning is None:
+            paths.append(svg)
         return paths, warning
 
     def _repr_html_(self) -> str:

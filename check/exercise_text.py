@@ -80,7 +80,7 @@ def _table(a: np.ndarray, row: str, col: str) -> list[str]:
 
 def exercise_md(ex) -> str:
     """``exercise.md``: the network, its numbers as tables, the picture, the questions in order."""
-    from .exercise import _WHAT
+    from .exercise import _WHAT, PICTURE
     d, net = ex.doc, ex.doc["network"]
     sizes, acts, loss = net["sizes"], net["activations"], net["loss"]
     m, L = d["data"]["x"].shape[0], len(sizes) - 1
@@ -91,8 +91,7 @@ def exercise_md(ex) -> str:
            f"A {'-'.join(map(str, sizes))} network: in layer l, z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ and a⁽ˡ⁾ = g(z⁽ˡ⁾) "
            f"with a⁽⁰⁾ = x; the activations g are {', '.join(f'{a} (layer {i + 1})' for i, a in enumerate(acts))}. "
            f"Loss: {loss_text}" + (f", averaged over the {m} samples" if m > 1 else "") + ".",
-           "", "![the network (asked numbers left blank)](network.svg)", "",
-           "## Input and target", ""] + (["Each column is a sample.", ""] if m > 1 else [])
+           "", PICTURE + "## Input and target", ""] + (["Each column is a sample.", ""] if m > 1 else [])
     out += _table(d["data"]["x"].T, "x", "sample") + [""] + _table(d["data"]["y"].T, "y", "sample") + [""]
     out += ["## Weights and biases", "", "W⁽ˡ⁾ has one row per neuron of layer l and one column per neuron (or input) "
             "of layer l − 1.", ""]

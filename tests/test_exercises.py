@@ -95,7 +95,7 @@ CONFIGS = [
 @pytest.mark.parametrize("seed", [0, 11])
 def test_solution_matches_a_hand_written_numpy_derivation(cfg, seed, tmp_path):
     ex = new_exercise(seed, **cfg)
-    ex.write(tmp_path, picture=False)
+    ex.write(tmp_path)
     text = (tmp_path / "solution.toml").read_text()
     doc = tomllib.loads(text)
     raw = tomllib.loads(text, parse_float=str)
@@ -125,7 +125,7 @@ def test_solution_matches_a_hand_written_numpy_derivation(cfg, seed, tmp_path):
 
 def test_same_seed_same_bytes(tmp_path):
     for d in ("a", "b"):
-        new_exercise(5, sizes=(2, 2, 1), loss="mse").write(tmp_path / d, picture=False)
+        new_exercise(5, sizes=(2, 2, 1), loss="mse").write(tmp_path / d)
     for name in ("exercise.md", "answers.toml", "solution.md", "solution.toml"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert (tmp_path / "a" / "solution.toml").read_bytes() != new_exercise(6).files["solution.toml"].encode()
@@ -139,6 +139,8 @@ def test_cli_exercise_writes_the_files_and_answers_are_unanswered(tmp_path, caps
     out = capsys.readouterr().out
     assert "score 0 / 5" in out and out.count("unanswered") >= 5
     assert "$$" in (tmp_path / "solution.md").read_text()
+    md = (tmp_path / "exercise.md").read_text()
+    assert ("](network.svg)" in md) == (tmp_path / "network.svg").exists()
     assert main(["exercise", "new", "--seed", "3", "--out", str(tmp_path), "--ask", "nope"]) == 2
 
 
@@ -237,3 +239,12 @@ def test_plain_worked_examples_keep_their_behaviour(capsys):
     assert main(["check", "--quiet", str(ROOT / "examples" / "seed_001_worked_example.toml")]) == 1
     assert main(["check", "--quiet", str(ROOT / "examples" / "seed_001_corrected.toml")]) == 0
     assert "score" not in capsys.readouterr().out
+
+
+def test_a_picture_that_cannot_be_drawn_is_a_warning_not_a_failure(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DELTAGRAD_DOT", str(tmp_path / "no-such-renderer"))
+    assert main(["exercise", "new", "--seed", "2", "--out", str(tmp_path / "ex")]) == 0
+    assert "warning: network.svg not drawn" in capsys.readouterr().err
+    assert not (tmp_path / "ex" / "network.svg").exists()
+    assert "network.svg" not in (tmp_path / "ex" / "exercise.md").read_text()
+    assert main(["check", "--quiet", str(tmp_path / "ex" / "solution.toml")]) == 0

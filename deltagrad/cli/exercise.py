@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from deltagrad.check.exercise import ASK, FILES, new_exercise
+from .exercise_picture import draw_network
 
 HELP = "generate a backprop exercise to work by hand: exercise.md, answers.toml, solution.md, solution.toml"
 
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         ex = new_exercise(args.seed, sizes=args.sizes, activations=args.activations, loss=args.loss,
                           samples=args.samples, ask=args.ask, decimals=args.digits, lr=args.lr)
-        paths, warning = ex.write(args.out, picture=not args.no_picture)
+        paths, warning = ex.write(args.out, draw=None if args.no_picture else draw_network)
     except ValueError as e:
         print(f"deltagrad: error: exercise: {e}", file=sys.stderr)
         return 2
