@@ -118,8 +118,8 @@ def parse(expr: str, functions: dict | None = None, matmul: bool = False) -> ast
                 raise ExprError(f"{node.id!r} is a function; call it, e.g. {node.id}(x), or rename the variable", col)
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in ops:
-                raise ExprError(f"operator {type(node.op).__name__} is not allowed; use + - * / **{' @' if matmul else ''}",
-                                col)
+                allowed = "+ - * / ** @" if matmul else "+ - * / **"
+                raise ExprError(f"operator {type(node.op).__name__} is not allowed; use {allowed}", col)
         elif isinstance(node, ast.UnaryOp):
             if type(node.op) not in _UNARY:
                 raise ExprError(f"unary {type(node.op).__name__} is not allowed", col)

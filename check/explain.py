@@ -132,15 +132,17 @@ def explain(path_or_dict: str | os.PathLike | Mapping, digits: int = 6, decimals
     eng = engine_values(sizes, acts, loss, params, x, y, lr)
     m, L = x.shape[0], len(sizes) - 1
     fmt = (lambda v: number(v, decimals=decimals)) if decimals is not None else (lambda v: number(v, digits))
+    given = lambda v: number(v, 15)  # noqa: E731 - the example's own numbers (x, y, W, b) as written
 
     def col(key: str, v=None) -> str:  # the column form of a quantity: (n, m) for per-sample vectors, (n, 1) for b
         v = np.asarray(eng[key] if v is None else v, dtype=float)
         head = key.rstrip("0123456789")
+        f = given if key in ("x", "y") or (head in ("W", "b") and key[1:].isdigit()) else fmt
         if key in ("x", "y") or head in ("z", "a", "delta", "gp", "grad"):
-            return matrix(v.reshape(m, -1).T, fmt)
+            return matrix(v.reshape(m, -1).T, f)
         if v.ndim == 1:
-            return matrix(v.reshape(-1, 1), fmt)
-        return matrix(v, fmt)
+            return matrix(v.reshape(-1, 1), f)
+        return matrix(v, f)
 
     eng.update({"x": x, "y": y, **params})
     steps = [_step(key, l, sizes, acts, loss, lr, m, eng, col) for key, l in _keys(L, lr)]
@@ -151,9 +153,9 @@ def explain(path_or_dict: str | os.PathLike | Mapping, digits: int = 6, decimals
             f"A {summary}. Every number is computed with full precision and shown "
             + (f"to {decimals} decimal places" if decimals is not None else f"to {digits} significant digits")
             + f".{where}",
-            "$$" + rf"x = {col('x')}, \quad y = {col('y')}" + "$$"]
+            _display(rf"x = {col('x')}, \quad y = {col('y')}")]
     for l in range(1, L + 1):
-        head.append("$$" + rf"W^{{({l})}} = {col(f'W{l}')}, \quad b^{{({l})}} = {col(f'b{l}')}" + "$$")
+        head.append(_display(rf"W^{{({l})}} = {col(f'W{l}')}, \quad b^{{({l})}} = {col(f'b{l}')}"))
     body = []
     section = None
     for s in steps:
@@ -162,9 +164,14 @@ def explain(path_or_dict: str | os.PathLike | Mapping, digits: int = 6, decimals
         if sec != section:
             body.append(sec)
             section = sec
-        body += [f"**{s.title}**", "$$" + s.latex + "$$"]
+        body += [f"**{s.title}**", _display(s.latex)]
     md = "\n\n".join(head + body) + "\n"
     return Explanation(name, summary, steps, md)
+
+
+def _display(latex: str) -> str:
+    """A display-math block as GitHub documents it ($$ on lines of their own); Jupyter renders it too."""
+    return f"$$\n{latex}\n$$"
 
 
 def _keys(L: int, lr) -> list[tuple[str, int]]:
@@ -203,7 +210,9 @@ def _step(key, l, sizes, acts, loss, lr, m, eng, col) -> Step:
         if act == "linear":
             tex = rf"a{sup} = z{sup} = {col(key)}"
         else:
-            tex = rf"a{sup} = {_G[act]}(z{sup}), \quad {_G[act]}(z) = {_G_DEF[act]}; \quad a{sup} = {_G[act]}\left({col(f'z{l}')}\right) = {col(key)}"
+            g = _G[act]
+            tex = (rf"a{sup} = {g}(z{sup}), \quad {g}(z) = {_G_DEF[act]}; \quad "
+                   rf"a{sup} = {g}\left({col(f'z{l}')}\right) = {col(key)}")
         return Step(key, f"Layer {l}: activation ({act})", tex, value)
     aL = f"a^{{({L})}}"
     if key == "loss":
@@ -214,16 +223,20 @@ def _step(key, l, sizes, acts, loss, lr, m, eng, col) -> Step:
         if form is None:
             form = (rf"L = -{mean} \sum_i y_i \log a^{{({L})}}_i" if acts[-1] == "softmax" else
                     rf"L = -{mean} \left[ y \log {aL} + (1 - y) \log (1 - {aL}) \right]")
-        diff = eng[f"a{L}"] - eng["y"]
-        tex = rf"{form}, \quad {aL} - y = {col('grad', diff)}; \quad L = {col(key)}"
+        if loss == "cross_entropy":
+            with np.errstate(divide="ignore"):
+                shown = rf"\log {aL} = {col('grad', np.log(eng[f'a{L}']))}"
+        else:
+            shown = rf"{aL} - y = {col('grad', eng[f'a{L}'] - eng['y'])}"
+        tex = rf"{form}, \quad {shown}; \quad L = {col(key)}"
         return Step(key, f"Loss ({loss})", tex, value)
     if key.startswith("delta"):
         if l == L:
             return _delta_out(key, L, acts, loss, sizes, eng, col, value)
         g_tex, g_val = _gprime(acts[l - 1], l, eng)
-        tex = (rf"\delta{sup} = (W^{{({l + 1})}})^\top \delta^{{({l + 1})}} \odot g'(z{sup}), \quad g'(z{sup}) = {g_tex}"
-               rf"; \quad \delta{sup} = {col(f'W{l + 1}')}^\top \cdot {col(f'delta{l + 1}')} \odot {col('gp', g_val)} = "
-               rf"{col(key)}")
+        tex = (rf"\delta{sup} = (W^{{({l + 1})}})^\top \delta^{{({l + 1})}} \odot g'(z{sup}), "
+               rf"\quad g'(z{sup}) = {g_tex}; \quad \delta{sup} = {col(f'W{l + 1}')}^\top \cdot "
+               rf"{col(f'delta{l + 1}')} \odot {col('gp', g_val)} = {col(key)}")
         return Step(key, f"Layer {l}: δ (backpropagated)", tex, value)
     if key.startswith("dW"):
         avg = "" if m == 1 else rf"\frac{{1}}{{{m}}}"
@@ -236,7 +249,7 @@ def _step(key, l, sizes, acts, loss, lr, m, eng, col) -> Step:
         return Step(key, f"Layer {l}: gradient of the biases", tex, value)
     p = key[0]
     tex = (rf"{p}{sup} \leftarrow {p}{sup} - \eta \frac{{\partial L}}{{\partial {p}{sup}}} = {col(f'{p}{l}')} - "
-           rf"{number(lr, 17)} \cdot {col(f'd{p}{l}')} = {col(key)}")
+           rf"{number(lr, 15)} \cdot {col(f'd{p}{l}')} = {col(key)}")
     return Step(key, f"Layer {l}: updated {'weights' if p == 'W' else 'biases'}", tex, value)
 
 
@@ -245,8 +258,10 @@ def _delta_out(key, L, acts, loss, sizes, eng, col, value) -> Step:
     a, y = eng[f"a{L}"], eng["y"]
     title = f"Layer {L}: δ at the output"
     if loss == "cross_entropy":
-        tex = (rf"\delta{sup} = \nabla_{{a}} L \odot g'(z{sup}) = a{sup} - y \quad \text{{({act} with cross-entropy)}}"
-               rf" = {col('grad', a)} - {col('grad', y)} = {col(key)}")
+        chain = (rf"J_{{\text{{softmax}}}}^\top \nabla_{{a}} L" if act == "softmax" else
+                 rf"\nabla_{{a}} L \odot g'(z{sup})")
+        tex = (rf"\delta{sup} = {chain} = a{sup} - y \quad \text{{({act} with cross-entropy)}}"
+               rf" = {col('grad', a)} - {col('y', y)} = {col(key)}")
         return Step(key, title, tex, value)
     factor, grad_tex = (1.0, rf"a{sup} - y") if loss == "half_mse" else (
         2.0 / sizes[-1], rf"\tfrac{{2}}{{{sizes[-1]}}}(a{sup} - y)")

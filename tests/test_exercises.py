@@ -63,7 +63,10 @@ def _oracle(sizes, acts, loss, W, b, X, Y, lr):
             total += np.sum((a - y) ** 2) / len(y)
             d = 2 * (a - y) / len(y) * dg(acts[-1], zs[L])
         else:
-            total += -np.sum(y * np.log(a)) if acts[-1] == "softmax" else -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a))
+            if acts[-1] == "softmax":
+                total += -np.sum(y * np.log(a))
+            else:
+                total += -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a))
             d = a - y
         deltas = {L: d}
         for l in range(L - 1, 0, -1):
@@ -111,6 +114,9 @@ def test_solution_matches_a_hand_written_numpy_derivation(cfg, seed, tmp_path):
         tol = _tol(np.array(raw["claims"][key]).reshape(-1)[0])
         assert tol == 0.5 * 10.0 ** -cfg.get("decimals", 4)
         assert np.all(np.abs(got - want[key]) <= tol + 1e-12), key
+    steps = explain(tmp_path / "solution.toml")  # the worked solution's full-precision values, same oracle
+    for key in want:
+        np.testing.assert_allclose(steps[key].value.reshape(want[key].shape), want[key], rtol=1e-9, atol=1e-12)
     # workable by hand: one-decimal inputs and weights, no saturation, no dead ReLU
     for l in range(1, L + 1):
         z = np.array(want[f"z{l}"])
@@ -156,7 +162,7 @@ def test_explain_reproduces_the_published_corrected_example():
         for g, p in zip(got, flat):
             assert abs(g - float(p)) <= _tol(p) + 1e-12, (key, g, p)
     # the published numbers at 6 significant digits, as the seed's text prints them (½·(1.131375 − 0.01)²)
-    assert "L = 0.628741" in e.markdown and "= 1.12137$$" in e.markdown
+    assert "L = 0.628741" in e.markdown and "= 1.12137\n$$" in e.markdown
     assert r"\delta^{(1)} = (W^{(2)})^\top \delta^{(2)} \odot g'(z^{(1)})" in e.markdown
 
 
