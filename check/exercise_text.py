@@ -11,7 +11,11 @@ def _dec(v: float, places: int) -> str:
 
 
 def toml_value(a, places: int, rows: bool) -> str:
-    """A number, a list or a list of rows, each number with ``places`` decimals (TOML keeps them: the tolerance)."""
+    """A number, a list or a list of rows, each number with ``places`` decimals (TOML keeps them: the tolerance).
+
+    >>> toml_value(0.5, 3, False), toml_value([[1, -0.00001]], 2, True), toml_value([1, 2], 1, False)
+    ('0.500', '[[1.00, 0.00]]', '[1.0, 2.0]')
+    """
     a = np.asarray(a, dtype=float)
     if a.size == 1 and not rows:
         return _dec(a.reshape(()), places)
@@ -69,12 +73,11 @@ def answers_toml(ex, values: dict | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _table(a: np.ndarray, row: str, col: str) -> list[str]:
+def _table(a: np.ndarray, rows: list[str], cols: list[str]) -> list[str]:
     a = np.atleast_2d(a)
-    head = "| | " + " | ".join(f"{col} {j + 1}" for j in range(a.shape[1])) + " |"
-    out = [head, "|---" * (a.shape[1] + 1) + "|"]
-    for i, r in enumerate(a):
-        out.append(f"| {row} {i + 1} | " + " | ".join(_dec(v, 1) for v in r) + " |")
+    out = ["| | " + " | ".join(cols) + " |", "|---" * (a.shape[1] + 1) + "|"]
+    for name, r in zip(rows, a):
+        out.append(f"| {name} | " + " | ".join(_dec(v, 1) for v in r) + " |")
     return out
 
 
@@ -92,12 +95,17 @@ def exercise_md(ex) -> str:
            f"with a⁽⁰⁾ = x; the activations g are {', '.join(f'{a} (layer {i + 1})' for i, a in enumerate(acts))}. "
            f"Loss: {loss_text}" + (f", averaged over the {m} samples" if m > 1 else "") + ".",
            "", PICTURE + "## Input and target", ""] + (["Each column is a sample.", ""] if m > 1 else [])
-    out += _table(d["data"]["x"].T, "x", "sample") + [""] + _table(d["data"]["y"].T, "y", "sample") + [""]
+    samples = [f"sample {i + 1}" for i in range(m)]
+    out += _table(d["data"]["x"].T, [f"x[{i}]" for i in range(sizes[0])], samples) + [""]
+    out += _table(d["data"]["y"].T, [f"y[{i}]" for i in range(sizes[-1])], samples) + [""]
     out += ["## Weights and biases", "", "W⁽ˡ⁾ has one row per neuron of layer l and one column per neuron (or input) "
-            "of layer l − 1.", ""]
+            "of layer l − 1; neurons are numbered from 0, as in the picture, and every answer lists them in that "
+            "order.", ""]
     for l in range(1, L + 1):
-        out += [f"W^({l}):", ""] + _table(d["parameters"][f"W{l}"], "neuron", "from") + [""]
-        out += [f"b^({l}):", ""] + _table(d["parameters"][f"b{l}"].reshape(-1, 1), "neuron", "b") + [""]
+        neurons = [f"neuron {j}" for j in range(sizes[l])]
+        inputs = [f"from {'x' if l == 1 else 'a'}[{i}]" for i in range(sizes[l - 1])]
+        out += [f"W^({l}) (layer {l}):", ""] + _table(d["parameters"][f"W{l}"], neurons, inputs) + [""]
+        out += [f"b^({l}):", ""] + _table(d["parameters"][f"b{l}"].reshape(-1, 1), neurons, ["b"]) + [""]
     if "learning_rate" in net:
         out += [f"Learning rate η = {net['learning_rate']!r}.", ""]
     out += ["## Questions", "",

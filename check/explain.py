@@ -45,7 +45,11 @@ def number(v: float, digits: int | None = 6, decimals: int | None = None) -> str
 
 
 def matrix(a, fmt) -> str:
-    """A scalar as a number, a vector or matrix as a ``pmatrix`` (rows as given)."""
+    """A scalar as a number (negative ones in parentheses), a vector or matrix as a ``pmatrix`` (rows as given).
+
+    >>> matrix([[1.0, 2.0]], str), matrix(-0.5, str)
+    ('\\\\begin{pmatrix}1.0 & 2.0\\\\end{pmatrix}', '(-0.5)')
+    """
     a = np.asarray(a, dtype=float)
     if a.size == 1:
         text = fmt(a.reshape(()))
@@ -258,7 +262,7 @@ def _delta_out(key, L, acts, loss, sizes, eng, col, value) -> Step:
     a, y = eng[f"a{L}"], eng["y"]
     title = f"Layer {L}: δ at the output"
     if loss == "cross_entropy":
-        chain = (rf"J_{{\text{{softmax}}}}^\top \nabla_{{a}} L" if act == "softmax" else
+        chain = (r"J_{\text{softmax}}^\top \nabla_{a} L" if act == "softmax" else
                  rf"\nabla_{{a}} L \odot g'(z{sup})")
         tex = (rf"\delta{sup} = {chain} = a{sup} - y \quad \text{{({act} with cross-entropy)}}"
                rf" = {col('grad', a)} - {col('y', y)} = {col(key)}")

@@ -76,7 +76,12 @@ class FormulaResult:
 
 
 def columns(values: dict[str, np.ndarray], m: int, lr: float | None) -> dict[str, np.ndarray]:
-    """The worked example's quantities (canonical: rows per sample) as a formula sees them (columns per sample)."""
+    """The worked example's quantities (canonical: rows per sample) as a formula sees them (columns per sample).
+
+    >>> env = columns({"x": np.array([[1.0, 2.0]]), "b1": np.array([0.5]), "W1": np.eye(2)}, 1, None)
+    >>> env["x"].shape, env["b1"].shape, env["W1"].shape, float(env["m"])
+    ((2, 1), (1, 1), (2, 2), 1.0)
+    """
     env: dict[str, np.ndarray] = {"m": np.asarray(float(m))}
     if lr is not None:
         env["lr"] = np.asarray(float(lr))
@@ -93,7 +98,11 @@ def columns(values: dict[str, np.ndarray], m: int, lr: float | None) -> dict[str
 
 
 def canonical(key: str, value: np.ndarray, shape: tuple) -> np.ndarray:
-    """A formula's value (column layout) in the claim's canonical shape; ValueError if the sizes differ."""
+    """A formula's value (column layout) in the claim's canonical shape; ValueError if the sizes differ.
+
+    >>> canonical("z1", np.array([[1.0], [2.0]]), (1, 2)).tolist()
+    [[1.0, 2.0]]
+    """
     v = np.asarray(value, dtype=float)
     head = key.rstrip("0123456789")
     if head in ("z", "a", "delta"):
@@ -113,7 +122,12 @@ def _column_shape(key: str, shape: tuple) -> tuple:
 
 
 def evaluate(tree: ast.Expression, env: dict[str, np.ndarray]) -> np.ndarray:
-    """Walk the checked ``tree`` on numpy arrays (``@`` is the matrix product; never ``eval``)."""
+    """Walk the checked ``tree`` on numpy arrays (``@`` is the matrix product; never ``eval``).
+
+    >>> tree = parse("T(W) @ d * step(z)", functions=FORMULA_FUNCTIONS, matmul=True)
+    >>> evaluate(tree, {"W": np.array([[2.0, 3.0]]), "d": np.array([[1.0]]), "z": np.array([[1.0], [-1.0]])}).tolist()
+    [[2.0], [0.0]]
+    """
 
     def walk(node):
         const = _constant(node)
@@ -137,7 +151,11 @@ def evaluate(tree: ast.Expression, env: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def allowed_names(key: str, L: int, lr: float | None) -> list[str]:
-    """The names a formula for ``key`` may use: data, parameters, lr, m and the quantities before ``key``."""
+    """The names a formula for ``key`` may use: data, parameters, lr, m and the quantities before ``key``.
+
+    >>> allowed_names("a1", 1, None)
+    ['x', 'y', 'm', 'W1', 'b1', 'z1']
+    """
     order = claim_order(L)
     base = ["x", "y", "m"] + [f"{p}{l}" for l in range(1, L + 1) for p in ("W", "b")] + (["lr"] if lr else [])
     return base + order[: order.index(key)]

@@ -40,7 +40,14 @@ from .worked_parse import parse as _parse
 
 @dataclass(frozen=True)
 class GradingPolicy:
-    """Points per claim and the fraction of them each kind of partial answer earns (see the module docstring)."""
+    """Points per claim and the fraction of them each kind of partial answer earns (see the module docstring).
+
+    Raises:
+        ValueError: a credit outside [0, 1] or negative points.
+
+    >>> GradingPolicy(points=2, method_credit=0.25)
+    GradingPolicy(points=2, method_credit=0.25, rounding_credit=1.0, coincidence_credit=0.0)
+    """
 
     points: float = 1.0
     method_credit: float = 0.5
@@ -121,7 +128,15 @@ class Grade:
 
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename (never half-written)."""
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename (never half-written).
+
+    Raises:
+        OSError: the folder does not exist or cannot be written (no file is left behind).
+
+    >>> import tempfile, pathlib; p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> write_atomic(p, "hi\\n"); p.read_text()
+    'hi\\n'
+    """
     path = os.fspath(path)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-")
     try:
@@ -135,7 +150,11 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
 
 
 def is_answers(path_or_dict) -> bool:
-    """Whether a worked example has an unanswered claim or a formula (so ``deltagrad check`` grades it)."""
+    """Whether a worked example has an unanswered claim or a formula (so ``deltagrad check`` grades it).
+
+    >>> is_answers({"claims": {"z1": ""}}), is_answers({"claims": {"z1": "0.5"}})
+    (True, False)
+    """
     doc, _, _ = load_worked_example(path_or_dict)
     claims = doc.get("claims", {})
     return isinstance(claims, Mapping) and any(_unanswered(v) or isinstance(v, str) and _number(v) is None
@@ -144,6 +163,16 @@ def is_answers(path_or_dict) -> bool:
 
 def _unanswered(v) -> bool:
     return (isinstance(v, str) and not v.strip()) or (isinstance(v, list) and not v)
+
+
+def _as_numbers(raw):
+    """Numbers written as strings ("0.50", also inside lists) as numbers that keep their printed digits."""
+    if isinstance(raw, list):
+        return [_as_numbers(v) for v in raw]
+    if isinstance(raw, str):
+        v = _number(raw)
+        return raw if v is None else v
+    return raw
 
 
 def _number(text: str) -> _Printed | None:
@@ -194,7 +223,7 @@ def grade(path_or_dict: str | os.PathLike | Mapping, policy: GradingPolicy | Non
             except (ExprError, ValueError) as e:
                 fail("claims", key, f"formula {raw!r}: {e}")
         else:
-            kept[key] = _number(raw) if isinstance(raw, str) else raw
+            kept[key] = _as_numbers(raw)
     for key, value in _chain_values(net, params, x, y, lr, kept, formulas).items():
         kept[key] = value.tolist()  # a formula on the student's own earlier values, so what follows can follow
     report = check_loaded({**doc, "claims": kept}, text, name, False)
@@ -290,6 +319,10 @@ def report_grade(path: str, json_path: str | None = None, policy: GradingPolicy 
     Returns the exit status: 0 every claim answered and right, 1 otherwise, 2 a file that cannot be
     read (or a formula that cannot be parsed) or a ``json_path`` that cannot be written -- one error
     line on stderr, nothing written.
+
+    >>> report_grade("examples/tiny_neuron.toml", quiet=True)  # doctest: +SKIP
+    examples/tiny_neuron.toml: score 8 / 8
+    0
     """
     import sys
     try:

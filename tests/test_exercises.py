@@ -195,6 +195,10 @@ def test_one_changed_claim_is_first_wrong_exactly_there(seed, cfg, pick, shift):
     assert report.first_wrong is not None and report.first_wrong.key == key
     before = [r for r in report.results[: [r.key for r in report.results].index(key)]]
     assert all(r.ok for r in before)
+    graded = grade(doc)  # the grader agrees: no credit there, full credit before it
+    at = [c.key for c in graded.claims].index(key)
+    assert graded.claims[at].status == "wrong" and graded.claims[at].score == 0
+    assert all(c.status == "right" for c in graded.claims[:at])
 
 
 def test_partial_credit_method_rounding_and_gradescope(tmp_path):
@@ -254,3 +258,39 @@ def test_a_picture_that_cannot_be_drawn_is_a_warning_not_a_failure(tmp_path, mon
     assert not (tmp_path / "ex" / "network.svg").exists()
     assert "network.svg" not in (tmp_path / "ex" / "exercise.md").read_text()
     assert main(["check", "--quiet", str(tmp_path / "ex" / "solution.toml")]) == 0
+
+
+def test_check_grading_options_refuse_bad_input(tmp_path, capsys):
+    ex = new_exercise(1, sizes=(1, 1), ask=("z", "a"))
+    ex.write(tmp_path)
+    answers = str(tmp_path / "answers.toml")
+    assert main(["check", answers, answers, "--json", str(tmp_path / "r.json")]) == 2
+    assert main(["check", answers, "--method-credit", "2"]) == 2
+    assert main(["check", answers, "--json", str(tmp_path / "no" / "dir" / "r.json")]) == 2
+    assert not (tmp_path / "r.json").exists()
+    # --score grades a plain worked example too; the solution scores full marks and exits 0
+    assert main(["check", "--score", str(tmp_path / "solution.toml"), "--json", str(tmp_path / "r.json")]) == 0
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert (data["score"], data["max_score"]) == (2.0, 2.0)
+    capsys.readouterr()
+
+
+def test_fewer_decimals_than_asked_earn_nothing(tmp_path):
+    ex = new_exercise(1, sizes=(1, 1), ask=("z",), decimals=3)
+    z = float(ex.solution["z1"].reshape(()))
+    text = ex.files["answers.toml"].replace('z1 = ""', f"z1 = {z:.1f}")
+    (tmp_path / "a.toml").write_text(text)
+    g = grade(tmp_path / "a.toml")
+    assert g["z1"].status == "too few decimals" and g.score == 0
+    (tmp_path / "a.toml").write_text(ex.files["answers.toml"].replace('z1 = ""', f'z1 = "{z:.4f}"'))
+    assert grade(tmp_path / "a.toml")["z1"].status == "right"
+
+
+def test_jupyter_displays(tmp_path):
+    ex = new_exercise(3, sizes=(1, 1), ask=("z", "loss"))
+    assert "<code>z1</code>" in ex._repr_html_() and "<code>loss</code>" in ex._repr_html_()
+    ex.write(tmp_path)
+    e = explain(tmp_path / "solution.toml")
+    assert e._repr_markdown_() == e.markdown and "$$" in e._repr_html_() and "<h2>Forward pass</h2>" in e._repr_html_()
+    g = grade(tmp_path / "answers.toml")
+    assert "score 0 / 2" in g._repr_html_() and g._repr_html_().count("unanswered") == 2
