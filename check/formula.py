@@ -170,6 +170,8 @@ def check_formula(key: str, text: str, net, params, x, y, lr, seed: int = 0) -> 
     Raises:
         ExprError: a formula outside the whitelist, or one that names something it may not use
             (the message lists the names it may).
+        ValueError: a formula whose shapes do not fit (``W2 @ delta2`` where ``T(W2) @ delta2`` is
+            meant) or that is not finite at the example's numbers.
 
     >>> net = ([1, 1], ["sigmoid"], "half_mse")
     >>> p = {"W1": np.array([[0.5]]), "b1": np.array([-0.5])}
@@ -202,6 +204,8 @@ def check_formula(key: str, text: str, net, params, x, y, lr, seed: int = 0) -> 
         ok = bool(np.all(np.abs(got - want) <= RTOL * np.maximum(1.0, np.abs(want))))
         if i == 0:
             value = got
+            if not np.all(np.isfinite(got)):
+                raise ValueError(f"it gives {_short(got)} at the example's numbers (not a finite number)")
             if not ok:
                 return FormulaResult(key, text, got, "wrong", f"gives {_short(got)} at the example's numbers; "
                                                                 f"the engine gives {_short(want)}")

@@ -64,7 +64,8 @@ class GradingPolicy:
 
 @dataclass
 class GradedClaim:
-    """One answer: ``status`` is right, rounding, method, coincidence, wrong, too few decimals or unanswered."""
+    """One answer: ``status`` is right, rounding, method, coincidence, wrong, too few decimals, invalid formula
+    or unanswered; ``output`` says why, ``line`` is its line in the file."""
 
     key: str
     score: float
@@ -186,9 +187,12 @@ def _number(text: str) -> _Printed | None:
 def grade(path_or_dict: str | os.PathLike | Mapping, policy: GradingPolicy | None = None) -> Grade:
     """Grade a filled-in answers file (a worked example; see the module docstring for the credit).
 
+    A formula that cannot be parsed, uses a name it may not, has shapes that do not fit or is not
+    finite scores 0 as ``"invalid formula"`` with the reason (the rest of the file is still graded,
+    and the steps after it are checked as if it were unanswered).
+
     Raises:
-        WorkedExampleError: a file that cannot be read, a malformed example, or a formula that cannot
-            be parsed or uses a name it may not (file, line, key and the reason).
+        WorkedExampleError: a file that cannot be read or a malformed example (file, line and key).
 
     >>> g = grade({"network": {"sizes": [1, 1], "activations": ["sigmoid"], "loss": "half_mse"},
     ...     "data": {"x": [2.0], "y": [1.0]}, "parameters": {"W1": [[0.5]], "b1": [-0.5]},
@@ -210,7 +214,7 @@ def grade(path_or_dict: str | os.PathLike | Mapping, policy: GradingPolicy | Non
         fail("claims", None, "must be a table")
     order = claim_order(len(net[0]) - 1)
     asked = _asked_decimals(doc)
-    kept, formulas, unanswered = {}, {}, []
+    kept, formulas, unanswered, invalid = {}, {}, [], {}
     for key, raw in claims_doc.items():
         if _unanswered(raw):
             unanswered.append(key)
@@ -220,8 +224,8 @@ def grade(path_or_dict: str | os.PathLike | Mapping, policy: GradingPolicy | Non
                 continue
             try:
                 formulas[key] = check_formula(key, raw, net, params, x, y, lr)
-            except (ExprError, ValueError) as e:
-                fail("claims", key, f"formula {raw!r}: {e}")
+            except (ExprError, ValueError, RecursionError, MemoryError) as e:
+                invalid[key] = f"formula {raw!r} cannot be evaluated: {e or 'too deeply nested'}"
         else:
             kept[key] = _as_numbers(raw)
     for key, value in _chain_values(net, params, x, y, lr, kept, formulas).items():
@@ -233,6 +237,9 @@ def grade(path_or_dict: str | os.PathLike | Mapping, policy: GradingPolicy | Non
         line = _line_of(text, "claims", key) if text else None
         if key in unanswered:
             out.claims.append(GradedClaim(key, 0.0, policy.points, "unanswered", "no answer given", line))
+            continue
+        if key in invalid:
+            out.claims.append(GradedClaim(key, 0.0, policy.points, "invalid formula", invalid[key], line))
             continue
         out.claims.append(_score(results[key], formulas.get(key), claims_doc[key], asked, policy, line))
     return out
@@ -317,8 +324,7 @@ def report_grade(path: str, json_path: str | None = None, policy: GradingPolicy 
     """``deltagrad check`` on an answers file: print the checker's report and the grade, write ``json_path``.
 
     Returns the exit status: 0 every claim answered and right, 1 otherwise, 2 a file that cannot be
-    read (or a formula that cannot be parsed) or a ``json_path`` that cannot be written -- one error
-    line on stderr, nothing written.
+    read or a ``json_path`` that cannot be written -- one error line on stderr, nothing written.
 
     >>> report_grade("examples/tiny_neuron.toml", quiet=True)  # doctest: +SKIP
     examples/tiny_neuron.toml: score 8 / 8

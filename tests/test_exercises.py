@@ -238,11 +238,27 @@ def test_formula_answers_right_coincidence_and_refused(tmp_path, capsys):
     f.write_text(head + '[claims]\nz1 = 0.6\na1 = "sigmoid(z1)"\nloss = 0.0628\n')  # ½(σ(0.6) − 1)² = 0.062780
     g = grade(f)
     assert [(c.key, c.status) for c in g.claims] == [("z1", "wrong"), ("a1", "right"), ("loss", "method")]
-    f.write_text(head + '[claims]\ndelta1 = "delta1"\n')
-    assert main(["check", str(f)]) == 2
-    assert "delta1: not a name a formula for delta1 may use" in capsys.readouterr().err
-    f.write_text(head + "[claims]\nz1 = \"__import__('os')\"\n")
-    assert main(["check", str(f)]) == 2
+    # formulas that cannot be used score 0 with the reason; the rest of the file is still graded
+    f.write_text(head + '[claims]\nz1 = "__import__(\'os\')"\na1 = "sigmoid(z1)"\ndelta1 = "delta1"\n'
+                 'dW1 = "x @ delta1 @ x"\nloss = "log(-1 * a1)"\n')
+    g = grade(f)
+    assert [(c.key, c.status) for c in g.claims] == [("z1", "invalid formula"), ("a1", "right"),
+                                                     ("loss", "invalid formula"), ("delta1", "invalid formula"),
+                                                     ("dW1", "wrong")]
+    assert "call of '__import__' is not allowed" in g["z1"].output
+    assert "delta1: not a name a formula for delta1 may use" in g["delta1"].output
+    assert "not a finite number" in g["loss"].output
+    assert main(["check", str(f)]) == 1
+    # shapes that do not fit: W2 @ δ2 where (W2)ᵀ δ2 is meant
+    ex = new_exercise(1, ask=("delta",))
+    g = grade({**tomllib.loads(ex.files["answers.toml"]),
+               "claims": {"delta2": "(a2 - y) * a2 * (1 - a2)", "delta1": "W2 @ delta2 * a1 * (1 - a1)"}})
+    assert g["delta2"].status == "right" and g["delta1"].status == "invalid formula"
+    assert "matmul" in g["delta1"].output
+    g = grade({**tomllib.loads(ex.files["answers.toml"]),
+               "claims": {"delta1": "T(W2) @ ((a2 - y) * a2 * (1 - a2)) * a1 * (1 - a1)"}})
+    assert g["delta1"].status == "right"
+    capsys.readouterr()
 
 
 def test_plain_worked_examples_keep_their_behaviour(capsys):

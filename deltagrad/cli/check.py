@@ -21,7 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.epilog = (
         "exit status: 0 every claim holds, 1 a claim is wrong, 2 a file cannot be read (or --svg cannot be written); "
-        "with several files every one is reported and the status is the worst of them"
+        "with several files every one is reported and the status is the worst of them. An answers file (a claim "
+        "\"\" is unanswered, a string that is not a number a formula) is graded: 0 every claim answered and right, "
+        "1 otherwise"
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="worked example(s), .toml")
     _add_grading(parser)
