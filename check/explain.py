@@ -78,8 +78,8 @@ class Explanation:
 
     source: str
     summary: str
-    steps: list[Step] = field(default_factory=list)
-    markdown: str = ""
+    steps: list[Step] = field(default_factory=list, repr=False)
+    markdown: str = field(default="", repr=False)
 
     def __str__(self) -> str:
         return self.markdown

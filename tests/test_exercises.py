@@ -129,11 +129,14 @@ def test_solution_matches_a_hand_written_numpy_derivation(cfg, seed, tmp_path):
     assert main(["check", "--quiet", str(tmp_path / "solution.toml")]) == 0
 
 
-def test_same_seed_same_bytes(tmp_path):
+def test_same_seed_same_bytes(tmp_path, capsys):
     for d in ("a", "b"):
-        new_exercise(5, sizes=(2, 2, 1), loss="mse").write(tmp_path / d)
-    for name in ("exercise.md", "answers.toml", "solution.md", "solution.toml"):
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+        assert main(["exercise", "new", "--seed", "5", "--sizes", "2,2,1", "--loss", "mse", "--out", str(tmp_path / d)]) == 0
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert set(names) - {"network.svg"} == {"exercise.md", "answers.toml", "solution.md", "solution.toml"}
+    assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for name in names:  # network.svg too, when a renderer drew it
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert (tmp_path / "a" / "solution.toml").read_bytes() != new_exercise(6).files["solution.toml"].encode()
 
 
