@@ -131,7 +131,8 @@ def test_solution_matches_a_hand_written_numpy_derivation(cfg, seed, tmp_path):
 
 def test_same_seed_same_bytes(tmp_path, capsys):
     for d in ("a", "b"):
-        assert main(["exercise", "new", "--seed", "5", "--sizes", "2,2,1", "--loss", "mse", "--out", str(tmp_path / d)]) == 0
+        args = ["exercise", "new", "--seed", "5", "--sizes", "2,2,1", "--loss", "mse", "--out", str(tmp_path / d)]
+        assert main(args) == 0
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert set(names) - {"network.svg"} == {"exercise.md", "answers.toml", "solution.md", "solution.toml"}
     assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
