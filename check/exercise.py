@@ -1,10 +1,10 @@
 """exercise: fresh backprop exercises with an answer key -- numbers workable by hand, the same files for the same seed.
 
-:func:`new_exercise` draws a network's input, target, weights and biases with one decimal each
-(from ``numpy.random.default_rng(seed)``), redrawing until the exercise is workable by hand:
-sigmoid and tanh pre-activations within ±2 (away from saturation), ReLU pre-activations ≥ 0.1 (no
-dead or borderline ReLU) and an output at least 0.1 away from its target (a gradient worth
-computing). The files (:data:`FILES`) are ``exercise.md`` (the network, its numbers as tables, a
+:func:`new_exercise` draws a network's input, then each neuron's weights and bias, then the target,
+with one decimal each (from ``numpy.random.default_rng(seed)``), redrawing a neuron until it is
+workable by hand on every sample: sigmoid, tanh and softmax pre-activations within ±2 (away from
+saturation), ReLU pre-activations ≥ 0.1 (no dead or borderline ReLU); and the target until the
+output is at least 0.1 away from it somewhere (a gradient worth computing). The files (:data:`FILES`) are ``exercise.md`` (the network, its numbers as tables, a
 picture, the questions), ``answers.toml`` (a worked example with the asked claims present and
 empty), ``solution.md`` (the worked solution, :func:`deltagrad.check.explain.explain`) and
 ``solution.toml`` (the answers filled in, rounded to the asked decimals).
@@ -100,6 +100,35 @@ def _forward(sizes, acts, params, x):
     return zs, a
 
 
+def _neuron_ok(act: str, z: np.ndarray) -> bool:
+    if act in ("sigmoid", "tanh", "softmax"):
+        return bool(np.abs(z).max() <= 2.0)
+    return bool(z.min() >= 0.1) if act == "relu" else True
+
+
+def _draw(rng, sizes, acts, loss, samples):
+    """Input, then each neuron's weights and bias until its z is workable on every sample, then a target; or None."""
+    x = _one_decimal(rng, (samples, sizes[0]), -9, 9)
+    params, a = {}, x
+    for l in range(1, len(sizes)):
+        W, b = np.zeros((sizes[l], sizes[l - 1])), np.zeros(sizes[l])
+        for j in range(sizes[l]):
+            for _ in range(1000):
+                W[j] = _one_decimal(rng, (sizes[l - 1],), -9, 9)
+                b[j] = _one_decimal(rng, (1,), -5, 5, nonzero=False)[0]
+                if _neuron_ok(acts[l - 1], a @ W[j] + b[j]):
+                    break
+            else:
+                return None
+        params[f"W{l}"], params[f"b{l}"] = W, b
+        a = _forward(sizes[: l + 1], acts[:l], params, x)[1]
+    for _ in range(100):
+        y = _target(rng, acts[-1], loss, a.shape)
+        if np.abs(a - y).max() >= 0.1:
+            return params, x, y
+    return None
+
+
 def _workable(sizes, acts, params, x, y) -> bool:
     zs, out = _forward(sizes, acts, params, x)
     for z, act in zip(zs, acts):
@@ -172,6 +201,8 @@ def new_exercise(seed: int, sizes=(2, 3, 1), activations=None, loss: str = "half
     if len(activations) != L or not all(a in ACTIVATIONS for a in activations) or "softmax" in activations[:-1]:
         raise ValueError(f"new_exercise: activations must be {L} of {', '.join(ACTIVATIONS)} (softmax last only), "
                          f"got {activations}")
+    if activations[-1] == "softmax" and sizes[-1] < 2:
+        raise ValueError("new_exercise: a softmax output needs at least 2 outputs (one output is always 1)")
     if loss not in LOSSES:
         raise ValueError(f"new_exercise: loss must be one of {', '.join(LOSSES)}, got {loss!r}")
     if loss == "cross_entropy" and activations[-1] not in ("softmax", "sigmoid"):
@@ -186,18 +217,14 @@ def new_exercise(seed: int, sizes=(2, 3, 1), activations=None, loss: str = "half
     if not 0 < lr < float("inf"):
         raise ValueError(f"new_exercise: lr must be a positive number, got {lr!r}")
     rng = np.random.default_rng(seed)
-    for _ in range(10_000):
-        x = _one_decimal(rng, (samples, sizes[0]), -9, 9)
-        params = {}
-        for l in range(1, L + 1):
-            params[f"W{l}"] = _one_decimal(rng, (sizes[l], sizes[l - 1]), -9, 9)
-            params[f"b{l}"] = _one_decimal(rng, (sizes[l],), -5, 5, nonzero=False)
-        y = _target(rng, activations[-1], loss, (samples, sizes[-1]))
-        if _workable(sizes, activations, params, x, y):
+    for _ in range(1000):
+        drawn = _draw(rng, sizes, activations, loss, samples)
+        if drawn is not None and _workable(sizes, activations, *drawn):  # the whole network, once more
+            params, x, y = drawn
             break
     else:
         raise ValueError(f"new_exercise: found no workable numbers for a {'-'.join(map(str, sizes))} network with "
-                         f"{', '.join(activations)} in 10000 draws; try another seed or fewer layers")
+                         f"{', '.join(activations)} and {samples} sample(s); try another seed or a smaller network")
     keys = _claim_keys(L, ask)
     use_lr = any(k.endswith("_new") for k in keys)
     doc = {"source": {"title": f"deltagrad exercise, seed {seed}", "decimals": decimals},

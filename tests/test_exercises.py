@@ -314,3 +314,26 @@ def test_jupyter_displays(tmp_path):
     assert e._repr_markdown_() == e.markdown and "$$" in e._repr_html_() and "<h2>Forward pass</h2>" in e._repr_html_()
     g = grade(tmp_path / "answers.toml")
     assert "score 0 / 2" in g._repr_html_() and g._repr_html_().count("unanswered") == 2
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31), hidden=st.lists(st.integers(1, 6), min_size=0, max_size=3),
+       n_in=st.integers(1, 6), n_out=st.integers(1, 4), samples=st.integers(1, 4),
+       hidden_act=st.sampled_from(["sigmoid", "tanh", "relu", "linear"]),
+       head=st.sampled_from([("sigmoid", "half_mse"), ("linear", "mse"), ("relu", "half_mse"), ("tanh", "mse"),
+                             ("softmax", "cross_entropy"), ("sigmoid", "cross_entropy")]))
+def test_any_network_gets_a_workable_exercise_that_checks(seed, hidden, n_in, n_out, samples, hidden_act, head):
+    if head[0] == "softmax" and n_out == 1:
+        with pytest.raises(ValueError, match="softmax output needs at least 2 outputs"):
+            new_exercise(seed, sizes=(n_in, n_out), activations=["softmax"], loss="cross_entropy")
+        return
+    sizes = (n_in, *hidden, n_out)
+    acts = [hidden_act] * len(hidden) + [head[0]]
+    ex = new_exercise(seed, sizes=sizes, activations=acts, loss=head[1], samples=samples)
+    report = check_worked_example({**tomllib.loads(ex.files["solution.toml"]),
+                                   "claims": tomllib.loads(ex.files["solution.toml"], parse_float=str)["claims"]})
+    assert report.ok and len(report.results) == len(ex.asked)
+    zs = [report[f"z{l}"].engine for l in range(1, len(sizes))]
+    for z, act in zip(zs, acts):
+        assert act != "relu" or z.min() >= 0.1
+        assert act not in ("sigmoid", "tanh", "softmax") or np.abs(z).max() <= 2.0
