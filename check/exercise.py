@@ -5,9 +5,10 @@ with one decimal each (from ``numpy.random.default_rng(seed)``), redrawing a neu
 workable by hand on every sample: sigmoid, tanh and softmax pre-activations within ±2 (away from
 saturation), ReLU pre-activations ≥ 0.1 (no dead or borderline ReLU); and the target until the
 output is at least 0.1 away from it somewhere (a gradient worth computing). The files
-(:data:`FILES`) are ``exercise.md`` (the network, its numbers as tables, a picture, the questions), ``answers.toml`` (a worked example with the asked claims present and
-empty), ``solution.md`` (the worked solution, :func:`deltagrad.check.explain.explain`) and
-``solution.toml`` (the answers filled in, rounded to the asked decimals).
+(:data:`FILES`) are ``exercise.md`` (the network, its numbers as tables, a picture, the questions),
+``answers.toml`` (a worked example with the asked claims present and empty), ``solution.md`` (the
+worked solution, :func:`deltagrad.check.explain.explain`) and ``solution.toml`` (the answers filled
+in, rounded to the asked decimals).
 """
 
 from __future__ import annotations
