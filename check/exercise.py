@@ -7,7 +7,7 @@ saturation), ReLU pre-activations ≥ 0.1 (no dead or borderline ReLU); and the 
 output is at least 0.1 away from it somewhere (a gradient worth computing). The files
 (:data:`FILES`) are ``exercise.md`` (the network, its numbers as tables, a picture, the questions),
 ``answers.toml`` (a worked example with the asked claims present and empty), ``solution.md`` (the
-worked solution, :func:`deltagrad.check.explain.explain`) and ``solution.toml`` (the answers filled
+worked solution, :func:`deltagrad.check.solution.explain`) and ``solution.toml`` (the answers filled
 in, rounded to the asked decimals).
 """
 
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .explain import explain
-from .grade import write_atomic
+from .solution import explain
+from .grading import write_atomic
 from .worked_math import ACTIVATIONS, LOSSES, claim_order, engine_values
 
 PICTURE = "![the network (asked numbers left blank)](network.svg)\n\n"

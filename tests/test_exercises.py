@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deltagrad.check import explain, grade, new_exercise
-from deltagrad.check.grade import GradingPolicy
+from deltagrad.check.grading import GradingPolicy
 from deltagrad.check.worked import check_worked_example
 from deltagrad.cli import main
 
@@ -260,8 +260,9 @@ def test_formula_answers_right_coincidence_and_refused(tmp_path, capsys):
     assert g["delta2"].status == "right" and g["delta1"].status == "invalid formula"
     assert "matmul" in g["delta1"].output
     g = grade({**tomllib.loads(ex.files["answers.toml"]),
-               "claims": {"delta1": "T(W2) @ ((a2 - y) * a2 * (1 - a2)) * a1 * (1 - a1)"}})
+               "claims": {"delta1": "T(W2) @ ((a2 - y) * a2 * (1 - a2)) * a1 * (1 - a1)", "delta2": [0.1, 0.2]}})
     assert g["delta1"].status == "right"
+    assert (g["delta2"].status, g["delta2"].output) == ("wrong size", "2 numbers, expected 1")
     capsys.readouterr()
 
 

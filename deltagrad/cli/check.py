@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deltagrad.check.grade import GradingPolicy, is_answers, report_grade
+from deltagrad.check.grading import GradingPolicy, is_answers, report_grade
 from deltagrad.check.worked import WorkedExampleError, check_worked_example, graph_expectations
 
 HELP = "check a worked backprop example (TOML): every claimed z, a, loss, δ, gradient and update"

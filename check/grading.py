@@ -1,4 +1,4 @@
-"""grade: score a filled-in answers file -- the checker's step-local verdicts, partial credit, Gradescope JSON.
+"""grading: score a filled-in answers file -- the checker's step-local verdicts, partial credit, Gradescope JSON.
 
 An answers file is a worked example (the ``deltagrad check`` format) whose claims are the student's
 answers. A claim written as an empty string (``z1 = ""``) or an empty list is **unanswered**; a claim
@@ -64,8 +64,8 @@ class GradingPolicy:
 
 @dataclass
 class GradedClaim:
-    """One answer: ``status`` is right, rounding, method, coincidence, wrong, too few decimals, invalid formula
-    or unanswered; ``output`` says why, ``line`` is its line in the file."""
+    """One answer: ``status`` is right, rounding, method, coincidence, wrong, too few decimals, wrong size,
+    invalid formula or unanswered; ``output`` says why, ``line`` is its line in the file."""
 
     key: str
     score: float
@@ -176,6 +176,14 @@ def _as_numbers(raw):
     return raw
 
 
+def _size(raw) -> int | None:
+    """How many numbers a claim holds (None if it is not a number or a nested list of them)."""
+    if isinstance(raw, list):
+        sizes = [_size(v) for v in raw]
+        return None if any(s is None for s in sizes) else sum(sizes)
+    return 1 if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
+
+
 def _number(text: str) -> _Printed | None:
     try:
         v = _Printed(text.strip().replace("_", ""))
@@ -188,8 +196,9 @@ def grade(path_or_dict: str | os.PathLike | Mapping, policy: GradingPolicy | Non
     """Grade a filled-in answers file (a worked example; see the module docstring for the credit).
 
     A formula that cannot be parsed, uses a name it may not, has shapes that do not fit or is not
-    finite scores 0 as ``"invalid formula"`` with the reason (the rest of the file is still graded,
-    and the steps after it are checked as if it were unanswered).
+    finite scores 0 as ``"invalid formula"``, and a list of numbers of the wrong length 0 as ``"wrong
+    size"``, each with the reason (the rest of the file is still graded, and the steps after it are
+    checked as if it were unanswered).
 
     Raises:
         WorkedExampleError: a file that cannot be read or a malformed example (file, line and key).
@@ -215,6 +224,7 @@ def grade(path_or_dict: str | os.PathLike | Mapping, policy: GradingPolicy | Non
     order = claim_order(len(net[0]) - 1)
     asked = _asked_decimals(doc)
     kept, formulas, unanswered, invalid = {}, {}, [], {}
+    shapes = {k: np.shape(v) for k, v in engine_values(*net, params, x, y, lr).items()}
     for key, raw in claims_doc.items():
         if _unanswered(raw):
             unanswered.append(key)
@@ -228,6 +238,11 @@ def grade(path_or_dict: str | os.PathLike | Mapping, policy: GradingPolicy | Non
                 invalid[key] = f"formula {raw!r} cannot be evaluated: {e or 'too deeply nested'}"
         else:
             kept[key] = _as_numbers(raw)
+            size = _size(kept[key])
+            want = shapes.get(key)
+            if size is not None and want is not None and size != max(1, math.prod(want)):
+                invalid[key] = f"{size} number{'s' * (size != 1)}, expected {max(1, math.prod(want))}"
+                del kept[key]
     for key, value in _chain_values(net, params, x, y, lr, kept, formulas).items():
         kept[key] = value.tolist()  # a formula on the student's own earlier values, so what follows can follow
     report = check_loaded({**doc, "claims": kept}, text, name, False)
@@ -239,7 +254,8 @@ def grade(path_or_dict: str | os.PathLike | Mapping, policy: GradingPolicy | Non
             out.claims.append(GradedClaim(key, 0.0, policy.points, "unanswered", "no answer given", line))
             continue
         if key in invalid:
-            out.claims.append(GradedClaim(key, 0.0, policy.points, "invalid formula", invalid[key], line))
+            status = "invalid formula" if invalid[key].startswith("formula") else "wrong size"
+            out.claims.append(GradedClaim(key, 0.0, policy.points, status, invalid[key], line))
             continue
         out.claims.append(_score(results[key], formulas.get(key), claims_doc[key], asked, policy, line))
     return out
@@ -258,7 +274,9 @@ def _chain_values(net, params, x, y, lr, kept: dict, formulas: dict) -> dict:
             tree = parse(formulas[key].text, functions=FORMULA_FUNCTIONS, matmul=True)
             try:
                 value = canonical(key, evaluate(tree, columns(student, m, lr)), shapes[key])
-            except ValueError:
+            except (ValueError, RecursionError):
+                value = formulas[key].value
+            if not np.all(np.isfinite(value)):  # e.g. log of the student's own negative number
                 value = formulas[key].value
             out[key] = student[key] = value
             continue

@@ -1,4 +1,4 @@
-"""explain: the worked solution of a worked example -- each step's formula, the numbers substituted, the result.
+"""solution: the worked solution of a worked example -- each step's formula, the numbers substituted, the result.
 
 Markdown with LaTeX math (``$$ ... $$`` blocks, ``pmatrix``), which GitHub and Jupyter both render.
 The notation is the textbook's: z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁾ = g(z⁽ˡ⁾), δ⁽ᴸ⁾ = ∇_a L ⊙ g'(z⁽ᴸ⁾),
