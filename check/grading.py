@@ -103,7 +103,8 @@ class Grade:
     def __str__(self) -> str:
         lines = [f"{self.source}: score {self.score:g} / {self.max_score:g}"]
         for c in self.claims:
-            lines.append(f"{c.key:<9} {c.score:>5g} / {c.max_score:<5g} {c.status:<16} {c.output}")
+            where = f" (line {c.line})" if c.line else ""
+            lines.append(f"{c.key:<9} {c.score:>5g} / {c.max_score:<5g} {c.status:<16} {c.output}{where}")
         n = {s: sum(c.status == s for c in self.claims) for s in ("unanswered",)}
         lines.append(f"{len(self.claims)} claims, {n['unanswered']} unanswered; credit: method "
                      f"{self.policy.method_credit:g}, rounding {self.policy.rounding_credit:g}, "
