@@ -56,8 +56,8 @@ from .worked_parse import line_of as _line_of
 from .worked_parse import numbers as _numbers
 from .worked_parse import parse as _parse
 
-__all__ = ["ClaimResult", "WorkedExampleError", "WorkedReport", "check_worked_example", "graph_expectations",
-           "load_worked_example"]
+__all__ = ["ClaimResult", "WorkedExampleError", "WorkedReport", "check_loaded", "check_worked_example",
+           "graph_expectations", "load_worked_example"]
 
 
 @dataclass
@@ -79,6 +79,7 @@ class ClaimResult:
     wrong: list = field(default_factory=list)
     note: str = ""
     line: int | None = None
+    rounding: bool = False  # wrong, but within the rounding of the claims before it (printed with fewer digits)
 
 
 @dataclass
@@ -158,13 +159,22 @@ def check_worked_example(path_or_dict: str | os.PathLike | Mapping) -> WorkedRep
     (True, True)
     """
     doc, text, name = load_worked_example(path_or_dict)
+    return check_loaded(doc, text, name, isinstance(path_or_dict, Mapping))
+
+
+def check_loaded(doc: Mapping, text: str, name: str, strings: bool) -> WorkedReport:
+    """:func:`check_worked_example` on an example already read by :func:`load_worked_example`.
+
+    ``text`` (the file's text, or "") gives the line numbers of messages and results; ``strings``:
+    whether numbers may be written as strings (a dict's way to keep trailing zeros). Used by the
+    grader, which replaces formula answers by their values and leaves unanswered claims out.
+    """
 
     def fail(section: str, key: str | None, msg: str):
         line = _line_of(text, section, key) if text else None
         loc = f"{name}:{line}" if line else name
         raise WorkedExampleError(f"{loc}: {section}{'.' + key if key else ''}: {msg}")
 
-    strings = isinstance(path_or_dict, Mapping)  # "0.50" keeps its digits in a dict; a TOML file needs no quotes
     net, params, xs, ys, lr = _parse(doc, fail, strings)
     sizes, acts, loss = net
     m = xs.shape[0]
@@ -211,7 +221,7 @@ def check_worked_example(path_or_dict: str | os.PathLike | Mapping) -> WorkedRep
         near = np.abs(c - value) <= t + 1e-9 * np.maximum(1.0, np.abs(value)) + 1e-12
         follows, within = bool(np.all(near)), bool(np.all(np.abs(c - value) <= t + bound + 1e-9))
         ok = not bad.any()
-        note = ""
+        note, rounding = "", False
         if printed != c.shape and len(printed) != 0 and math.prod(printed) > 1 and sum(s > 1 for s in printed) > 1 or (
                 len(printed) == 1 and sum(s > 1 for s in c.shape) > 1):
             note = f"printed with shape {printed}, read row-major as {c.shape}"
@@ -225,6 +235,7 @@ def check_worked_example(path_or_dict: str | os.PathLike | Mapping) -> WorkedRep
             verdict = "follows from the earlier error" + (f" at {', '.join(culprits)}" if culprits else "")
         else:
             verdict, roots[key] = "first wrong here", {key}
+            rounding = bool(within and loose)
             if within and loose:
                 note = (note + "; " if note else "") + (f"unless the author carried more digits of "
                                                         f"{', '.join(loose)} than printed")
@@ -235,7 +246,8 @@ def check_worked_example(path_or_dict: str | os.PathLike | Mapping) -> WorkedRep
         wrong = [tuple(int(i) for i in ix) if len(ix) > 1 else int(ix[0]) for ix in np.argwhere(bad.reshape(printed))] \
             if c.size > 1 else []
         report.results.append(ClaimResult(key, _step(key, acts, loss), c, t, e, value, ok, verdict, wrong, note,
-                                          _line_of(text, "claims", key) if text else None))
+                                          _line_of(text, "claims", key) if text else None,
+                                          not ok and (rounding if verdict == "first wrong here" else not roots[key])))
         derived[key], dtol[key] = c, t
     return report
 

@@ -187,6 +187,8 @@ SUBCOMMANDS = {
     "bench": "deltagrad.bench",
     "check": "deltagrad.cli.check",
     "draw": "deltagrad.cli.draw",
+    "exercise": "deltagrad.cli.exercise",
+    "explain": "deltagrad.cli.explain",
     "losses": "deltagrad.cli.losses",
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from deltagrad.check.grading import GradingPolicy, is_answers, report_grade
 from deltagrad.check.worked import WorkedExampleError, check_worked_example, graph_expectations
 
 HELP = "check a worked backprop example (TOML): every claimed z, a, loss, δ, gradient and update"
@@ -20,9 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.epilog = (
         "exit status: 0 every claim holds, 1 a claim is wrong, 2 a file cannot be read (or --svg cannot be written); "
-        "with several files every one is reported and the status is the worst of them"
+        "with several files every one is reported and the status is the worst of them. An answers file (a claim "
+        "\"\" is unanswered, a string that is not a number a formula) is graded: 0 every claim answered and right, "
+        "1 otherwise"
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="worked example(s), .toml")
+    _add_grading(parser)
     parser.add_argument("--quiet", action="store_true", help="print only the summary line of each file")
     parser.add_argument(
         "--svg",
@@ -38,6 +42,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "WRONG in the report; the report is the verdict"
         ),
     )
+
+
+def _add_grading(parser: argparse.ArgumentParser) -> None:
+    """The grading options: an answers file (a claim "" is unanswered, a string a formula) gets a score."""
+    parser.add_argument("--json", metavar="PATH", default=None,
+                        help="grade (one FILE) and write Gradescope's results.json to PATH: score, max_score, one "
+                        "test per claim")
+    parser.add_argument("--score", action="store_true",
+                        help="grade every FILE (automatic for a file with an unanswered claim or a formula)")
+    parser.add_argument("--method-credit", type=float, default=0.5, metavar="X",
+                        help="credit, 0..1, for a wrong claim that follows from the student's own earlier error "
+                        "(default 0.5)")
+
+
+def _grading(args: argparse.Namespace, path: str) -> bool:
+    if getattr(args, "json", None) or getattr(args, "score", False):
+        return True
+    try:
+        return is_answers(path)
+    except WorkedExampleError:
+        return False  # the plain check reports it
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,8 +98,19 @@ def run(args: argparse.Namespace) -> int:
             _, _, left_out = graph_expectations(report)
             print(f"wrote {svg}" + (f"; not drawn: {', '.join(left_out)}" if left_out else ""))
         return 0 if report else 1
+    if getattr(args, "json", None) and len(args.files) != 1:
+        print(f"deltagrad: error: --json grades one answers file; got {len(args.files)} files", file=sys.stderr)
+        return 2
+    credit = getattr(args, "method_credit", 0.5)
+    if not 0 <= credit <= 1:
+        print(f"deltagrad: error: --method-credit must be from 0 to 1, got {credit:g}", file=sys.stderr)
+        return 2
     status = 0  # the worst of the files: a bad file (2) does not hide the reports of the others
     for path in args.files:
+        if _grading(args, path):
+            status = max(status, report_grade(path, getattr(args, "json", None), GradingPolicy(method_credit=credit),
+                                              args.quiet))
+            continue
         try:
             report = check_worked_example(path)
         except WorkedExampleError as e:

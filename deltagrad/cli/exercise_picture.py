@@ -1,0 +1,46 @@
+"""picture: an exercise's network drawn with the network view of ``deltagrad.viz``, the neurons' numbers left blank.
+
+It lives with the command line because ``deltagrad.check`` never imports ``viz`` (check imports only
+the engine and ``nn``); ``deltagrad exercise new`` passes it to :meth:`deltagrad.check.Exercise.write`
+(``draw=``). The one place the exercises touch the drawing code: :func:`draw_network` builds the network with
+``nn.Layer`` (Values, so the network view can read it), draws it with ``viz.draw(..., view="network")``
+and blanks the numbers a student is asked for (z, a, g'(z) and δ of every neuron, the loss) before
+rendering. Any failure (no renderer, a changed view) is returned as a warning, never raised: the
+exercise's tables carry every number.
+"""
+
+from __future__ import annotations
+
+import re
+
+_BLANK = re.compile(r'((?:>z|\(z\)|>δ|∂L/∂w|· L) = )[^<·"\\]*')
+
+
+def draw_network(doc: dict, asked: list[str], path: str) -> str | None:
+    """Write the picture of ``doc``'s network (the first sample) to ``path`` (SVG); a warning string or None."""
+    try:
+        from deltagrad import nn, viz
+        from deltagrad.autograd import Value
+        from deltagrad.viz.drawing import Drawing
+
+        net, params = doc["network"], doc["parameters"]
+        sizes, acts = net["sizes"], net["activations"]
+        a = [Value(float(v), requires_grad=False, label=f"x{i + 1}") for i, v in enumerate(doc["data"]["x"][0])]
+        for l in range(1, len(sizes)):
+            act = acts[l - 1] if acts[l - 1] in ("sigmoid", "tanh", "relu") else "linear"
+            layer = nn.Layer(sizes[l - 1], sizes[l], act, layer=l)
+            for j, neuron in enumerate(layer.neurons):
+                for i, w in enumerate(neuron.w):
+                    w.data = float(params[f"W{l}"][j, i])
+                neuron.b.data = float(params[f"b{l}"][j])
+            a = layer(a)
+        root = a[0]
+        for v in a[1:]:
+            root = root + v
+        root.label = "L"
+        root.backward()
+        drawing = viz.draw(root, view="network", color_by=None, edge_labels=True)
+        Drawing(_BLANK.sub(r"\1?", drawing.source), "network").save(path, "svg")
+    except Exception as e:  # noqa: BLE001 - the picture is optional: the exercise is complete without it
+        return f"network.svg not drawn ({type(e).__name__}: {e}); the tables in exercise.md carry every number"
+    return None
