@@ -6,6 +6,8 @@ column vectors), sharing no code with deltagrad.
 
 from __future__ import annotations
 
+import re
+
 import json
 import tomllib
 from decimal import Decimal
@@ -136,7 +138,8 @@ def test_same_seed_same_bytes(tmp_path, capsys):
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert set(names) - {"network.svg"} == {"exercise.md", "answers.toml", "solution.md", "solution.toml"}
     assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
-    for name in names:  # network.svg too, when a renderer drew it
+    assert "network.svg" in names  # the network view is drawn without Graphviz
+    for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert (tmp_path / "a" / "solution.toml").read_bytes() != new_exercise(6).files["solution.toml"].encode()
 
@@ -272,8 +275,25 @@ def test_plain_worked_examples_keep_their_behaviour(capsys):
     assert "score" not in capsys.readouterr().out
 
 
+def test_the_picture_blanks_what_is_asked_and_shows_the_weights(tmp_path, capsys):
+    assert main(["exercise", "new", "--seed", "4", "--out", str(tmp_path)]) == 0
+    svg = (tmp_path / "network.svg").read_text()
+    texts = re.findall(r">([^<>]+)</text>", svg)
+    assert "z = ?" in texts and "δ = ?" in texts and "∂L/∂w = ?" in texts
+    assert not [s for s in texts if re.match(r"(z|δ|∂L/∂w) = [-\d]", s)], "an asked number is visible"
+    params = tomllib.loads((tmp_path / "answers.toml").read_text())["parameters"]
+    shown = sorted(float(s.split("= ")[1]) for s in texts if s.startswith("w = "))
+    assert shown == sorted(float(w) for key in params if key.startswith("W") for w in np.ravel(params[key]))
+    assert "](network.svg)" in (tmp_path / "exercise.md").read_text()
+
+
 def test_a_picture_that_cannot_be_drawn_is_a_warning_not_a_failure(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("DELTAGRAD_DOT", str(tmp_path / "no-such-renderer"))
+    from deltagrad import viz
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no picture today")
+
+    monkeypatch.setattr(viz, "draw", broken)
     assert main(["exercise", "new", "--seed", "2", "--out", str(tmp_path / "ex")]) == 0
     assert "warning: network.svg not drawn" in capsys.readouterr().err
     assert not (tmp_path / "ex" / "network.svg").exists()

@@ -11,9 +11,11 @@ exercise's tables carry every number.
 
 from __future__ import annotations
 
+import os
 import re
 
-_BLANK = re.compile(r'((?:>z|\(z\)|>δ|∂L/∂w|· L) = )[^<·"\\]*')
+# a number after "z = ", "σ(z) = ", "σ'(z) = ", "δ = ", "∂L/∂w = " or the title's "L = " in the view's SVG text
+_BLANK = re.compile(r"(>(?:z|δ) = |\(z\) = |∂L/∂w = |· L = )[-+]?(?:\d[\d.]*(?:e[-+]?\d+)?|nan|inf)")
 
 
 def draw_network(doc: dict, asked: list[str], path: str) -> str | None:
@@ -21,7 +23,6 @@ def draw_network(doc: dict, asked: list[str], path: str) -> str | None:
     try:
         from deltagrad import nn, viz
         from deltagrad.autograd import Value
-        from deltagrad.viz.drawing import Drawing
 
         net, params = doc["network"], doc["parameters"]
         sizes, acts = net["sizes"], net["activations"]
@@ -39,8 +40,15 @@ def draw_network(doc: dict, asked: list[str], path: str) -> str | None:
             root = root + v
         root.label = "L"
         root.backward()
-        drawing = viz.draw(root, view="network", color_by=None, edge_labels=True)
-        Drawing(_BLANK.sub(r"\1?", drawing.source), "network").save(path, "svg")
+        names = [f"x{i + 1}" for i in range(sizes[0])]  # the exercise's names for the inputs
+        svg = viz.draw(root, view="network", color_by=None, edge_labels=True, input_names=names).source  # the network view is SVG
+        blanked, n = _BLANK.subn(r"\1?", svg)
+        if n == 0:
+            raise ValueError("the network view's text changed: no number to blank was found")
+        tmp = f"{path}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(blanked)
+        os.replace(tmp, path)  # never a half-written picture
     except Exception as e:  # noqa: BLE001 - the picture is optional: the exercise is complete without it
         return f"network.svg not drawn ({type(e).__name__}: {e}); the tables in exercise.md carry every number"
     return None
