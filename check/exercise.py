@@ -21,17 +21,13 @@ import numpy as np
 
 from .solution import explain
 from .grading import write_atomic
+from .exercise_text import PICTURE, answers_toml, exercise_md
 from .worked_math import ACTIVATIONS, LOSSES, claim_order, engine_values
 
-PICTURE = "![the network (asked numbers left blank)](network.svg)\n\n"
 FILES = ("exercise.md", "answers.toml", "solution.md", "solution.toml")
 ASK = ("z", "a", "loss", "delta", "dW", "db", "update")
 """The groups of claims an exercise may ask for, in the order of a derivation."""
 
-_WHAT = {"z": "the weighted input z^({l}) = W^({l}) {prev} + b^({l})", "a": "the activation a^({l}) = g(z^({l}))",
-         "loss": "the loss L", "delta": "δ^({l}) = ∂L/∂z^({l})", "dW": "the gradient ∂L/∂W^({l})",
-         "db": "the gradient ∂L/∂b^({l})", "W_new": "the updated weights W^({l}) − η ∂L/∂W^({l})",
-         "b_new": "the updated biases b^({l}) − η ∂L/∂b^({l})"}
 
 
 @dataclass
@@ -234,7 +230,6 @@ def new_exercise(seed: int, sizes=(2, 3, 1), activations=None, loss: str = "half
            "data": {"x": x, "y": y}, "parameters": params}
     values = engine_values(sizes, activations, loss, params, x, y, lr if use_lr else None)
     ex = Exercise(seed, doc, keys, decimals, solution={k: values[k] for k in keys})
-    from .exercise_text import answers_toml, exercise_md
     ex.files["answers.toml"] = answers_toml(ex, None)
     ex.files["solution.toml"] = answers_toml(ex, ex.solution)
     ex.files["exercise.md"] = exercise_md(ex)

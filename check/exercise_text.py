@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+PICTURE = "![the network (asked numbers left blank)](network.svg)\n\n"
+
+_WHAT = {"z": "the weighted input z^({l}) = W^({l}) {prev} + b^({l})", "a": "the activation a^({l}) = g(z^({l}))",
+         "loss": "the loss L", "delta": "δ^({l}) = ∂L/∂z^({l})", "dW": "the gradient ∂L/∂W^({l})",
+         "db": "the gradient ∂L/∂b^({l})", "W_new": "the updated weights W^({l}) − η ∂L/∂W^({l})",
+         "b_new": "the updated biases b^({l}) − η ∂L/∂b^({l})"}
+
 
 def _dec(v: float, places: int) -> str:
     text = f"{float(v):.{places}f}"
@@ -83,7 +90,6 @@ def _table(a: np.ndarray, rows: list[str], cols: list[str]) -> list[str]:
 
 def exercise_md(ex) -> str:
     """``exercise.md``: the network, its numbers as tables, the picture, the questions in order."""
-    from .exercise import _WHAT, PICTURE
     d, net = ex.doc, ex.doc["network"]
     sizes, acts, loss = net["sizes"], net["activations"], net["loss"]
     m, L = d["data"]["x"].shape[0], len(sizes) - 1
