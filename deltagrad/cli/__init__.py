@@ -158,6 +158,7 @@ SUBCOMMANDS = {
     "check": "deltagrad.cli.check",
     "draw": "deltagrad.cli.draw",
     "losses": "deltagrad.cli.losses",
+    "playground": "deltagrad.cli.playground",
 }
 
 

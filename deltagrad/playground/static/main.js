@@ -1,0 +1,118 @@
+// The playground page: one WebSocket to the server, which owns the state and computes every number.
+// This module wires controls to messages and draws each frame; window.playground exposes the latest
+// state and frame (read by the browser test).
+import { buildControls, showState } from "./controls.js";
+import { drawBoundary, drawLosses, pick } from "./plots.js";
+import { at, chainRule, drawNetwork, fmt } from "./network.js";
+
+const $ = id => document.getElementById(id);
+const view = { state: null, hidden: [], frame: null, data: null, frames: 0, hit: null, focus: null, playing: false,
+  errors: [] };
+window.playground = view;
+
+
+function messages(list) {
+  view.errors = list;
+  $("messages").replaceChildren(...list.map(t => { const d = document.createElement("div"); d.textContent = t; return d; }));
+}
+
+const table = await (await fetch("/api/table")).json();
+const ws = new WebSocket(`ws://${location.host}/ws`);  // after the await, so "open" cannot fire unheard
+const send = msg => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg)); };
+const inputs = buildControls($("controls"), table, send, (name, hide) => send({type: "hide", name, hide}));
+
+ws.addEventListener("open", () => send({type: "hello", hash: location.hash}));
+ws.addEventListener("close", () => messages(["the connection to the playground server is closed; restart " +
+  "`deltagrad playground` and reload"]));
+ws.addEventListener("message", ev => {
+  const msg = JSON.parse(ev.data);
+  if (msg.type === "state") {
+    view.state = msg.state; view.hidden = msg.hidden; view.playing = msg.playing;
+    messages(msg.errors);
+    history.replaceState(null, "", "#" + msg.hash);
+    $("share").href = "#" + msg.hash;
+    showState(inputs, msg.state, msg.hidden);
+    $("edge-grad").checked = msg.state.edge_grad;
+    $("play").textContent = msg.playing ? "❚❚ pause" : "▶ play";
+    document.body.dataset.playing = msg.playing;
+  } else if (msg.type === "data") {
+    view.data = msg;
+  } else if (msg.type === "frame") {
+    msg.boundary = unpack(msg.boundary);
+    msg.heatmaps = msg.heatmaps.map(layer => layer.map(unpack));
+    view.frame = msg; view.frames += 1;
+    requestAnimationFrame(draw);
+  } else if (msg.type === "error") {
+    messages([msg.message]);
+  }
+});
+
+// a grid packed by the server (base64 of little-endian float32) as a Float32Array
+function unpack(text) {
+  const bytes = Uint8Array.from(atob(text), c => c.charCodeAt(0));
+  return new Float32Array(bytes.buffer);
+}
+
+let pending = false;
+function draw() {
+  const f = view.frame;
+  if (!f || !view.data || pending) return;
+  pending = true;
+  try {
+    const h = f.history[f.history.length - 1];
+    $("steps").textContent = f.steps;
+    $("epoch").textContent = f.epoch.toFixed(1);
+    $("train-loss").textContent = h[1].toFixed(3);
+    $("test-loss").textContent = h[2].toFixed(3);
+    $("test-acc").textContent = (100 * f.accuracy.test).toFixed(0) + "%";
+    $("sample-info").textContent = `#${f.sample.index} (label ${f.sample.label}, loss ${fmt(f.sample.loss)})`;
+    view.hit = drawNetwork($("network"), f, view.state.edge_grad, view.focus);
+    drawBoundary($("boundary"), f, view.data, f.sample.index);
+    drawLosses($("losses"), f.history);
+    if (view.focus) showTip(view.focus);
+    document.body.dataset.steps = f.steps;
+  } finally {
+    pending = false;
+  }
+}
+
+function showTip(focus) {
+  const tip = $("tooltip");
+  tip.textContent = chainRule(view.frame, focus.c, focus.j);
+  tip.hidden = false;
+  tip.style.left = (focus.x + 60) + "px";
+  tip.style.top = (focus.y + 40) + "px";
+}
+
+$("play").addEventListener("click", () => send({type: view.playing ? "pause" : "play"}));
+$("step").addEventListener("click", () => send({type: "step"}));
+$("reset").addEventListener("click", () => send({type: "reset"}));
+$("edge-grad").addEventListener("change", e => send({type: "set", name: "edge_grad", value: e.target.checked}));
+$("lesson").addEventListener("change", e => document.body.classList.toggle("lesson", e.target.checked));
+$("share").addEventListener("click", e => { e.preventDefault(); navigator.clipboard?.writeText(location.href); });
+
+const setHidden = sizes => send({type: "set", name: "hidden", value: sizes.join(",")});
+$("layer-add").addEventListener("click", () => setHidden([...view.state.hidden, 2]));
+$("layer-remove").addEventListener("click", () => setHidden(view.state.hidden.slice(0, -1)));
+
+$("boundary").addEventListener("click", ev => {
+  const k = pick($("boundary"), view.data, ev);
+  if (k >= 0) send({type: "select", index: k});
+});
+
+const net = $("network");
+const local = ev => { const r = net.getBoundingClientRect(); return [ev.clientX - r.left, ev.clientY - r.top]; };
+net.addEventListener("click", ev => {
+  const b = view.hit && at(view.hit, "buttons", ...local(ev));
+  if (!b) return;
+  const sizes = [...view.state.hidden];
+  sizes[b.layer] = Math.max(1, Math.min(8, sizes[b.layer] + b.delta));
+  setHidden(sizes);
+});
+net.addEventListener("mousemove", ev => {
+  const n = view.hit && at(view.hit, "neurons", ...local(ev));
+  view.focus = n && n.c > 0 ? n : null;
+  if (view.focus) showTip(view.focus); else $("tooltip").hidden = true;
+});
+net.addEventListener("mouseleave", () => { view.focus = null; $("tooltip").hidden = true; });
+window.addEventListener("hashchange", () => send({type: "hello", hash: location.hash}));
