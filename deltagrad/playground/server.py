@@ -37,6 +37,7 @@ __all__ = ["HostGuard", "allowed_hosts", "create_app"]
 
 MAX_MESSAGE = 64 * 1024  # bytes of one WebSocket message from the page
 FRAME_INTERVAL = 1 / 30  # seconds: the play loop sends at most 30 frames per second
+LIVE = ("sample", "edge_grad", "steps_per_frame", "grid")  # settings that change a frame, not the run
 CONTROL = {"play", "pause", "step", "reset", "select", "set", "hello", "hide"}
 
 
@@ -131,15 +132,15 @@ class Connection:
         elif kind == "set":
             name, value = validate_one(msg.get("name"), msg.get("value"))
             self.state[name] = value
-            if name in ("sample", "edge_grad", "steps_per_frame", "grid"):
+            if name in LIVE:  # no new run: the session only draws differently
+                self.session.state[name] = value
                 await self.send_state([])
                 await self.send_frame()
             else:
-                self.playing = self.playing and name not in ("hidden",)
                 await self.rebuild([])
         elif kind == "select":
             name, value = validate_one("sample", msg.get("index"))
-            self.state[name] = min(value, len(self.session.X_train) - 1)
+            self.state[name] = self.session.state[name] = min(value, len(self.session.X_train) - 1)
             await self.send_state([])
             await self.send_frame()
         elif kind == "hide":
