@@ -150,3 +150,15 @@ def test_datasets_shapes_labels_and_plane():
     assert len(X) == 150 and y.sum() == 50
     with pytest.raises(DataError, match="--csv"):
         make_dataset({**defaults(), "dataset": "csv"})
+
+
+def test_bench_workload_is_the_issue_s_and_runs():
+    from deltagrad.bench import playground as bench_pg
+    from deltagrad.playground.state import from_hash
+
+    state, _, errors = from_hash(bench_pg.WORKLOAD)
+    assert errors == [] and state["hidden"] == [8, 8] and state["n_points"] == 500 and state["grid"] == 50
+    assert state["steps_per_frame"] == 10 and state["optimizer"] == "sgd"
+    out: dict = {}
+    lines = bench_pg.bench_frame({"repeats": 1}, set(), out)
+    assert out["playground ms per frame"] > 0 and lines[2].startswith("| 10 |")

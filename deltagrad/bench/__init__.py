@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from . import graphs, mlp, scalar, tensor, xor
+from . import graphs, mlp, playground, scalar, tensor, xor
 from deltagrad.cli import positive_int
 
 HELP = "time the engine: scalar vs micrograd, PyTorch batch-1, a plain-float floor; Tensor vs numpy and PyTorch"
@@ -36,6 +36,7 @@ GROUPS = {  # run order within a group; (a) imports torch, so it goes last among
                ("(a) one SGD step per sample, MLP(2, [16, 16, 1]), two moons", scalar.bench_steps)],
     "tensor": [("(e) Tensor: XOR 2-3-1 sigmoid, full batch, the seed's network", xor.bench_xor),
                ("(f) Tensor: 784-256-10 MLP SGD step, batch 128", mlp.bench_mlp)],
+    "playground": [("(p) playground: server time per frame", playground.bench_frame)],
 }
 
 
@@ -149,7 +150,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md of the source checkout")
     parser.add_argument("--output", metavar="PATH", help="write the Markdown report to PATH (default: print only)")
     parser.add_argument("--skip", action="append", choices=PEERS, default=[], help="leave out a peer (repeatable)")
-    parser.add_argument("--only", choices=tuple(GROUPS), help="run one group: scalar (a)-(d) or tensor (e)-(f)")
+    parser.add_argument("--only", choices=tuple(GROUPS), help="run one group: scalar (a)-(d), tensor (e)-(f) or playground (p)")
     parser.add_argument("--threads", type=positive_int, default=1, metavar="N",
                         help="BLAS threads for numpy and PyTorch in the Tensor workloads (default 1)")
 

@@ -88,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{port}/"
     app = create_app(args.host, port, csv)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws_max_size=1 << 20))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws_max_size=1 << 20,
+                                                ws_per_message_deflate=False))  # deflating each frame costs ~30 ms
     print(f"deltagrad playground: {url}  (Ctrl-C stops it)", flush=True)
     if not args.no_browser:
         threading.Timer(0.5, webbrowser.open, (url,)).start()

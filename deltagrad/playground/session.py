@@ -36,6 +36,10 @@ def _round(a: np.ndarray, digits: int = 4) -> list:
     return np.round(np.asarray(a, dtype=float), digits).tolist()
 
 
+def _full(a: np.ndarray) -> list:
+    return np.asarray(a, dtype=float).tolist()
+
+
 def pack(a: np.ndarray) -> str:
     """A grid of values as base64 of little-endian float32 (4 bytes a number; the page decodes it).
 
@@ -164,11 +168,11 @@ class Session:
                    for kk in range(self.sizes[l + 2])] for j in range(self.sizes[l + 1])]
                  for l in range(len(self.layers) - 1)]
         result = {
-            "index": k, "x": _round(x[0], 6), "label": int(self.y_train[k]), "target": float(t[0, 0]),
+            "index": k, "x": _full(x[0]), "label": int(self.y_train[k]), "target": float(t[0, 0]),
             "loss": float(loss.data), "dL_dout": float(outs[-1][1].grad[0, 0]) if outs[-1][1].grad is not None else None,
-            "z": [_round(v, 6) for v in z], "a": [_round(o[1].data[0], 6) for o in outs],
-            "delta": [_round(v, 6) for v in delta], "gprime": [_round(v, 6) for v in gprime],
-            "dW": [_round(lin.W.grad, 6) for lin in self.layers], "db": [_round(lin.b.grad, 6) for lin in self.layers],
+            "z": [_full(v) for v in z], "a": [_full(o[1].data[0]) for o in outs],
+            "delta": [_full(v) for v in delta], "gprime": [_full(v) for v in gprime],
+            "dW": [_full(lin.W.grad) for lin in self.layers], "db": [_full(lin.b.grad) for lin in self.layers],
             "terms": terms,
         }
         for p in self.opt.params:

@@ -49,7 +49,8 @@ ws.addEventListener("message", ev => {
 
 // a grid packed by the server (base64 of little-endian float32) as a Float32Array
 function unpack(text) {
-  const bytes = Uint8Array.from(atob(text), c => c.charCodeAt(0));
+  const raw = atob(text), bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
   return new Float32Array(bytes.buffer);
 }
 
