@@ -138,6 +138,27 @@ def test_playground_in_headless_chromium(server, tmp_path):
         page.shot("playground-hover.png")
         page.mouse("move", 1, 1)
 
+        # backward step mode: the selected sample's backward pass, one node at a time, in the engine's order
+        walk = page.state()["sample"]["walk"]
+        assert walk[0] == ["delta", 3, 0] and walk[1] == ["dW", 3, 0] and walk[-1] == ["dW", 0, 4]
+        page.click("walk-next")
+        caption = page.wait("document.body.dataset.walk === '0' && document.getElementById('walk-caption').textContent")
+        assert caption.startswith("output neuron") and "δ = ∂L/∂a · g'(z)" in caption
+        for _ in range(3):
+            page.click("walk-next")
+        caption = page.wait("document.body.dataset.walk === '3' && document.getElementById('walk-caption').textContent")
+        assert walk[3] == ["delta", 2, 1] and caption.startswith("layer 3, neuron 2")
+        page.click("walk-next")
+        page.click("walk-next")
+        caption = page.wait("document.body.dataset.walk === '5' && document.getElementById('walk-caption').textContent")
+        sample = page.state()["sample"]
+        assert walk[5] == ["dW", 2, 1] and "∂L/∂W[2,1] = " in caption
+        shown = float(caption.splitlines()[1].rsplit("= ", 1)[1])
+        assert shown == pytest.approx(sample["dW"][2][1][0], rel=5e-3)
+        page.shot("playground-backward-step.png")
+        page.click("walk-exit")
+        page.wait("document.body.dataset.walk === ''")
+
         # the shared URL, opened in a fresh tab, gives the same state; the same steps give the same numbers
         shared = page.js("location.href")
         page.click("reset")

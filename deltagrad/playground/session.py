@@ -15,7 +15,7 @@ import base64
 import numpy as np
 
 from deltagrad import nn
-from deltagrad.autograd import Tensor, no_grad
+from deltagrad.autograd import Tensor, no_grad, topo_order
 
 from .datasets import PLANE, make_dataset
 from .state import defaults
@@ -173,11 +173,28 @@ class Session:
             "z": [_full(v) for v in z], "a": [_full(o[1].data[0]) for o in outs],
             "delta": [_full(v) for v in delta], "gprime": [_full(v) for v in gprime],
             "dW": [_full(lin.W.grad) for lin in self.layers], "db": [_full(lin.b.grad) for lin in self.layers],
-            "terms": terms,
+            "terms": terms, "walk": self._walk(loss),
         }
         for p in self.opt.params:
             p.grad = np.zeros_like(p.data)
         return result
+
+    def _walk(self, loss: Tensor) -> list[list]:
+        """The backward pass of one sample in the engine's order, one neuron at a time.
+
+        The engine's backward runs each node's vjp in reverse topological order; when it reaches
+        layer l's z (tag role ``"z"``), z.grad = δ of layer l is complete, and that vjp computes
+        ∂L/∂W and ∂L/∂b of layer l. So the walk is ``["delta", l, j]`` for each neuron j of that
+        layer, then ``["dW", l, j]`` (row j of ∂L/∂W, and ∂L/∂bⱼ), layer by layer (l counts from 0).
+        """
+        walk = []
+        for node in reversed(topo_order(loss)):
+            tag = getattr(node, "tag", None)
+            if tag is not None and tag.role == "z":
+                l = tag.layer - 1
+                walk += [["delta", l, j] for j in range(self.sizes[l + 1])]
+                walk += [["dW", l, j] for j in range(self.sizes[l + 1])]
+        return walk
 
     def points(self) -> dict:
         """The data as JSON: train and test points ``[x, y, label]``."""

@@ -128,7 +128,7 @@ STATE_TABLE: tuple[Field, ...] = (
     Field("iris_class", "choice", "versicolor", "ic", "Iris class vs the rest",
           choices=("setosa", "versicolor", "virginica")),
     Field("n_points", "int", 200, "n", "Points", lo=20, hi=1000),
-    Field("noise", "float", 0.1, "noise", "Noise", lo=0.0, hi=0.5),
+    Field("noise", "float", 0.05, "noise", "Noise (std of the jitter)", lo=0.0, hi=0.5),
     Field("test_fraction", "float", 0.3, "test", "Test fraction", lo=0.1, hi=0.9),
     Field("seed", "int", 0, "seed", "Seed", lo=0, hi=2**31 - 1),
     Field("hidden", "layers", [4, 4], "hidden", "Hidden layers", lo=1, hi=MAX_NEURONS),

@@ -3,10 +3,10 @@
 // state and frame (read by the browser test).
 import { buildControls, showState } from "./controls.js";
 import { drawBoundary, drawLosses, pick } from "./plots.js";
-import { at, chainRule, drawNetwork, fmt } from "./network.js";
+import { at, chainRule, drawNetwork, fmt, weightGrads } from "./network.js";
 
 const $ = id => document.getElementById(id);
-const view = { state: null, hidden: [], frame: null, data: null, frames: 0, hit: null, focus: null, playing: false,
+const view = { walk: null, state: null, hidden: [], frame: null, data: null, frames: 0, hit: null, focus: null, playing: false,
   errors: [] };
 window.playground = view;
 
@@ -67,7 +67,12 @@ function draw() {
     $("test-loss").textContent = h[2].toFixed(3);
     $("test-acc").textContent = (100 * f.accuracy.test).toFixed(0) + "%";
     $("sample-info").textContent = `#${f.sample.index} (label ${f.sample.label}, loss ${fmt(f.sample.loss)})`;
-    view.hit = drawNetwork($("network"), f, view.state.edge_grad, view.focus);
+    const grad = view.state.edge_grad || view.walk !== null;
+    $("edge-legend").innerHTML = grad
+      ? `∂L/∂w for sample #${f.sample.index}: <span class="pos">blue &gt; 0</span>, <span class="neg">orange &lt; 0</span>, `
+        + "width ∝ |∂L/∂w|" + (view.walk !== null ? "; grey dashed: not computed yet." : ".")
+      : `the weights: <span class="pos">blue w &gt; 0</span>, <span class="neg">orange w &lt; 0</span>, width ∝ |w|.`;
+    view.hit = drawNetwork($("network"), f, view.state.edge_grad, view.focus, walkView());
     drawBoundary($("boundary"), f, view.data, f.sample.index);
     drawLosses($("losses"), f.history);
     if (view.focus) showTip(view.focus);
@@ -85,7 +90,39 @@ function showTip(focus) {
   tip.style.top = (focus.y + 40) + "px";
 }
 
-$("play").addEventListener("click", () => send({type: view.playing ? "pause" : "play"}));
+// Backward step mode: walk the selected sample's backward pass in the engine's order (frame.sample.walk).
+function walkView() {
+  if (view.walk === null || !view.frame) return null;
+  const steps = view.frame.sample.walk;
+  view.walk = Math.min(view.walk, steps.length - 1);  // a smaller net since the walk began
+  return {done: new Set(steps.slice(0, view.walk + 1).map(st => st.join())), at: steps[view.walk]};
+}
+function showWalk() {
+  const on = view.walk !== null;
+  $("walk-exit").hidden = !on; $("walk-caption").hidden = !on;
+  document.body.dataset.walk = on ? view.walk : "";
+  if (on) {
+    const steps = view.frame.sample.walk, [kind, l, j] = steps[view.walk];
+    $("walk-count").textContent = `step ${view.walk + 1} of ${steps.length}`;
+    $("walk-caption").textContent = kind === "delta" ? chainRule(view.frame, l + 1, j) : weightGrads(view.frame, l, j);
+  } else {
+    $("walk-count").textContent = "";
+  }
+  requestAnimationFrame(draw);
+}
+$("walk-next").addEventListener("click", () => {
+  if (view.playing) send({type: "pause"});
+  const n = view.frame.sample.walk.length;
+  view.walk = view.walk === null ? 0 : Math.min(n - 1, view.walk + 1);
+  showWalk();
+});
+$("walk-prev").addEventListener("click", () => { if (view.walk !== null) { view.walk = Math.max(0, view.walk - 1); showWalk(); } });
+$("walk-exit").addEventListener("click", () => { view.walk = null; showWalk(); });
+
+$("play").addEventListener("click", () => {
+  if (!view.playing) { view.walk = null; showWalk(); }
+  send({type: view.playing ? "pause" : "play"});
+});
 $("step").addEventListener("click", () => send({type: "step"}));
 $("reset").addEventListener("click", () => send({type: "reset"}));
 $("edge-grad").addEventListener("change", e => send({type: "set", name: "edge_grad", value: e.target.checked}));

@@ -18,7 +18,8 @@ export function layout(sizes, width) {
   return sizes.map((n, c) => Array.from({length: n}, (_, j) => ({x: m + c * step, y: TOP + 22 + j * SLOT})));
 }
 
-export function drawNetwork(canvas, frame, showGrad, focus) {
+// walk: null, or {done: Set of "delta,l,j" / "dW,l,j" keys already computed, at: the current step}
+export function drawNetwork(canvas, frame, showGrad, focus, walk = null) {
   const sizes = frame.sizes, s = frame.sample;
   const width = canvas.parentElement.clientWidth - 20;
   const height = TOP + 30 + Math.max(...sizes) * SLOT;
@@ -34,17 +35,20 @@ export function drawNetwork(canvas, frame, showGrad, focus) {
   const hit = {neurons: [], buttons: []};
 
   // edges: weight W[l][k][j] from neuron j of column l to neuron k of column l+1
-  const mats = showGrad ? s.dW : frame.W;
+  const mats = showGrad || walk ? s.dW : frame.W;
+  const known = (kind, l, j) => !walk || walk.done.has(`${kind},${l},${j}`);
   let top = 1e-12;
   mats.forEach(M => M.forEach(row => row.forEach(v => { top = Math.max(top, Math.abs(v)); })));
   mats.forEach((M, l) => M.forEach((row, k) => row.forEach((v, j) => {
-    const a = pos[l][j], b = pos[l + 1][k];
-    ctx.strokeStyle = v >= 0 ? POS : NEG;
-    ctx.globalAlpha = 0.25 + 0.75 * Math.abs(v) / top;
-    ctx.lineWidth = 0.4 + 5 * Math.abs(v) / top;
+    const a = pos[l][j], b = pos[l + 1][k], shown = known("dW", l, k);
+    ctx.strokeStyle = !shown ? "#ccc" : v >= 0 ? POS : NEG;
+    ctx.globalAlpha = shown ? 0.25 + 0.75 * Math.abs(v) / top : 1;
+    ctx.lineWidth = shown ? 0.4 + 5 * Math.abs(v) / top : 0.5;
+    ctx.setLineDash(shown ? [] : [3, 3]);
     ctx.beginPath(); ctx.moveTo(a.x + BOX, a.y + BOX / 2); ctx.lineTo(b.x, b.y + BOX / 2); ctx.stroke();
   })));
   ctx.globalAlpha = 1;
+  ctx.setLineDash([]);
 
   // column heads and +/− neuron buttons on hidden layers
   ctx.font = "11px system-ui, sans-serif"; ctx.fillStyle = "#666";
@@ -75,12 +79,12 @@ export function drawNetwork(canvas, frame, showGrad, focus) {
     } else {
       heatmap(ctx, frame.boundary, g, p.x, p.y, BOX, BOX);
     }
-    const focused = focus && focus.c === c && focus.j === j;
+    const focused = (focus && focus.c === c && focus.j === j) || (walk && walk.at && walk.at[1] === c - 1 && walk.at[2] === j);
     ctx.strokeStyle = focused ? "#000" : "#888"; ctx.lineWidth = focused ? 2 : 1;
     ctx.strokeRect(p.x, p.y, BOX, BOX);
     ctx.font = "10px ui-monospace, monospace"; ctx.fillStyle = "#222";
     const lines = c === 0 ? [`x${j + 1} = ${fmt(s.x[j])}`]
-      : [`z ${fmt(s.z[c - 1][j])}`, `a ${fmt(s.a[c - 1][j])}`, `δ ${fmt(s.delta[c - 1][j])}`];
+      : [`z ${fmt(s.z[c - 1][j])}`, `a ${fmt(s.a[c - 1][j])}`, `δ ${known("delta", c - 1, j) ? fmt(s.delta[c - 1][j]) : "?"}`];
     lines.forEach((t, i) => ctx.fillText(t, p.x - 2, p.y + BOX + 12 + 11 * i));
     hit.neurons.push({x: p.x, y: p.y, w: BOX, h: BOX, c, j});
   }));
@@ -106,6 +110,15 @@ export function chainRule(frame, c, j) {
     out.push(`  W[${k + 1},${j + 1}]·δ${k + 1} = ${fmt(w)} × ${fmt(dk)} = ${fmt(w * dk)}`);
   }
   out.push(`  sum = ${fmt(sum)}`, `δ = ${fmt(gp)} × ${fmt(sum)} = ${fmt(d)}`);
+  return out.join("\n");
+}
+
+// ∂L/∂W row k of layer l+1 (and ∂L/∂b_k) for the selected sample: δ_k times the previous layer's a.
+export function weightGrads(frame, l, k) {
+  const s = frame.sample, prev = l === 0 ? s.x : s.a[l - 1], name = l === 0 ? "x" : "a";
+  const out = [`layer ${l + 1}, neuron ${k + 1}: ∂L/∂W[${k + 1},j] = δ${k + 1} · ${name}ⱼ   and   ∂L/∂b${k + 1} = δ${k + 1}`];
+  prev.forEach((aj, j) => out.push(`  ∂L/∂W[${k + 1},${j + 1}] = ${fmt(s.delta[l][k])} × ${fmt(aj)} = ${fmt(s.dW[l][k][j])}`));
+  out.push(`  ∂L/∂b${k + 1} = ${fmt(s.db[l][k])}`);
   return out.join("\n");
 }
 

@@ -79,7 +79,7 @@ export function drawLosses(canvas, history) {
   ctx.clearRect(0, 0, W, H);
   if (history.length === 0) return;
   const top = Math.max(1e-9, ...history.map(h => Math.max(h[1], h[2])));
-  const last = history[history.length - 1][0] || 1;
+  const last = Math.max(1, history[history.length - 1][0]);
   ctx.strokeStyle = "#ccc"; ctx.lineWidth = 1;
   ctx.beginPath(); ctx.moveTo(L, 4); ctx.lineTo(L, H - B); ctx.lineTo(W - 4, H - B); ctx.stroke();
   ctx.fillStyle = "#555"; ctx.font = "10px sans-serif";
