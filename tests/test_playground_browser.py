@@ -183,6 +183,28 @@ def test_playground_in_headless_chromium(server, tmp_path):
         assert "banana" in page.js("document.getElementById('messages').textContent")
         assert page.js("getComputedStyle(document.getElementById('ctl-lr').parentElement).display") == "none"
         page.shot("playground-bad-url.png")
+
+        # exercise mode: δ2 and ∂L/∂W1 hidden; answer right, then one element wrong
+        page.open(server + "#data=xor&hidden=3&quiz=delta2,dW1&sample=2&seed=3")
+        page.wait("document.querySelectorAll('.quiz-row input').length === 1 + 6")
+        sample = page.state()["sample"]
+        typed = {"ans-delta2-0": f"{sample['delta'][1][0]:.4g}"}
+        typed.update({f"ans-dW1-{i}": f"{v:.4g}" for i, v in enumerate(sum(sample["dW"][0], []))})
+        fill = "; ".join(f"(e => {{ e.value = '{v}'; e.dispatchEvent(new Event('input')); }})"
+                         f"(document.getElementById('{k}'))" for k, v in typed.items())
+        page.js(fill)
+        page.click("quiz-check")
+        results = json.loads(page.wait("playground.checked && JSON.stringify(playground.checked)"))
+        assert [(r["key"], r["verdict"]) for r in results] == [("delta2", "OK"), ("dW1", "OK")]
+        assert page.js("document.querySelectorAll('.quiz-row input.right').length") == 7
+        page.js("playground.checked = null; (e => { e.value = '9.99'; e.dispatchEvent(new Event('input')); })"
+                "(document.getElementById('ans-dW1-3'))")
+        page.click("quiz-check")
+        results = json.loads(page.wait("playground.checked && JSON.stringify(playground.checked)"))
+        assert results[1]["verdict"] == "first wrong here" and results[1]["wrong"] == [3]
+        assert page.js("document.getElementById('ans-dW1-3').className") == "wrong"
+        assert "first wrong here" in page.js("document.querySelector('.quiz-row[data-key=dW1] .verdict').textContent")
+        page.shot("playground-exercise.png")
     finally:
         browser.close()
 

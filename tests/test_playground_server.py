@@ -157,3 +157,24 @@ def test_bind_gives_a_free_loopback_port():
         assert host == "127.0.0.1" and port > 0
     finally:
         sock.close()
+
+
+def test_exercise_check_and_export_over_the_socket(client, tmp_path):
+    from deltagrad.check import check_worked_example
+
+    with client.websocket_connect(WS, headers=ORIGIN) as ws:
+        ws.send_json({"type": "hello", "hash": "#hidden=2&sample=3&quiz=delta2"})
+        frame = receive_until(ws, "frame")
+        d2 = frame["sample"]["delta"][1][0]  # the engine's δ2: the check must agree with what the page was sent
+        ws.send_json({"type": "check", "answers": {"delta2": [f"{d2:.4g}"]}})
+        assert receive_until(ws, "checked")["results"][0]["verdict"] == "OK"
+        ws.send_json({"type": "check", "answers": {"delta2": [f"{d2 + 0.1:.4g}"]}})
+        assert receive_until(ws, "checked")["results"][0]["verdict"] == "first wrong here"
+        ws.send_json({"type": "check", "answers": {"delta2": ["1;2"]}})
+        assert "not a number" in receive_until(ws, "error")["message"]
+        ws.send_json({"type": "export", "answers": {"delta2": [f"{d2:.4g}"]}})
+        toml = receive_until(ws, "toml")
+        assert toml["filename"] == "playground-sample3-step0.toml"
+        path = tmp_path / toml["filename"]
+        path.write_text(toml["text"])
+        assert check_worked_example(path).ok

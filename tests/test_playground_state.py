@@ -88,6 +88,8 @@ def states(draw):
             s[f.name] = draw(st.integers(int(f.lo), int(f.hi)))
         elif f.kind == "float":
             s[f.name] = draw(st.floats(f.lo, f.hi, allow_nan=False))
+        elif f.kind == "quiz":
+            s[f.name] = draw(st.lists(st.sampled_from(["delta1", "dW2", "db3", "delta7"]), unique=True))
         else:
             s[f.name] = draw(st.lists(st.integers(1, 8), max_size=MAX_LAYERS))
     return s
@@ -98,3 +100,11 @@ def states(draw):
 def test_any_valid_state_survives_the_url_exactly(state, hidden):
     back, hidden_back, errors = from_hash(to_hash(state, hidden))
     assert errors == [] and back == state and hidden_back == hidden
+
+
+def test_quiz_lists_quantities_only():
+    state, _, errors = from_hash("quiz=delta2,dW1,db1")
+    assert state["quiz"] == ["delta2", "dW1", "db1"] and errors == []
+    for bad in ("quiz=W1", "quiz=delta9", "quiz=delta1;rm", "quiz=z1"):
+        state, _, errors = from_hash(bad)
+        assert state["quiz"] == [] and len(errors) == 1 and "not a quantity" in errors[0], bad

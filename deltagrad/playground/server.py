@@ -5,9 +5,10 @@ package), ``GET /api/table`` (the state table as JSON), ``WS /ws`` (the session)
 
 Protocol on ``/ws`` (JSON objects, one per message). The page sends ``{"type": "hello", "hash": …}``
 first, then ``set`` (``name``, ``value``), ``play``, ``pause``, ``step``, ``reset``, ``select``
-(``index``), ``hide`` (``name``, ``hide``: a lesson hides that control). The server answers ``state`` (the validated state, its URL hash, the hidden
+(``index``), ``hide`` (``name``, ``hide``: a lesson hides that control), ``check`` and ``export``
+(``answers``: the exercise's typed values, see :mod:`.exercise`). The server answers ``state`` (the validated state, its URL hash, the hidden
 controls, and ``errors``: one message per rejected value), ``data`` (the points), ``frame``
-(see :meth:`Session.frame`) and ``error`` (a bad message: the page shows it; nothing is raised).
+(see :meth:`Session.frame`), ``checked`` (a verdict per quantity), ``toml`` (the worked example) and ``error`` (a bad message: the page shows it; nothing is raised).
 
 Safety: :class:`HostGuard` refuses any HTTP or WebSocket request whose Host is not one of the
 server's own names or whose Origin (when sent; always, for a WebSocket) is not ``http://`` + such a
@@ -28,8 +29,10 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from deltagrad.check import WorkedExampleError
 from deltagrad.data import DataError
 
+from .exercise import check_answers, to_toml, worked_example
 from .session import Session
 from .state import STATE, STATE_TABLE, StateError, from_hash, to_hash, validate_one
 
@@ -37,8 +40,8 @@ __all__ = ["HostGuard", "allowed_hosts", "create_app"]
 
 MAX_MESSAGE = 64 * 1024  # bytes of one WebSocket message from the page
 FRAME_INTERVAL = 1 / 30  # seconds: the play loop sends at most 30 frames per second
-LIVE = ("sample", "edge_grad", "steps_per_frame", "grid")  # settings that change a frame, not the run
-CONTROL = {"play", "pause", "step", "reset", "select", "set", "hello", "hide"}
+LIVE = ("sample", "edge_grad", "steps_per_frame", "grid", "quiz")  # settings that change a frame, not the run
+CONTROL = {"play", "pause", "step", "reset", "select", "set", "hello", "hide", "check", "export"}
 
 
 def allowed_hosts(host: str, port: int) -> set[str]:
@@ -149,6 +152,16 @@ class Connection:
                 raise StateError(f"cannot hide {str(name)[:40]!r} (not a hideable control)")
             (self.hidden.add if msg.get("hide") is True else self.hidden.discard)(name)
             await self.send_state([])
+        elif kind == "check":
+            if self.playing:
+                self.playing = False
+                await self.send_state([])
+            await self.ws.send_json({"type": "checked", "results": check_answers(self.session, msg.get("answers")),
+                                     "steps": self.session.steps, "sample": self.state["sample"]})
+        elif kind == "export":
+            example = worked_example(self.session, msg.get("answers") or None)
+            await self.ws.send_json({"type": "toml", "text": to_toml(example),
+                                     "filename": f"playground-sample{self.state['sample']}-step{self.session.steps}.toml"})
         elif kind == "play":
             self.playing = True
             await self.send_state([])
@@ -190,7 +203,7 @@ async def _session_socket(ws: WebSocket) -> None:
                 if conn.session is None and msg.get("type") != "hello":
                     raise StateError("the first message must be hello")
                 await conn.handle(msg)
-            except (StateError, json.JSONDecodeError) as e:
+            except (StateError, WorkedExampleError, json.JSONDecodeError) as e:
                 await ws.send_json({"type": "error", "message": str(e)})
     except WebSocketDisconnect:
         pass

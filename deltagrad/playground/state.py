@@ -10,6 +10,7 @@ message naming the key, the value and what was expected.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -17,6 +18,7 @@ __all__ = ["STATE_TABLE", "Field", "StateError", "defaults", "from_hash", "to_ha
 
 MAX_LAYERS = 6  # hidden layers
 MAX_NEURONS = 8  # per hidden layer
+QUIZ_ITEM = re.compile(rf"(delta|dW|db)[1-{MAX_LAYERS + 1}]")
 
 
 class StateError(ValueError):
@@ -29,7 +31,8 @@ class Field:
 
     Attributes:
         name: the setting's name in messages (``"lr"``).
-        kind: ``"int"``, ``"float"``, ``"choice"``, ``"bool"`` or ``"layers"`` (hidden sizes, e.g. ``[8, 8]``).
+        kind: ``"int"``, ``"float"``, ``"choice"``, ``"bool"``, ``"layers"`` (hidden sizes, e.g. ``[8, 8]``)
+            or ``"quiz"`` (the quantities an exercise hides, e.g. ``["delta2", "dW1"]``).
         default: the value when the URL or message gives none (or a bad one).
         lo, hi: the inclusive range of an int or float (for ``"layers"``: of each size).
         choices: the allowed strings of a ``"choice"``.
@@ -69,6 +72,14 @@ class Field:
             if isinstance(value, str) and value in self.choices:
                 return value
             raise StateError(f"{where}: expected one of {', '.join(self.choices)}, got {_show(value)}")
+        if self.kind == "quiz":
+            items = [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else value
+            if not isinstance(items, list) or len(items) > 3 * (MAX_LAYERS + 1):
+                raise StateError(f"{where}: expected quantities like delta2,dW1, got {_show(value)}")
+            for item in items:
+                if not isinstance(item, str) or not QUIZ_ITEM.fullmatch(item):
+                    raise StateError(f"{where}: {_show(item)} is not a quantity like delta2, dW1 or db1")
+            return list(dict.fromkeys(items))
         if self.kind == "layers":
             if isinstance(value, str):
                 parts = [p for p in value.split(",") if p.strip()] if value.strip() else []
@@ -100,7 +111,7 @@ class Field:
         """``value`` as it is written in the URL hash (the inverse of :meth:`parse`)."""
         if self.kind == "bool":
             return "1" if value else "0"
-        if self.kind == "layers":
+        if self.kind in ("layers", "quiz"):
             return ",".join(str(n) for n in value)
         return repr(float(value)) if self.kind == "float" else str(value)
 
@@ -142,6 +153,7 @@ STATE_TABLE: tuple[Field, ...] = (
     Field("grid", "int", 40, "grid", "Boundary resolution", lo=10, hi=100),
     Field("sample", "int", 0, "sample", "Selected training sample", lo=0, hi=999),
     Field("edge_grad", "bool", False, "eg", "Edges show ∂L/∂w"),
+    Field("quiz", "quiz", [], "quiz", "Exercise: hidden quantities"),
 )
 STATE = {f.name: f for f in STATE_TABLE}
 BY_KEY = {f.key: f for f in STATE_TABLE}

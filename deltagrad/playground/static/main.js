@@ -3,10 +3,12 @@
 // state and frame (read by the browser test).
 import { buildControls, showState } from "./controls.js";
 import { drawBoundary, drawLosses, pick } from "./plots.js";
-import { at, chainRule, drawNetwork, fmt, weightGrads } from "./network.js";
+import { at, chainRule, drawNetwork, fmt, hiddenBy, weightGrads } from "./network.js";
+import { buildExercise, download, showVerdicts } from "./exercise.js";
 
 const $ = id => document.getElementById(id);
-const view = { walk: null, state: null, hidden: [], frame: null, data: null, frames: 0, hit: null, focus: null, playing: false,
+const HIDDEN_NOTE = "(hidden: the exercise asks for these numbers)";
+const view = { checked: null, toml: null, quizKey: "", answers: {}, walk: null, state: null, hidden: [], frame: null, data: null, frames: 0, hit: null, focus: null, playing: false,
   errors: [] };
 window.playground = view;
 
@@ -35,6 +37,11 @@ ws.addEventListener("message", ev => {
     $("edge-grad").checked = msg.state.edge_grad;
     $("play").textContent = msg.playing ? "❚❚ pause" : "▶ play";
     document.body.dataset.playing = msg.playing;
+    const sizes = [2, ...msg.state.hidden, 1], quizKey = sizes.join() + "|" + msg.state.quiz.join();
+    if (quizKey !== view.quizKey) {
+      view.quizKey = quizKey;
+      buildExercise($("exercise"), sizes, msg.state.quiz, send, view.answers);
+    }
   } else if (msg.type === "data") {
     view.data = msg;
   } else if (msg.type === "frame") {
@@ -42,6 +49,12 @@ ws.addEventListener("message", ev => {
     msg.heatmaps = msg.heatmaps.map(layer => layer.map(unpack));
     view.frame = msg; view.frames += 1;
     requestAnimationFrame(draw);
+  } else if (msg.type === "checked") {
+    view.checked = msg.results;
+    showVerdicts($("exercise"), msg.results);
+  } else if (msg.type === "toml") {
+    view.toml = msg.text;
+    download(msg.text, msg.filename);
   } else if (msg.type === "error") {
     messages([msg.message]);
   }
@@ -72,7 +85,7 @@ function draw() {
       ? `∂L/∂w for sample #${f.sample.index}: <span class="pos">blue &gt; 0</span>, <span class="neg">orange &lt; 0</span>, `
         + "width ∝ |∂L/∂w|" + (view.walk !== null ? "; grey dashed: not computed yet." : ".")
       : `the weights: <span class="pos">blue w &gt; 0</span>, <span class="neg">orange w &lt; 0</span>, width ∝ |w|.`;
-    view.hit = drawNetwork($("network"), f, view.state.edge_grad, view.focus, walkView());
+    view.hit = drawNetwork($("network"), f, view.state.edge_grad, view.focus, walkView(), view.state.quiz);
     drawBoundary($("boundary"), f, view.data, f.sample.index);
     drawLosses($("losses"), f.history);
     if (view.focus) showTip(view.focus);
@@ -84,7 +97,7 @@ function draw() {
 
 function showTip(focus) {
   const tip = $("tooltip");
-  tip.textContent = chainRule(view.frame, focus.c, focus.j);
+  tip.textContent = hiddenBy(view.state.quiz, "delta", focus.c - 1) ? HIDDEN_NOTE : chainRule(view.frame, focus.c, focus.j);
   tip.hidden = false;
   tip.style.left = (focus.x + 60) + "px";
   tip.style.top = (focus.y + 40) + "px";
@@ -104,7 +117,8 @@ function showWalk() {
   if (on) {
     const steps = view.frame.sample.walk, [kind, l, j] = steps[view.walk];
     $("walk-count").textContent = `step ${view.walk + 1} of ${steps.length}`;
-    $("walk-caption").textContent = kind === "delta" ? chainRule(view.frame, l + 1, j) : weightGrads(view.frame, l, j);
+    $("walk-caption").textContent = hiddenBy(view.state.quiz, kind, l) ? HIDDEN_NOTE
+      : kind === "delta" ? chainRule(view.frame, l + 1, j) : weightGrads(view.frame, l, j);
   } else {
     $("walk-count").textContent = "";
   }

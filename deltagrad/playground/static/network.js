@@ -19,7 +19,8 @@ export function layout(sizes, width) {
 }
 
 // walk: null, or {done: Set of "delta,l,j" / "dW,l,j" keys already computed, at: the current step}
-export function drawNetwork(canvas, frame, showGrad, focus, walk = null) {
+// quiz: the quantities an exercise hides ("delta2", "dW1", ...): drawn as "?" and grey dashed edges
+export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = []) {
   const sizes = frame.sizes, s = frame.sample;
   const width = canvas.parentElement.clientWidth - 20;
   const height = TOP + 30 + Math.max(...sizes) * SLOT;
@@ -36,11 +37,12 @@ export function drawNetwork(canvas, frame, showGrad, focus, walk = null) {
 
   // edges: weight W[l][k][j] from neuron j of column l to neuron k of column l+1
   const mats = showGrad || walk ? s.dW : frame.W;
-  const known = (kind, l, j) => !walk || walk.done.has(`${kind},${l},${j}`);
+  const known = (kind, l, j) => !quiz.includes(kind + (l + 1)) && (!walk || walk.done.has(`${kind},${l},${j}`));
+  const edgeKnown = (l, k) => !(showGrad || walk) || known("dW", l, k);
   let top = 1e-12;
   mats.forEach(M => M.forEach(row => row.forEach(v => { top = Math.max(top, Math.abs(v)); })));
   mats.forEach((M, l) => M.forEach((row, k) => row.forEach((v, j) => {
-    const a = pos[l][j], b = pos[l + 1][k], shown = known("dW", l, k);
+    const a = pos[l][j], b = pos[l + 1][k], shown = edgeKnown(l, k);
     ctx.strokeStyle = !shown ? "#ccc" : v >= 0 ? POS : NEG;
     ctx.globalAlpha = shown ? 0.25 + 0.75 * Math.abs(v) / top : 1;
     ctx.lineWidth = shown ? 0.4 + 5 * Math.abs(v) / top : 0.5;
@@ -120,6 +122,12 @@ export function weightGrads(frame, l, k) {
   prev.forEach((aj, j) => out.push(`  ∂L/∂W[${k + 1},${j + 1}] = ${fmt(s.delta[l][k])} × ${fmt(aj)} = ${fmt(s.dW[l][k][j])}`));
   out.push(`  ∂L/∂b${k + 1} = ${fmt(s.db[l][k])}`);
   return out.join("\n");
+}
+
+// what an exercise hides from a δ caption (layer c, reading layer c+1's δ) or a ∂L/∂W caption (layer l+1)
+export function hiddenBy(quiz, kind, l) {
+  if (kind === "delta") return quiz.includes(`delta${l + 1}`) || quiz.includes(`delta${l + 2}`);
+  return ["delta", "dW", "db"].some(k => quiz.includes(k + (l + 1)));
 }
 
 export function at(hit, list, x, y) {
