@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 import pytest
 from starlette.testclient import TestClient
@@ -178,3 +179,31 @@ def test_exercise_check_and_export_over_the_socket(client, tmp_path):
         path = tmp_path / toml["filename"]
         path.write_text(toml["text"])
         assert check_worked_example(path).ok
+
+
+def _args(**kw):
+    return argparse.Namespace(**{"csv": None, "target": None, "host": "127.0.0.1", "port": 0, "no_browser": True, **kw})
+
+
+def test_cli_warns_off_loopback_and_reports_a_busy_port(monkeypatch, capsys):
+    import uvicorn
+
+    served = []
+    def fake_run(self, sockets=None):  # record the bound address instead of serving
+        served.append(sockets[0].getsockname())
+        sockets[0].close()
+
+    monkeypatch.setattr(uvicorn.Server, "run", fake_run)
+    assert cli.run(_args()) == 0
+    out, err = capsys.readouterr()
+    assert re.search(r"http://127\.0\.0\.1:\d+/", out) and "warning" not in err
+    assert served and served[0][1] == int(re.search(r":(\d+)/", out).group(1))  # the URL names the bound port
+    assert cli.run(_args(host="0.0.0.0")) == 0
+    assert "warning: serving on 0.0.0.0" in capsys.readouterr().err
+    busy = cli.bind("127.0.0.1", 0)
+    try:
+        assert cli.run(_args(port=busy.getsockname()[1])) == 2
+        assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
+    finally:
+        busy.close()
+    assert cli.run(_args(port=70000)) == 2
