@@ -116,9 +116,10 @@ def test_playground_in_headless_chromium(server, tmp_path):
 
         # select a sample: click its dot on the decision-boundary canvas
         k = 17
-        xy = json.loads(page.js(f"""(() => {{ const c = document.getElementById('boundary'), r = c.getBoundingClientRect(),
+        xy = json.loads(page.js(f"""(() => {{ const r = document.getElementById('boundary').getBoundingClientRect(),
             p = playground.data.train[{k}], P = playground.data.plane;
-            return JSON.stringify([r.x + (p[0] + P) / (2 * P) * r.width, r.y + (P - p[1]) / (2 * P) * r.height]); }})()"""))
+            return JSON.stringify([r.x + (p[0] + P) / (2 * P) * r.width,
+                                   r.y + (P - p[1]) / (2 * P) * r.height]); }})()"""))
         page.mouse("click", *xy)
         page.wait(f"playground.frame.sample.index === {k}")
         assert page.state()["state"]["sample"] == k
@@ -189,7 +190,7 @@ def test_playground_in_headless_chromium(server, tmp_path):
         page.wait("document.querySelectorAll('.quiz-row input').length === 1 + 6")
         sample = page.state()["sample"]
         typed = {"ans-delta2-0": f"{sample['delta'][1][0]:.4g}"}
-        typed.update({f"ans-dW1-{i}": f"{v:.4g}" for i, v in enumerate(sum(sample["dW"][0], []))})
+        typed.update({f"ans-dW1-{i}": f"{v:.4g}" for i, v in enumerate(v for row in sample["dW"][0] for v in row)})
         fill = "; ".join(f"(e => {{ e.value = '{v}'; e.dispatchEvent(new Event('input')); }})"
                          f"(document.getElementById('{k}'))" for k, v in typed.items())
         page.js(fill)

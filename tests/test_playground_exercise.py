@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from deltagrad.check import check_worked_example
 from test_playground_session import numpy_backprop, weights
 
-from deltagrad.check import check_worked_example
 from deltagrad.playground.exercise import check_answers, quantity_keys, to_toml, worked_example
 from deltagrad.playground.session import Session
 from deltagrad.playground.state import StateError
@@ -23,7 +23,7 @@ def case(request):
                  "sample": 6, "seed": 1})
     s.step(10)
     x, t = s.X_train[6:7], s.t_train[6:7]
-    _, _, As, deltas, dWs, dbs = numpy_backprop(weights(s), s.act_names, x, t, loss)
+    _, _, _, deltas, dWs, dbs = numpy_backprop(weights(s), s.act_names, x, t, loss)
     return s, deltas, dWs, dbs
 
 
@@ -36,7 +36,7 @@ def test_right_answers_pass_with_the_digits_typed(case):
 
 
 def test_a_wrong_answer_is_pinned_and_its_consequences_follow(case):
-    s, deltas, dWs, _ = case
+    s, deltas, _, _ = case
     wrong_d2 = deltas[1][0] * np.array([1.0, -1.0])  # a sign slip in δ2[2]
     if abs(wrong_d2[1]) < 1e-3:
         pytest.skip("δ2[2] too small to make a visible sign slip")
@@ -79,7 +79,7 @@ def test_bad_answers_and_unsupported_heads_are_refused():
 def test_exported_toml_is_accepted_by_deltagrad_check(case, tmp_path):
     from deltagrad.cli import main
 
-    s, deltas, dWs, dbs = case
+    s, deltas, dWs, _ = case
     path = tmp_path / "ex.toml"
     path.write_text(to_toml(worked_example(s, {"delta3": digits(deltas[2]), "dW1": digits(dWs[0])})))
     report = check_worked_example(path)

@@ -115,7 +115,7 @@ def test_frame_grids_are_the_net_over_the_plane():
     gx, gy = np.meshgrid(xs, xs[::-1])
     _, _, As, *_ = numpy_backprop(weights(s), s.act_names, np.stack([gx.ravel(), gy.ravel()], 1),
                                   np.zeros((g * g, 1)), "bce")
-    unpack = lambda text: np.frombuffer(base64.b64decode(text), dtype="<f4")  # noqa: E731
+    unpack = lambda text: np.frombuffer(base64.b64decode(text), dtype="<f4")
     np.testing.assert_allclose(unpack(f["boundary"]), As[-1][:, 0], atol=1e-5)
     for l in range(2):
         for j in range(s.sizes[l + 1]):

@@ -39,5 +39,5 @@ def bench_frame(cfg: dict, peers: set, out: dict) -> list[str]:
     out["playground ms per frame"] = med * 1e3
     return ["| frames | median ms / frame | min ms | max ms | frames / s (median) |", "|---:|---:|---:|---:|---:|",
             f"| {len(times)} | {med * 1e3:.1f} | {min(times) * 1e3:.1f} | {max(times) * 1e3:.1f} | {1 / med:.0f} |",
-            "", "- the target of the playground issue is ≥ 20 frames/s (≤ 50 ms a frame); the WebSocket send and "
-            "the browser's drawing come on top (the browser test prints the rate it sees)"]
+            "", ("- the target of the playground issue is ≥ 20 frames/s (≤ 50 ms a frame); the WebSocket send and "
+                 "the browser's drawing come on top (the browser test prints the rate it sees)")]

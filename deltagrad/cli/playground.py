@@ -26,7 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="address to bind (default 127.0.0.1; anything else warns: the page trains on your machine)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser; print the URL only")
     p.add_argument("--csv", metavar="FILE", help="a CSV table (header row) for the csv dataset: its first two "
-                   f"feature columns are the plane, the second class of --target (sorted) is positive (at most {MAX_CSV_BYTES} bytes)")
+                   "feature columns are the plane, the second class of --target (sorted) is positive "
+                   f"(at most {MAX_CSV_BYTES} bytes)")
     p.add_argument("--target", metavar="COLUMN", help="the label column of --csv")
 
 

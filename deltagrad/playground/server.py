@@ -6,9 +6,11 @@ package), ``GET /api/table`` (the state table as JSON), ``WS /ws`` (the session)
 Protocol on ``/ws`` (JSON objects, one per message). The page sends ``{"type": "hello", "hash": …}``
 first, then ``set`` (``name``, ``value``), ``play``, ``pause``, ``step``, ``reset``, ``select``
 (``index``), ``hide`` (``name``, ``hide``: a lesson hides that control), ``check`` and ``export``
-(``answers``: the exercise's typed values, see :mod:`.exercise`). The server answers ``state`` (the validated state, its URL hash, the hidden
-controls, and ``errors``: one message per rejected value), ``data`` (the points), ``frame``
-(see :meth:`Session.frame`), ``checked`` (a verdict per quantity), ``toml`` (the worked example) and ``error`` (a bad message: the page shows it; nothing is raised).
+(``answers``: the exercise's typed values, see :mod:`.exercise`). The server answers ``state``
+(the validated state, its URL hash, the hidden controls, and ``errors``: one message per
+rejected value), ``data`` (the points), ``frame`` (see :meth:`Session.frame`), ``checked`` (a
+verdict per quantity), ``toml`` (the worked example) and ``error`` (a bad message: the page
+shows it; nothing is raised).
 
 Safety: :class:`HostGuard` refuses any HTTP or WebSocket request whose Host is not one of the
 server's own names or whose Origin (when sent; always, for a WebSocket) is not ``http://`` + such a
@@ -160,8 +162,8 @@ class Connection:
                                      "steps": self.session.steps, "sample": self.state["sample"]})
         elif kind == "export":
             example = worked_example(self.session, msg.get("answers") or None)
-            await self.ws.send_json({"type": "toml", "text": to_toml(example),
-                                     "filename": f"playground-sample{self.state['sample']}-step{self.session.steps}.toml"})
+            name = f"playground-sample{self.state['sample']}-step{self.session.steps}.toml"
+            await self.ws.send_json({"type": "toml", "text": to_toml(example), "filename": name})
         elif kind == "play":
             self.playing = True
             await self.send_state([])

@@ -83,7 +83,8 @@ class Session:
         out_act, self.loss_fn, target = HEADS[s["loss"]]
         self.t_train, self.t_test = target(self.y_train)[:, None], target(self.y_test)[:, None]
         self.sizes = [2, *s["hidden"], 1]
-        self.layers = [nn.Linear(a, b, layer=i + 1, rng=rng) for i, (a, b) in enumerate(zip(self.sizes, self.sizes[1:]))]
+        pairs = zip(self.sizes, self.sizes[1:])
+        self.layers = [nn.Linear(a, b, layer=i + 1, rng=rng) for i, (a, b) in enumerate(pairs)]
         self.act_names = [s["activation"]] * len(s["hidden"]) + [out_act]
         self.acts = [nn.Activation(name) for name in self.act_names]
         params = [p for lin in self.layers for p in lin.parameters()]
@@ -169,7 +170,7 @@ class Session:
                  for l in range(len(self.layers) - 1)]
         result = {
             "index": k, "x": _full(x[0]), "label": int(self.y_train[k]), "target": float(t[0, 0]),
-            "loss": float(loss.data), "dL_dout": float(outs[-1][1].grad[0, 0]) if outs[-1][1].grad is not None else None,
+            "loss": float(loss.data), "dL_dout": float(outs[-1][1].grad[0, 0]),
             "z": [_full(v) for v in z], "a": [_full(o[1].data[0]) for o in outs],
             "delta": [_full(v) for v in delta], "gprime": [_full(v) for v in gprime],
             "dW": [_full(lin.W.grad) for lin in self.layers], "db": [_full(lin.b.grad) for lin in self.layers],

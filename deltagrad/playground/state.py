@@ -204,7 +204,7 @@ def from_hash(text: str) -> tuple[dict, set[str], list[str]]:
     ('xor', 0.1, ['dataset', 'lr'], [])
     """
     state, hidden, errors, seen = defaults(), set(), [], set()
-    text = text[1:] if text.startswith("#") else text
+    text = text.removeprefix("#")
     if len(text) > 4000:
         return state, hidden, ["the URL's settings are too long (over 4000 characters); using the defaults"]
     for part in filter(None, text.split("&")):
