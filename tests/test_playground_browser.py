@@ -206,6 +206,12 @@ def test_playground_in_headless_chromium(server, tmp_path):
         assert page.js("document.getElementById('ans-dW1-3').className") == "wrong"
         assert "first wrong here" in page.js("document.querySelector('.quiz-row[data-key=dW1] .verdict').textContent")
         page.shot("playground-exercise.png")
+
+        # a CSV through the page's upload (the same request the file picker makes)
+        rows = "".join(f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}\\n" for i in range(40))
+        page.js(f"playground.uploadCsv('u,v,kind\\n{rows}', 'kind')")
+        page.wait("playground.state.dataset === 'csv' && playground.data.train.length === 28")
+        assert "class 1 = yes" in page.js("document.getElementById('csv-info').textContent")
     finally:
         browser.close()
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import re
 
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -207,3 +208,20 @@ def test_cli_warns_off_loopback_and_reports_a_busy_port(monkeypatch, capsys):
     finally:
         busy.close()
     assert cli.run(_args(port=70000)) == 2
+
+
+def test_csv_upload_is_checked_and_then_used(client):
+    table = "a,b,kind\n" + "".join(f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}\n" for i in range(40))
+    r = client.post("/api/csv?target=kind", content=table, headers={"origin": BASE})
+    assert r.status_code == 200 and r.json() == {"rows": 40, "classes": ["no", "yes"], "features": ["a", "b"]}
+    with client.websocket_connect(WS, headers=ORIGIN) as ws:
+        ws.send_json({"type": "hello", "hash": "#data=csv&test=0.25"})
+        data = receive_until(ws, "data")
+        assert len(data["train"]) == 30 and len(data["test"]) == 10
+        X = np.array([p[:2] for p in data["train"] + data["test"]])
+        assert abs(X.mean(axis=0)).max() < 0.2  # standardized, halved, jittered by the default noise
+    bad = client.post("/api/csv?target=nope", content=table)
+    assert bad.status_code == 400 and "nope" in bad.json()["error"] and "/tmp" not in bad.json()["error"]
+    big = client.post("/api/csv?target=kind", content="a,b,kind\n" + "1,2,x\n" * 200_000)
+    assert big.status_code == 413 and "limit" in big.json()["error"]
+    assert client.post("/api/csv?target=kind", content=table, headers={"origin": "http://evil.example"}).status_code == 403

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import sys
 import threading
 import webbrowser
 
-from deltagrad.data import DataError, load_csv
+from deltagrad.data import DataError
 
 HELP = "train a small net in your browser and watch z, a, δ and ∂L/∂w change live (local web page)"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-MAX_CSV_BYTES = 1_000_000
+MAX_CSV_BYTES = 1_000_000  # the same as deltagrad.playground.datasets.MAX_CSV_BYTES (not imported: fast --help)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,24 +31,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def read_csv(path: str, target: str | None):
-    """Load ``--csv`` for the playground, checking its size first.
+    """Load ``--csv`` (see :func:`deltagrad.playground.datasets.load_table`); raises DataError."""
+    from deltagrad.playground.datasets import load_table
 
-    Raises:
-        DataError: over :data:`MAX_CSV_BYTES`, no ``--target``, fewer than 2 features or not 2 classes.
-    """
-    if not target:
-        raise DataError("--csv needs --target COLUMN")
-    try:
-        size = os.path.getsize(path)
-    except OSError as e:
-        raise DataError(f"{path}: cannot read ({e.strerror})") from None
-    if size > MAX_CSV_BYTES:
-        raise DataError(f"{path}: {size} bytes is over the playground's limit of {MAX_CSV_BYTES} bytes")
-    table = load_csv(path, target)
-    if table.n_features < 2 or len(table.class_names) != 2:
-        raise DataError(f"{path}: the playground needs at least 2 feature columns and exactly 2 classes in "
-                        f"{target!r}, got {table.n_features} and {len(table.class_names)}")
-    return table
+    return load_table(path, target)
 
 
 def bind(host: str, port: int) -> socket.socket:

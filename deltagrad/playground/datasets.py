@@ -8,13 +8,38 @@ standardized (z-scores) and halved, so they fit the same plane.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-from deltagrad.data import DataError, Dataset, load_iris
+from deltagrad.data import DataError, Dataset, load_csv, load_iris
 
-__all__ = ["PLANE", "make_dataset", "table_points"]
+__all__ = ["MAX_CSV_BYTES", "PLANE", "load_table", "make_dataset", "table_points"]
 
 PLANE = 1.5  # the input plane drawn by the page is [-PLANE, PLANE]²
+MAX_CSV_BYTES = 1_000_000  # the largest CSV the playground reads (from --csv or an upload)
+
+
+def load_table(path: str | os.PathLike, target: str | None) -> Dataset:
+    """A CSV table for the ``csv`` dataset, checking its size first (``--csv`` and uploads).
+
+    Raises:
+        DataError: over :data:`MAX_CSV_BYTES`, no ``target``, fewer than 2 features or not 2 classes
+            (and as :func:`deltagrad.data.load_csv` for a malformed table).
+    """
+    if not target:
+        raise DataError("a CSV needs its label column (--target COLUMN)")
+    try:
+        size = os.path.getsize(path)
+    except OSError as e:
+        raise DataError(f"{path}: cannot read ({e.strerror})") from None
+    if size > MAX_CSV_BYTES:
+        raise DataError(f"{path}: {size} bytes is over the playground's limit of {MAX_CSV_BYTES} bytes")
+    table = load_csv(path, target)
+    if table.n_features < 2 or len(table.class_names) != 2:
+        raise DataError(f"{path}: the playground needs at least 2 feature columns and exactly 2 classes in "
+                        f"{target!r}, got {table.n_features} and {len(table.class_names)}")
+    return table
 
 
 def _moons(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,8 @@
 """The playground's web app: Starlette routes, the Host/Origin guard and the WebSocket protocol.
 
 Routes: ``GET /`` (the page), ``GET /static/...`` (its ES modules and style, shipped in the
-package), ``GET /api/table`` (the state table as JSON), ``WS /ws`` (the session).
+package), ``GET /api/table`` (the state table as JSON), ``POST /api/csv?target=COLUMN`` (a CSV
+table for the ``csv`` dataset, at most 1 MB, read with deltagrad's CSV reader), ``WS /ws`` (the session).
 
 Protocol on ``/ws`` (JSON objects, one per message). The page sends ``{"type": "hello", "hash": …}``
 first, then ``set`` (``name``, ``value``), ``play``, ``pause``, ``step``, ``reset``, ``select``
@@ -22,10 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import tempfile
 import time
 from importlib import resources
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -34,6 +38,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from deltagrad.check import WorkedExampleError
 from deltagrad.data import DataError
 
+from .datasets import MAX_CSV_BYTES, load_table
 from .exercise import check_answers, to_toml, worked_example
 from .session import Session
 from .state import STATE, STATE_TABLE, StateError, from_hash, to_hash, validate_one
@@ -102,8 +107,8 @@ def _static_dir() -> str:
 class Connection:
     """One page's session: applies its messages and runs the play loop."""
 
-    def __init__(self, ws: WebSocket, csv):
-        self.ws, self.csv = ws, csv
+    def __init__(self, ws: WebSocket, app_state):
+        self.ws, self.app_state = ws, app_state  # app_state.csv: the --csv or uploaded table (or None)
         self.state, self.hidden = from_hash("")[0], set()
         self.session: Session | None = None
         self.playing = False
@@ -114,11 +119,11 @@ class Connection:
 
     async def rebuild(self, errors: list[str]) -> None:
         try:
-            self.session = Session(self.state, self.csv)
+            self.session = Session(self.state, self.app_state.csv)
         except DataError as e:
             errors.append(str(e) + "; using moons")
             self.state["dataset"] = "moons"
-            self.session = Session(self.state, self.csv)
+            self.session = Session(self.state, self.app_state.csv)
         await self.send_state(errors)
         await self.ws.send_json({"type": "data", **self.session.points()})
         await self.send_frame()
@@ -191,7 +196,7 @@ class Connection:
 
 async def _session_socket(ws: WebSocket) -> None:
     await ws.accept()
-    conn = Connection(ws, ws.app.state.csv)
+    conn = Connection(ws, ws.app.state)
     loop = asyncio.create_task(conn.play_loop())
     try:
         while True:
@@ -211,6 +216,34 @@ async def _session_socket(ws: WebSocket) -> None:
         pass
     finally:
         loop.cancel()
+
+
+def _read_upload(body: bytes, target: str):
+    """The uploaded bytes read by deltagrad's CSV reader (via a temporary file); errors name "the uploaded CSV"."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "upload.csv")
+        with open(path, "wb") as f:
+            f.write(body)
+        try:
+            return load_table(path, target)
+        except DataError as e:
+            raise DataError(str(e).replace(path, "the uploaded CSV")) from None
+
+
+async def _upload(request):
+    """``POST /api/csv?target=COLUMN`` with the CSV text as the body: the table for the ``csv`` dataset."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_CSV_BYTES:
+            return JSONResponse({"error": f"the CSV is over the limit of {MAX_CSV_BYTES} bytes"}, status_code=413)
+    try:
+        table = await run_in_threadpool(_read_upload, bytes(body), request.query_params.get("target", ""))
+    except DataError as e:
+        return JSONResponse({"error": str(e)}, status_code=400)
+    table.name = "uploaded CSV"
+    request.app.state.csv = table
+    return JSONResponse({"rows": len(table.X), "classes": table.class_names, "features": table.feature_names[:2]})
 
 
 async def _page(request):
@@ -236,6 +269,7 @@ def create_app(host: str = "127.0.0.1", port: int = 8000, csv=None) -> HostGuard
     app = Starlette(routes=[
         Route("/", _page),
         Route("/api/table", _table),
+        Route("/api/csv", _upload, methods=["POST"]),
         WebSocketRoute("/ws", _session_socket),
         Mount("/static", StaticFiles(directory=_static_dir()), name="static"),
     ])

@@ -143,6 +143,25 @@ $("edge-grad").addEventListener("change", e => send({type: "set", name: "edge_gr
 $("lesson").addEventListener("change", e => document.body.classList.toggle("lesson", e.target.checked));
 $("share").addEventListener("click", e => { e.preventDefault(); navigator.clipboard?.writeText(location.href); });
 
+// a CSV for the csv dataset: POSTed as text (the server checks size, columns and classes), then selected
+$("csv-send").addEventListener("click", async () => {
+  const file = $("csv-file").files[0];
+  if (!file) { messages(["choose a CSV file first"]); return; }
+  if (file.size > 1_000_000) { messages([`${file.name}: ${file.size} bytes is over the limit of 1000000 bytes`]); return; }
+  await uploadCsv(await file.text(), $("csv-target").value);
+});
+async function uploadCsv(text, target) {
+  const r = await fetch("/api/csv?target=" + encodeURIComponent(target), {method: "POST", body: text,
+    headers: {"Content-Type": "text/csv"}});
+  const info = await r.json();
+  if (!r.ok) { messages([info.error]); return info; }
+  $("csv-info").textContent = `${info.rows} rows; x₁ = ${info.features[0]}, x₂ = ${info.features[1]}; ` +
+    `class 1 = ${info.classes[1]}`;
+  send({type: "set", name: "dataset", value: "csv"});
+  return info;
+}
+view.uploadCsv = uploadCsv;  // for the browser test
+
 const setHidden = sizes => send({type: "set", name: "hidden", value: sizes.join(",")});
 $("layer-add").addEventListener("click", () => setHidden([...view.state.hidden, 2]));
 $("layer-remove").addEventListener("click", () => setHidden(view.state.hidden.slice(0, -1)));
