@@ -107,7 +107,7 @@ def test_playground_in_headless_chromium(server, tmp_path):
 
         # change the architecture: + layer, then one more neuron in layer 1 (its + on the canvas)
         page.click("layer-add")
-        page.wait("playground.frame.sizes.length === 5")
+        page.wait("document.body.dataset.sizes === '2,4,4,2,1'")  # drawn: the hit boxes are the new layout's
         btn = json.loads(page.js("JSON.stringify([playground.hit.buttons[0], "
                                  "document.getElementById('network').getBoundingClientRect()])"))
         page.mouse("click", btn[1]["x"] + btn[0]["x"] + 8, btn[1]["y"] + btn[0]["y"] + 8)
@@ -131,7 +131,8 @@ def test_playground_in_headless_chromium(server, tmp_path):
         tip = page.wait("!document.getElementById('tooltip').hidden && document.getElementById('tooltip').textContent")
         delta = page.state()["sample"]["delta"][0][0]
         sample = page.state()["sample"]
-        assert "δ = g'(z) · Σₖ Wₖⱼ δₖ" in tip and "W[4,1]·δ4" in tip and "W[5,1]" not in tip  # layer 2 has 4
+        assert "δ1[1] = g'(z) · Σₖ W2[k,1] · δ2[k]" in tip and "W2[4,1] · δ2[4]" in tip
+        assert "W2[5,1]" not in tip  # layer 2 has 4 neurons
         shown = float(tip.strip().splitlines()[-1].rsplit("= ", 1)[1])
         assert shown == pytest.approx(delta, rel=5e-3)
         terms = sum(w * d for _, w, d in sample["terms"][0][0])
@@ -144,7 +145,7 @@ def test_playground_in_headless_chromium(server, tmp_path):
         assert walk[0] == ["delta", 3, 0] and walk[1] == ["dW", 3, 0] and walk[-1] == ["dW", 0, 4]
         page.click("walk-next")
         caption = page.wait("document.body.dataset.walk === '0' && document.getElementById('walk-caption').textContent")
-        assert caption.startswith("output neuron") and "δ = ∂L/∂a · g'(z)" in caption
+        assert caption.startswith("output neuron") and "δ4[1] = ∂L/∂a · g'(z)" in caption
         for _ in range(3):
             page.click("walk-next")
         caption = page.wait("document.body.dataset.walk === '3' && document.getElementById('walk-caption').textContent")
@@ -153,7 +154,7 @@ def test_playground_in_headless_chromium(server, tmp_path):
         page.click("walk-next")
         caption = page.wait("document.body.dataset.walk === '5' && document.getElementById('walk-caption').textContent")
         sample = page.state()["sample"]
-        assert walk[5] == ["dW", 2, 1] and "∂L/∂W[2,1] = " in caption
+        assert walk[5] == ["dW", 2, 1] and "∂L/∂W3[2,1] = " in caption
         shown = float(caption.splitlines()[1].rsplit("= ", 1)[1])
         assert shown == pytest.approx(sample["dW"][2][1][0], rel=5e-3)
         page.shot("playground-backward-step.png")

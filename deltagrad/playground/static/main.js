@@ -90,6 +90,7 @@ function draw() {
     drawLosses($("losses"), f.history);
     if (view.focus) showTip(view.focus);
     document.body.dataset.steps = f.steps;
+    document.body.dataset.sizes = f.sizes.join();  // what is drawn (and where playground.hit's buttons are)
   } finally {
     pending = false;
   }

@@ -93,34 +93,37 @@ export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = 
   return hit;
 }
 
-// δ of neuron j in column c (c ≥ 1) as the chain-rule sum, with the engine's numbers.
+// δ of neuron j in column c (c ≥ 1) as the chain-rule sum, with the engine's numbers. Names carry the layer
+// and the neuron, as the exercise's do: δ2[1] is neuron 1 of layer 2, W3[2,1] the weight from it to neuron 2.
 export function chainRule(frame, c, j) {
   const s = frame.sample, l = c - 1, act = frame.activations[l];
-  const d = s.delta[l][j], gp = s.gprime[l][j];
+  const d = s.delta[l][j], gp = s.gprime[l][j], me = `δ${c}[${j + 1}]`;
   if (c === frame.sizes.length - 1) {
     return [`output neuron, sample #${s.index} (label ${s.label}, target ${fmt(s.target)})`,
       `loss L = ${fmt(s.loss)}`,
-      `δ = ∂L/∂a · g'(z)    (g = ${act})`,
+      `${me} = ∂L/∂a · g'(z)    (g = ${act})`,
       `  = ${fmt(s.dL_dout)} × ${fmt(gp)}`,
       `  = ${fmt(d)}`].join("\n");
   }
+  const n = c + 1;
   const out = [`layer ${c}, neuron ${j + 1}, sample #${s.index}`,
-    `δ = g'(z) · Σₖ Wₖⱼ δₖ    (g = ${act}, z = ${fmt(s.z[l][j])})`, `g'(z) = ${fmt(gp)}`, "Σₖ over layer " + (c + 1) + ":"];
+    `${me} = g'(z) · Σₖ W${n}[k,${j + 1}] · δ${n}[k]    (g = ${act}, z = ${fmt(s.z[l][j])})`,
+    `g'(z) = ${fmt(gp)}`, `Σ over the ${s.terms[l][j].length} neurons k of layer ${n}:`];
   let sum = 0;
   for (const [k, w, dk] of s.terms[l][j]) {
     sum += w * dk;
-    out.push(`  W[${k + 1},${j + 1}]·δ${k + 1} = ${fmt(w)} × ${fmt(dk)} = ${fmt(w * dk)}`);
+    out.push(`  W${n}[${k + 1},${j + 1}] · δ${n}[${k + 1}] = ${fmt(w)} × ${fmt(dk)} = ${fmt(w * dk)}`);
   }
-  out.push(`  sum = ${fmt(sum)}`, `δ = ${fmt(gp)} × ${fmt(sum)} = ${fmt(d)}`);
+  out.push(`  sum = ${fmt(sum)}`, `${me} = ${fmt(gp)} × ${fmt(sum)} = ${fmt(d)}`);
   return out.join("\n");
 }
 
 // ∂L/∂W row k of layer l+1 (and ∂L/∂b_k) for the selected sample: δ_k times the previous layer's a.
 export function weightGrads(frame, l, k) {
-  const s = frame.sample, prev = l === 0 ? s.x : s.a[l - 1], name = l === 0 ? "x" : "a";
-  const out = [`layer ${l + 1}, neuron ${k + 1}: ∂L/∂W[${k + 1},j] = δ${k + 1} · ${name}ⱼ   and   ∂L/∂b${k + 1} = δ${k + 1}`];
-  prev.forEach((aj, j) => out.push(`  ∂L/∂W[${k + 1},${j + 1}] = ${fmt(s.delta[l][k])} × ${fmt(aj)} = ${fmt(s.dW[l][k][j])}`));
-  out.push(`  ∂L/∂b${k + 1} = ${fmt(s.db[l][k])}`);
+  const s = frame.sample, prev = l === 0 ? s.x : s.a[l - 1], name = l === 0 ? "x" : `a${l}`, L = l + 1, K = k + 1;
+  const out = [`layer ${L}, neuron ${K}: ∂L/∂W${L}[${K},j] = δ${L}[${K}] · ${name}[j]   and   ∂L/∂b${L}[${K}] = δ${L}[${K}]`];
+  prev.forEach((aj, j) => out.push(`  ∂L/∂W${L}[${K},${j + 1}] = ${fmt(s.delta[l][k])} × ${fmt(aj)} = ${fmt(s.dW[l][k][j])}`));
+  out.push(`  ∂L/∂b${L}[${K}] = ${fmt(s.db[l][k])}`);
   return out.join("\n");
 }
 
