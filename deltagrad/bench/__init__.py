@@ -1,9 +1,9 @@
-"""deltagrad.bench: the ``deltagrad bench`` command and its report; workloads: scalar, graphs, tensor, xor, mlp, compiled, frames.
+"""deltagrad.bench: the ``deltagrad bench`` command and its report; workloads: scalar, graphs, tensor, xor, mlp, compiled, frames, playground.
 
 ``python -m deltagrad bench --write`` regenerates benchmarks/RESULTS.md: scalar workloads (a)-(d)
 (Value vs micrograd, PyTorch batch-1, a plain-float floor), Tensor workloads (e)-(f) (deltagrad
-Tensors vs hand-written numpy and PyTorch), (g) compiled programs vs hand-written code and (h)
-network-view frames. ``--only scalar|tensor|compiled|viz`` runs one group.
+Tensors vs hand-written numpy and PyTorch), (g) compiled programs vs hand-written code, (h)
+network-view frames, (i) the playground's server frame. ``--only scalar|tensor|compiled|viz|playground`` runs one group.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from . import compiled, frames, graphs, mlp, scalar, tensor, xor
+from . import compiled, frames, graphs, mlp, playground, scalar, tensor, xor
 from deltagrad.cli import positive_int
 
 HELP = "time the engine: scalar vs micrograd, PyTorch batch-1, a plain-float floor; Tensor vs numpy and PyTorch"
@@ -39,6 +39,7 @@ GROUPS = {  # run order within a group; (a) imports torch, so it goes last among
                ("(f) Tensor: 784-256-10 MLP SGD step, batch 128", mlp.bench_mlp)],
     "compiled": [("(g) compiled programs (autograd.compile) vs hand-written code", compiled.bench_compiled)],
     "viz": [("(h) network view: one frame (SVG with all its numbers)", frames.bench_frames)],
+    "playground": [("(i) playground: server time per frame", playground.bench_frame)],
 }
 
 
@@ -158,7 +159,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", metavar="PATH", help="write the Markdown report to PATH (default: print only)")
     parser.add_argument("--skip", action="append", choices=PEERS, default=[], help="leave out a peer (repeatable)")
     parser.add_argument("--only", choices=tuple(GROUPS),
-                        help="run one group: scalar (a)-(d), tensor (e)-(f), compiled (g) or viz (h, network-view frames)")
+                        help="run one group: scalar (a)-(d), tensor (e)-(f), compiled (g), viz (h, network-view "
+                        "frames) or playground (i)")
     parser.add_argument("--threads", type=positive_int, default=1, metavar="N",
                         help="BLAS threads for numpy and PyTorch in the Tensor workloads (default 1)")
 

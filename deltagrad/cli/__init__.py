@@ -190,6 +190,7 @@ SUBCOMMANDS = {
     "exercise": "deltagrad.cli.exercise",
     "explain": "deltagrad.cli.explain",
     "losses": "deltagrad.cli.losses",
+    "playground": "deltagrad.cli.playground",
 }
 
 

@@ -1,0 +1,125 @@
+"""The playground's 2-D, two-class datasets, drawn from a seeded numpy generator.
+
+Every generator returns ``(X, y)``: X of shape (n, 2) (float64, points mostly inside the plane
+[-1.5, 1.5]²) and y of shape (n,) with labels 0 or 1. ``noise`` is the standard deviation of
+Gaussian jitter added to each coordinate, in the plane's units. Iris and CSV tables are
+standardized (z-scores) and halved, so they fit the same plane.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from deltagrad.data import DataError, Dataset, load_csv, load_iris
+
+__all__ = ["MAX_CSV_BYTES", "PLANE", "load_table", "make_dataset", "table_points"]
+
+PLANE = 1.5  # the input plane drawn by the page is [-PLANE, PLANE]²
+MAX_CSV_BYTES = 1_000_000  # the largest CSV the playground reads (from --csv or an upload)
+
+
+def load_table(path: str | os.PathLike, target: str | None) -> Dataset:
+    """A CSV table for the ``csv`` dataset, checking its size first (``--csv`` and uploads).
+
+    Raises:
+        DataError: over :data:`MAX_CSV_BYTES`, no ``target``, fewer than 2 features or not 2 classes
+            (and as :func:`deltagrad.data.load_csv` for a malformed table).
+    """
+    if not target:
+        raise DataError("a CSV needs its label column (--target COLUMN)")
+    try:
+        size = os.path.getsize(path)
+    except OSError as e:
+        raise DataError(f"{path}: cannot read ({e.strerror})") from None
+    if size > MAX_CSV_BYTES:
+        raise DataError(f"{path}: {size} bytes is over the playground's limit of {MAX_CSV_BYTES} bytes")
+    table = load_csv(path, target)
+    if table.n_features < 2 or len(table.class_names) != 2:
+        raise DataError(f"{path}: the playground needs at least 2 feature columns and exactly 2 classes in "
+                        f"{target!r}, got {table.n_features} and {len(table.class_names)}")
+    return table
+
+
+def _moons(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    n1 = n // 2
+    t = rng.uniform(0.0, np.pi, n)
+    X = np.where(np.arange(n)[:, None] < n1,
+                 np.stack([np.cos(t), np.sin(t)], 1),
+                 np.stack([1.0 - np.cos(t), 0.5 - np.sin(t)], 1))
+    y = (np.arange(n) >= n1).astype(float)
+    return (X - [0.5, 0.25]) * 0.9, y
+
+
+def _circles(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    y = (np.arange(n) >= n // 2).astype(float)
+    r = np.where(y == 1, rng.uniform(0.0, 0.5, n), rng.uniform(0.8, 1.2, n))
+    t = rng.uniform(0.0, 2 * np.pi, n)
+    return np.stack([r * np.cos(t), r * np.sin(t)], 1), y
+
+
+def _xor(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    X = rng.uniform(-1.2, 1.2, (n, 2))
+    X += np.sign(X) * 0.05  # a small gap around the axes
+    return X, (X[:, 0] * X[:, 1] > 0).astype(float)
+
+
+def _spiral(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    y = (np.arange(n) >= n // 2).astype(float)
+    r = rng.uniform(0.05, 1.0, n)
+    t = 1.75 * r * 2 * np.pi + np.pi * y
+    return np.stack([r * np.sin(t), r * np.cos(t)], 1) * 1.2, y
+
+
+def _blobs(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    y = (np.arange(n) >= n // 2).astype(float)
+    centre = np.where(y[:, None] == 1, [0.6, 0.6], [-0.6, -0.6])
+    return centre + rng.normal(0.0, 0.3, (n, 2)), y
+
+
+GENERATORS = {"moons": _moons, "circles": _circles, "xor": _xor, "spiral": _spiral, "blobs": _blobs}
+
+
+def table_points(table: Dataset, fx: int, fy: int, positive: int) -> tuple[np.ndarray, np.ndarray]:
+    """Columns ``fx`` and ``fy`` of a table as standardized, halved points; y = 1 for class ``positive``.
+
+    Raises:
+        DataError: if a column index is out of range or a chosen column is constant.
+    """
+    X = np.asarray(table.X, dtype=float)
+    if not (0 <= fx < X.shape[1] and 0 <= fy < X.shape[1]):
+        raise DataError(f"{table.name}: has {X.shape[1]} feature columns, asked for columns {fx} and {fy}")
+    X = X[:, [fx, fy]]
+    sd = X.std(axis=0)
+    if np.any(sd == 0):
+        raise DataError(f"{table.name}: a chosen feature column is constant")
+    return (X - X.mean(axis=0)) / sd * 0.5, (np.asarray(table.y) == positive).astype(float)
+
+
+def make_dataset(state: dict, csv: Dataset | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The points of ``state["dataset"]``: ``(X (n, 2), y (n,))`` with noise added, seeded by ``state["seed"]``.
+
+    ``n_points`` applies to the generated sets; Iris (150 rows) and CSV tables keep their rows.
+
+    Raises:
+        DataError: for ``"csv"`` when no table was given.
+
+    >>> X, y = make_dataset({"dataset": "xor", "n_points": 8, "noise": 0.0, "seed": 0})
+    >>> X.shape, sorted(set(y.tolist()))
+    ((8, 2), [0.0, 1.0])
+    """
+    rng = np.random.default_rng(state["seed"])
+    name = state["dataset"]
+    if name in GENERATORS:
+        X, y = GENERATORS[name](state["n_points"], rng)
+    elif name == "iris":
+        from .state import IRIS_FEATURES
+        iris = load_iris()
+        X, y = table_points(iris, IRIS_FEATURES.index(state["iris_x"]), IRIS_FEATURES.index(state["iris_y"]),
+                            iris.class_names.index(state["iris_class"]))
+    elif csv is None:
+        raise DataError("dataset csv: start the playground with --csv FILE --target COLUMN to use your own table")
+    else:
+        X, y = table_points(csv, 0, 1, 1)
+    return X + rng.normal(0.0, state["noise"], X.shape), y

@@ -1,0 +1,234 @@
+"""A playground training session: data, net, optimizer and the numbers of one frame, all from deltagrad's engine.
+
+The net is ``nn.Linear`` layers, each followed by ``nn.Activation`` (the hidden layers' activation;
+the output's depends on the loss, see :data:`HEADS`). Training is minibatch steps of
+``loss(net(X_batch), t_batch).backward(); optimizer.step()``. A frame adds, for the selected
+training sample k, one forward and backward pass of that sample alone: z, a and δ = ∂L/∂z per
+neuron and ∂L/∂W, ∂L/∂b, read from the engine's ``.grad`` fields, plus each hidden δ split into
+its chain-rule terms δⱼ = g'(zⱼ) · Σₖ Wₖⱼ δₖ (Rumelhart, Hinton & Williams 1986, eq. 14).
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+from deltagrad import nn
+from deltagrad.autograd import Tensor, no_grad, topo_order
+
+from .datasets import PLANE, make_dataset
+from .state import defaults
+
+__all__ = ["HEADS", "Session"]
+
+# loss -> (output activation, nn loss function, targets from labels y ∈ {0, 1})
+HEADS = {
+    "bce": ("linear", nn.binary_cross_entropy_with_logits, lambda y: y),
+    "mse": ("tanh", nn.mse, lambda y: 2 * y - 1),
+    "hinge": ("linear", nn.hinge, lambda y: 2 * y - 1),
+    "logistic": ("linear", nn.logistic, lambda y: 2 * y - 1),
+}
+HISTORY = 400  # loss-curve points kept (older ones are thinned 2:1)
+
+
+def _round(a: np.ndarray, digits: int = 4) -> list:
+    return np.round(np.asarray(a, dtype=float), digits).tolist()
+
+
+def _full(a: np.ndarray) -> list:
+    return np.asarray(a, dtype=float).tolist()
+
+
+def pack(a: np.ndarray) -> str:
+    """A grid of values as base64 of little-endian float32 (4 bytes a number; the page decodes it).
+
+    Packed because writing ~40 000 floats as JSON text costs ~50 ms a frame, base64 well under 1 ms.
+
+    >>> pack(np.array([1.0, -2.0]))
+    'AACAPwAAAMA='
+    """
+    return base64.b64encode(np.ascontiguousarray(a, dtype="<f4").tobytes()).decode("ascii")
+
+
+class Session:
+    """One run of the playground: build from a validated state, then :meth:`step` and :meth:`frame`.
+
+    Args:
+        state: a full state (see :func:`deltagrad.playground.state.validate`); missing keys take defaults.
+        csv: a table for ``dataset="csv"`` (its first two feature columns; class index 1 is positive).
+
+    Attributes:
+        X_train, y_train, X_test, y_test: the split points, shapes (n, 2) and (n,), labels 0/1.
+        layers: the ``nn.Linear`` layers; ``layers[l].W`` has shape (n_out, n_in).
+        steps: optimizer steps taken.
+
+    Raises:
+        DataError: when ``dataset="csv"`` has no table.
+
+    >>> s = Session({"dataset": "xor", "n_points": 40, "hidden": [3]})
+    >>> s.step(5); s.steps, [lin.W.shape for lin in s.layers]
+    (5, [(3, 2), (1, 3)])
+    """
+
+    def __init__(self, state: dict | None = None, csv=None):
+        self.state = {**defaults(), **(state or {})}
+        s = self.state
+        X, y = make_dataset(s, csv)
+        rng = np.random.default_rng(s["seed"])
+        order = rng.permutation(len(X))
+        n_test = min(len(X) - 1, max(1, round(len(X) * s["test_fraction"])))
+        test, train = order[:n_test], order[n_test:]
+        self.X_train, self.y_train, self.X_test, self.y_test = X[train], y[train], X[test], y[test]
+        out_act, self.loss_fn, target = HEADS[s["loss"]]
+        self.t_train, self.t_test = target(self.y_train)[:, None], target(self.y_test)[:, None]
+        self.sizes = [2, *s["hidden"], 1]
+        pairs = zip(self.sizes, self.sizes[1:])
+        self.layers = [nn.Linear(a, b, layer=i + 1, rng=rng) for i, (a, b) in enumerate(pairs)]
+        self.act_names = [s["activation"]] * len(s["hidden"]) + [out_act]
+        self.acts = [nn.Activation(name) for name in self.act_names]
+        params = [p for lin in self.layers for p in lin.parameters()]
+        if s["optimizer"] == "adam":
+            self.opt = nn.Adam(params, lr=s["lr"], weight_decay=s["l2"])
+        else:
+            self.opt = nn.SGD(params, lr=s["lr"], momentum=0.9 if s["optimizer"] == "momentum" else 0.0,
+                              weight_decay=s["l2"])
+        self._rng, self._order, self._pos = rng, rng.permutation(len(self.X_train)), 0
+        self.steps, self.history = 0, []
+        self._record()
+
+    def forward(self, X: np.ndarray) -> list[tuple[Tensor, Tensor]]:
+        """``[(z, a)]`` per layer for the batch ``X`` (n, 2); ``z``/``a`` of layer l have shape (n, sizes[l+1])."""
+        a = Tensor(np.asarray(X, dtype=float), requires_grad=False)
+        out = []
+        for lin, act in zip(self.layers, self.acts):
+            z = lin(a)
+            a = act(z)
+            out.append((z, a))
+        return out
+
+    def loss(self, X: np.ndarray, t: np.ndarray) -> Tensor:
+        """The data loss (mean over the rows; the L2 penalty is the optimizer's weight decay, not added here)."""
+        return self.loss_fn(self.forward(X)[-1][1], t)
+
+    def step(self, n: int = 1) -> None:
+        """``n`` minibatch steps: zero_grad, loss on the next ``batch_size`` shuffled training rows, backward, step."""
+        bs = min(self.state["batch_size"], len(self.X_train))
+        for _ in range(n):
+            if self._pos + bs > len(self._order):
+                self._order, self._pos = self._rng.permutation(len(self.X_train)), 0
+            rows = self._order[self._pos:self._pos + bs]
+            self._pos += bs
+            self.opt.zero_grad()
+            self.loss(self.X_train[rows], self.t_train[rows]).backward()
+            self.opt.step()
+            self.steps += 1
+        self._record()
+
+    def _record(self) -> None:
+        with no_grad():
+            train = float(self.loss(self.X_train, self.t_train).data)
+            test = float(self.loss(self.X_test, self.t_test).data)
+        self.history.append((self.steps, train, test))
+        if len(self.history) > HISTORY:
+            self.history = self.history[::2] + ([self.history[-1]] if len(self.history) % 2 == 0 else [])
+
+    def grid_values(self, g: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The output a and each layer's a over a g×g grid of the plane (row 0 is y = +PLANE, the top).
+
+        Returns ``(out (g*g,), [a of layer l, shape (g*g, sizes[l+1])])``.
+        """
+        xs = np.linspace(-PLANE, PLANE, g)
+        gx, gy = np.meshgrid(xs, xs[::-1])
+        with no_grad():
+            outs = self.forward(np.stack([gx.ravel(), gy.ravel()], 1))
+        acts = [a.data for _, a in outs]
+        return acts[-1][:, 0], acts
+
+    def sample(self, k: int) -> dict:
+        """Forward and backward of training sample ``k`` alone: z, a, δ per neuron, ∂L/∂W, ∂L/∂b, chain-rule terms.
+
+        ``terms[l][j]`` (hidden layers) lists ``[k, W[k, j], δ_k]`` of layer l+1's neurons, and
+        ``gprime[l][j]`` is g'(zⱼ), taken from the engine by a backward pass through the activation.
+        """
+        k = min(max(0, k), len(self.X_train) - 1)
+        x, t = self.X_train[k:k + 1], self.t_train[k:k + 1]
+        for p in self.opt.params:
+            p.grad = np.zeros_like(p.data)
+        outs = self.forward(x)
+        loss = self.loss_fn(outs[-1][1], t)
+        loss.backward()
+        z = [o[0].data[0] for o in outs]
+        delta = [o[0].grad[0] for o in outs]
+        gprime = []
+        for zl, act in zip(z, self.acts):
+            zt = Tensor(zl.copy())
+            act(zt).sum().backward()
+            gprime.append(zt.grad)
+        terms = [[[[kk, float(self.layers[l + 1].W.data[kk, j]), float(delta[l + 1][kk])]
+                   for kk in range(self.sizes[l + 2])] for j in range(self.sizes[l + 1])]
+                 for l in range(len(self.layers) - 1)]
+        result = {
+            "index": k, "x": _full(x[0]), "label": int(self.y_train[k]), "target": float(t[0, 0]),
+            "loss": float(loss.data), "dL_dout": float(outs[-1][1].grad[0, 0]),
+            "z": [_full(v) for v in z], "a": [_full(o[1].data[0]) for o in outs],
+            "delta": [_full(v) for v in delta], "gprime": [_full(v) for v in gprime],
+            "dW": [_full(lin.W.grad) for lin in self.layers], "db": [_full(lin.b.grad) for lin in self.layers],
+            "terms": terms, "walk": self._walk(loss),
+        }
+        for p in self.opt.params:
+            p.grad = np.zeros_like(p.data)
+        return result
+
+    def _walk(self, loss: Tensor) -> list[list]:
+        """The backward pass of one sample in the engine's order, one neuron at a time.
+
+        The engine's backward runs each node's vjp in reverse topological order; when it reaches
+        layer l's z (tag role ``"z"``), z.grad = δ of layer l is complete, and that vjp computes
+        ∂L/∂W and ∂L/∂b of layer l. So the walk is ``["delta", l, j]`` for each neuron j of that
+        layer, then ``["dW", l, j]`` (row j of ∂L/∂W, and ∂L/∂bⱼ), layer by layer (l counts from 0).
+        """
+        walk = []
+        for node in reversed(topo_order(loss)):
+            tag = getattr(node, "tag", None)
+            if tag is not None and tag.role == "z":
+                l = tag.layer - 1
+                walk += [["delta", l, j] for j in range(self.sizes[l + 1])]
+                walk += [["dW", l, j] for j in range(self.sizes[l + 1])]
+        return walk
+
+    def points(self) -> dict:
+        """The data as JSON: train and test points ``[x, y, label]``."""
+        def rows(X, y):
+            return [[*map(float, np.round(p, 4)), int(c)] for p, c in zip(X, y)]
+        return {"train": rows(self.X_train, self.y_train), "test": rows(self.X_test, self.y_test), "plane": PLANE}
+
+    def frame(self) -> dict:
+        """Everything the page draws after the latest step, as JSON.
+
+        ``boundary`` (the output a) and ``heatmaps[l][j]`` (neuron j of hidden layer l+1, its a) are
+        grid×grid values, row 0 at the top of the plane, each packed with :func:`pack`.
+        """
+        g = self.state["grid"]
+        out, acts = self.grid_values(g)
+        return {
+            "steps": self.steps,
+            "epoch": self.steps * min(self.state["batch_size"], len(self.X_train)) / len(self.X_train),
+            "sizes": self.sizes,
+            "activations": self.act_names,
+            "history": [[s, round(a, 6), round(b, 6)] for s, a, b in self.history],
+            "grid": g,
+            "boundary": pack(out),
+            "heatmaps": [[pack(a[:, j]) for j in range(a.shape[1])] for a in acts[:-1]],
+            "W": [_round(lin.W.data, 6) for lin in self.layers],
+            "b": [_round(lin.b.data, 6) for lin in self.layers],
+            "sample": self.sample(self.state["sample"]),
+            "accuracy": self.accuracy(),
+        }
+
+    def accuracy(self) -> dict:
+        """Fraction of train and test points on the right side of the boundary (output > 0 is class 1)."""
+        with no_grad():
+            tr = self.forward(self.X_train)[-1][1].data[:, 0] > 0
+            te = self.forward(self.X_test)[-1][1].data[:, 0] > 0
+        return {"train": float(np.mean(tr == (self.y_train == 1))), "test": float(np.mean(te == (self.y_test == 1)))}

@@ -1,0 +1,58 @@
+// The settings panel, built from the server's state table (GET /api/table): one control per field.
+// The page never validates: it sends {type: "set", name, value} and shows what the server answers.
+
+const PANEL = ["dataset", "iris_x", "iris_y", "iris_class", "n_points", "noise", "test_fraction", "seed",
+  "activation", "loss", "optimizer", "lr", "batch_size", "l2", "steps_per_frame", "grid"];
+
+const NAMES = {
+  bce: "binary cross-entropy (logits)", mse: "MSE (tanh output, ±1)", hinge: "hinge (±1)", logistic: "logistic (±1)",
+  sgd: "SGD", momentum: "SGD + momentum 0.9", adam: "Adam",
+};
+
+export function buildControls(root, table, send, onHide) {
+  const inputs = {};
+  for (const f of table) {
+    if (!PANEL.includes(f.name)) continue;
+    const box = document.createElement("div");
+    box.className = "field"; box.dataset.name = f.name;
+    const label = document.createElement("label");
+    label.textContent = f.label;
+    const hide = document.createElement("span");
+    hide.className = "hide-box";
+    hide.innerHTML = `<input type="checkbox"> hide`;
+    hide.querySelector("input").addEventListener("change", e => onHide(f.name, e.target.checked));
+    label.appendChild(hide);
+    let input;
+    if (f.kind === "choice") {
+      input = document.createElement("select");
+      for (const c of f.choices) {
+        const o = document.createElement("option");
+        o.value = c; o.textContent = NAMES[c] || c.replace(/_/g, " ");
+        input.appendChild(o);
+      }
+    } else {
+      input = document.createElement("input");
+      input.type = "number";
+      input.min = f.lo; input.max = f.hi;
+      input.step = f.kind === "int" ? 1 : "any";
+    }
+    input.id = "ctl-" + f.name;
+    input.addEventListener("change", () => send({type: "set", name: f.name, value: input.value}));
+    box.append(label, input);
+    root.appendChild(box);
+    inputs[f.name] = {input, box, hide: hide.querySelector("input")};
+  }
+  return inputs;
+}
+
+export function showState(inputs, state, hidden) {
+  for (const [name, c] of Object.entries(inputs)) {
+    if (document.activeElement !== c.input) c.input.value = String(state[name]);
+    const isHidden = hidden.includes(name);
+    c.box.classList.toggle("hidden-control", isHidden);
+    c.hide.checked = isHidden;
+  }
+  const iris = state.dataset === "iris";
+  for (const n of ["iris_x", "iris_y", "iris_class"]) inputs[n]?.box.classList.toggle("unused", !iris);
+  inputs.n_points?.box.classList.toggle("unused", iris || state.dataset === "csv");
+}

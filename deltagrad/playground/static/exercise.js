@@ -1,0 +1,106 @@
+// Exercise mode: hide chosen quantities of the selected sample's backward pass; the learner types them;
+// the server checks them with deltagrad.check's worked-example checker and exports the worked example.
+
+const NAME = {delta: "δ", dW: "∂L/∂W", db: "∂L/∂b"};
+
+// the quantities of a net with L weight layers, in backward order: delta, dW, db of layer L, then L-1, ...
+export function quantities(L) {
+  const out = [];
+  for (let l = L; l >= 1; l--) for (const k of ["delta", "dW", "db"]) out.push(k + l);
+  return out;
+}
+
+export function label(key) {
+  const m = key.match(/^(delta|dW|db)(\d)$/);
+  return `${NAME[m[1]]}${m[2]}`;
+}
+
+// how many numbers a quantity has, and the label of element i
+function shape(key, sizes) {
+  const m = key.match(/^(delta|dW|db)(\d)$/), l = Number(m[2]);
+  if (m[1] === "dW") {
+    const cols = sizes[l - 1];
+    return Array.from({length: sizes[l] * cols}, (_, i) => `[${Math.floor(i / cols) + 1},${i % cols + 1}]`);
+  }
+  return Array.from({length: sizes[l]}, (_, i) => `[${i + 1}]`);
+}
+
+export function buildExercise(root, sizes, quiz, send, kept) {
+  const L = sizes.length - 1;
+  root.replaceChildren();
+  const pick = document.createElement("div");
+  pick.className = "quiz-pick";
+  pick.append("hide and answer: ");
+  for (const key of quantities(L)) {
+    const lab = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox"; box.checked = quiz.includes(key); box.dataset.key = key;
+    box.addEventListener("change", () => {
+      const next = quantities(L).filter(k => (k === key ? box.checked : quiz.includes(k)));
+      send({type: "set", name: "quiz", value: next.join(",")});
+    });
+    lab.append(box, " " + label(key));
+    pick.appendChild(lab);
+  }
+  root.appendChild(pick);
+  const live = quiz.filter(k => quantities(L).includes(k));
+  if (live.length === 0) return;
+  for (const key of live) {
+    const row = document.createElement("div");
+    row.className = "quiz-row"; row.dataset.key = key;
+    const name = document.createElement("b");
+    name.textContent = label(key) + " =";
+    row.appendChild(name);
+    shape(key, sizes).forEach((el, i) => {
+      const input = document.createElement("input");
+      input.type = "text"; input.size = 7; input.title = label(key) + el; input.placeholder = el;
+      input.id = `ans-${key}-${i}`;
+      input.value = kept[input.id] || "";
+      input.addEventListener("input", () => { kept[input.id] = input.value; });
+      row.appendChild(input);
+    });
+    const verdict = document.createElement("span");
+    verdict.className = "verdict";
+    row.appendChild(verdict);
+    root.appendChild(row);
+  }
+  const tools = document.createElement("div");
+  const check = document.createElement("button"), exp = document.createElement("button");
+  check.id = "quiz-check"; check.textContent = "check answers";
+  exp.id = "quiz-export"; exp.textContent = "export worked example (.toml)";
+  check.addEventListener("click", () => send({type: "check", answers: answers(root, live)}));
+  exp.addEventListener("click", () => send({type: "export", answers: answers(root, live, true)}));
+  tools.append(check, " ", exp);
+  root.appendChild(tools);
+}
+
+// {key: [typed strings]}; for the export only complete quantities are included
+function answers(root, keys, completeOnly = false) {
+  const out = {};
+  for (const key of keys) {
+    const values = [...root.querySelectorAll(`.quiz-row[data-key="${key}"] input`)].map(i => i.value.trim());
+    if (!completeOnly || values.every(v => v !== "")) out[key] = values;
+  }
+  return out;
+}
+
+export function showVerdicts(root, results) {
+  for (const r of results) {
+    const row = root.querySelector(`.quiz-row[data-key="${r.key}"]`);
+    if (!row) continue;
+    row.querySelectorAll("input").forEach((input, i) => {
+      input.classList.toggle("right", !r.wrong.includes(i));
+      input.classList.toggle("wrong", r.wrong.includes(i));
+    });
+    row.querySelector(".verdict").textContent = (r.ok ? "✓ " : "✗ ") + r.verdict + (r.note ? ` (${r.note})` : "");
+    row.classList.toggle("ok", r.ok);
+  }
+}
+
+export function download(text, filename) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([text], {type: "application/toml"}));
+  a.download = filename;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}

@@ -1,0 +1,140 @@
+// The network view on one canvas: a column per layer, each neuron's activation heatmap over the input plane,
+// z / a / δ for the selected sample under it, edges by sign and |w| (or ∂L/∂w). Numbers come from the server.
+import { color, heatmap } from "./plots.js";
+
+const BOX = 46, SLOT = BOX + 42, TOP = 44, POS = "#2f6fb5", NEG = "#e07b17";
+
+export function fmt(v) {
+  if (v === null || v === undefined) return "·";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  return a >= 1e-3 && a < 1e4 ? Number(v.toPrecision(3)).toString() : v.toExponential(2);
+}
+
+// Where every neuron is drawn: layout[c][j] = {x, y} (box top-left) for column c (0 = input).
+export function layout(sizes, width) {
+  const cols = sizes.length, m = 30;
+  const step = (width - 2 * m - BOX) / Math.max(1, cols - 1);
+  return sizes.map((n, c) => Array.from({length: n}, (_, j) => ({x: m + c * step, y: TOP + 22 + j * SLOT})));
+}
+
+// walk: null, or {done: Set of "delta,l,j" / "dW,l,j" keys already computed, at: the current step}
+// quiz: the quantities an exercise hides ("delta2", "dW1", ...): drawn as "?" and grey dashed edges
+export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = []) {
+  const sizes = frame.sizes, s = frame.sample;
+  const width = canvas.parentElement.clientWidth - 20;
+  const height = TOP + 30 + Math.max(...sizes) * SLOT;
+  const dpr = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
+    canvas.width = Math.round(width * dpr); canvas.height = Math.round(height * dpr);
+    canvas.style.width = width + "px"; canvas.style.height = height + "px";
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, width, height);
+  const pos = layout(sizes, width);
+  const hit = {neurons: [], buttons: []};
+
+  // edges: weight W[l][k][j] from neuron j of column l to neuron k of column l+1
+  const mats = showGrad || walk ? s.dW : frame.W;
+  const known = (kind, l, j) => !quiz.includes(kind + (l + 1)) && (!walk || walk.done.has(`${kind},${l},${j}`));
+  const edgeKnown = (l, k) => !(showGrad || walk) || known("dW", l, k);
+  let top = 1e-12;
+  mats.forEach(M => M.forEach(row => row.forEach(v => { top = Math.max(top, Math.abs(v)); })));
+  mats.forEach((M, l) => M.forEach((row, k) => row.forEach((v, j) => {
+    const a = pos[l][j], b = pos[l + 1][k], shown = edgeKnown(l, k);
+    ctx.strokeStyle = !shown ? "#ccc" : v >= 0 ? POS : NEG;
+    ctx.globalAlpha = shown ? 0.25 + 0.75 * Math.abs(v) / top : 1;
+    ctx.lineWidth = shown ? 0.4 + 5 * Math.abs(v) / top : 0.5;
+    ctx.setLineDash(shown ? [] : [3, 3]);
+    ctx.beginPath(); ctx.moveTo(a.x + BOX, a.y + BOX / 2); ctx.lineTo(b.x, b.y + BOX / 2); ctx.stroke();
+  })));
+  ctx.globalAlpha = 1;
+  ctx.setLineDash([]);
+
+  // column heads and +/− neuron buttons on hidden layers
+  ctx.font = "11px system-ui, sans-serif"; ctx.fillStyle = "#666";
+  sizes.forEach((n, c) => {
+    const x = pos[c][0].x;
+    const head = c === 0 ? "input x" : c === sizes.length - 1 ? `output (${frame.activations[c - 1]})`
+      : `layer ${c}: ${n} ${frame.activations[c - 1]}`;
+    ctx.fillText(head, x - 6, TOP - 14);
+    if (c > 0 && c < sizes.length - 1) {
+      [["+", 1], ["−", -1]].forEach(([t, d], i) => {
+        const bx = x + i * 24, by = TOP - 8;
+        ctx.strokeStyle = "#aaa"; ctx.strokeRect(bx, by, 20, 18);
+        ctx.fillStyle = "#333"; ctx.fillText(t, bx + 6, by + 13); ctx.fillStyle = "#666";
+        hit.buttons.push({x: bx, y: by, w: 20, h: 18, layer: c - 1, delta: d});
+      });
+    }
+  });
+
+  // neurons
+  const g = frame.grid;
+  sizes.forEach((n, c) => pos[c].forEach((p, j) => {
+    if (c === 0) {  // the input coordinate itself over the plane
+      const vals = new Array(g * g);
+      for (let r = 0; r < g; r++) for (let q = 0; q < g; q++) vals[r * g + q] = j === 0 ? (2 * q / (g - 1) - 1) : (1 - 2 * r / (g - 1));
+      heatmap(ctx, vals, g, p.x, p.y, BOX, BOX);
+    } else if (c < sizes.length - 1) {
+      heatmap(ctx, frame.heatmaps[c - 1][j], g, p.x, p.y, BOX, BOX);
+    } else {
+      heatmap(ctx, frame.boundary, g, p.x, p.y, BOX, BOX);
+    }
+    const focused = (focus && focus.c === c && focus.j === j) || (walk && walk.at && walk.at[1] === c - 1 && walk.at[2] === j);
+    ctx.strokeStyle = focused ? "#000" : "#888"; ctx.lineWidth = focused ? 2 : 1;
+    ctx.strokeRect(p.x, p.y, BOX, BOX);
+    ctx.font = "10px ui-monospace, monospace"; ctx.fillStyle = "#222";
+    const lines = c === 0 ? [`x${j + 1} = ${fmt(s.x[j])}`]
+      : [`z ${fmt(s.z[c - 1][j])}`, `a ${fmt(s.a[c - 1][j])}`, `δ ${known("delta", c - 1, j) ? fmt(s.delta[c - 1][j]) : "?"}`];
+    lines.forEach((t, i) => ctx.fillText(t, p.x - 2, p.y + BOX + 12 + 11 * i));
+    hit.neurons.push({x: p.x, y: p.y, w: BOX, h: BOX, c, j});
+  }));
+  return hit;
+}
+
+// δ of neuron j in column c (c ≥ 1) as the chain-rule sum, with the engine's numbers. Names carry the layer
+// and the neuron, as the exercise's do: δ2[1] is neuron 1 of layer 2, W3[2,1] the weight from it to neuron 2.
+export function chainRule(frame, c, j) {
+  const s = frame.sample, l = c - 1, act = frame.activations[l];
+  const d = s.delta[l][j], gp = s.gprime[l][j], me = `δ${c}[${j + 1}]`;
+  if (c === frame.sizes.length - 1) {
+    return [`output neuron, sample #${s.index} (label ${s.label}, target ${fmt(s.target)})`,
+      `loss L = ${fmt(s.loss)}`,
+      `${me} = ∂L/∂a · g'(z)    (g = ${act})`,
+      `  = ${fmt(s.dL_dout)} × ${fmt(gp)}`,
+      `  = ${fmt(d)}`].join("\n");
+  }
+  const n = c + 1;
+  const out = [`layer ${c}, neuron ${j + 1}, sample #${s.index}`,
+    `${me} = g'(z) · Σₖ W${n}[k,${j + 1}] · δ${n}[k]    (g = ${act}, z = ${fmt(s.z[l][j])})`,
+    `g'(z) = ${fmt(gp)}`, `Σ over the ${s.terms[l][j].length} neurons k of layer ${n}:`];
+  let sum = 0;
+  for (const [k, w, dk] of s.terms[l][j]) {
+    sum += w * dk;
+    out.push(`  W${n}[${k + 1},${j + 1}] · δ${n}[${k + 1}] = ${fmt(w)} × ${fmt(dk)} = ${fmt(w * dk)}`);
+  }
+  out.push(`  sum = ${fmt(sum)}`, `${me} = ${fmt(gp)} × ${fmt(sum)} = ${fmt(d)}`);
+  return out.join("\n");
+}
+
+// ∂L/∂W row k of layer l+1 (and ∂L/∂b_k) for the selected sample: δ_k times the previous layer's a.
+export function weightGrads(frame, l, k) {
+  const s = frame.sample, prev = l === 0 ? s.x : s.a[l - 1], name = l === 0 ? "x" : `a${l}`, L = l + 1, K = k + 1;
+  const out = [`layer ${L}, neuron ${K}: ∂L/∂W${L}[${K},j] = δ${L}[${K}] · ${name}[j]   and   ∂L/∂b${L}[${K}] = δ${L}[${K}]`];
+  prev.forEach((aj, j) => out.push(`  ∂L/∂W${L}[${K},${j + 1}] = ${fmt(s.delta[l][k])} × ${fmt(aj)} = ${fmt(s.dW[l][k][j])}`));
+  out.push(`  ∂L/∂b${L}[${K}] = ${fmt(s.db[l][k])}`);
+  return out.join("\n");
+}
+
+// what an exercise hides from a δ caption (layer c, reading layer c+1's δ) or a ∂L/∂W caption (layer l+1)
+export function hiddenBy(quiz, kind, l) {
+  if (kind === "delta") return quiz.includes(`delta${l + 1}`) || quiz.includes(`delta${l + 2}`);
+  return ["delta", "dW", "db"].some(k => quiz.includes(k + (l + 1)));
+}
+
+export function at(hit, list, x, y) {
+  return hit[list].find(b => x >= b.x && x <= b.x + b.w && y >= b.y && y <= b.y + b.h);
+}
+
+export { color };

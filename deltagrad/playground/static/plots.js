@@ -1,0 +1,97 @@
+// Canvas drawing of numbers the server computed: heatmaps over the input plane, points, loss curves.
+// Nothing here computes a gradient; values arrive as JSON from deltagrad's engine.
+
+const POS = [47, 111, 181];   // class 1, positive values (blue)
+const NEG = [224, 123, 23];   // class 0, negative values (orange)
+
+// value -> RGB: tanh(v) in [-1, 1] between orange, white and blue
+export function color(v) {
+  const t = Math.tanh(v);
+  const c = t >= 0 ? POS : NEG;
+  const s = Math.min(1, Math.abs(t));
+  return [255 + (c[0] - 255) * s, 255 + (c[1] - 255) * s, 255 + (c[2] - 255) * s];
+}
+
+// Draw a g×g grid of values (row 0 = top of the plane) into a rectangle of ctx, smoothly scaled.
+export function heatmap(ctx, values, g, x, y, w, h) {
+  const off = document.createElement("canvas");
+  off.width = g; off.height = g;
+  const octx = off.getContext("2d");
+  const img = octx.createImageData(g, g);
+  for (let i = 0; i < g * g; i++) {
+    const [r, gg, b] = color(values[i]);
+    img.data[4 * i] = r; img.data[4 * i + 1] = gg; img.data[4 * i + 2] = b; img.data[4 * i + 3] = 255;
+  }
+  octx.putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(off, x, y, w, h);
+}
+
+export function toPixel(p, plane, size) {
+  return [(p[0] + plane) / (2 * plane) * size, (plane - p[1]) / (2 * plane) * size];
+}
+
+export function drawBoundary(canvas, frame, data, selected) {
+  const ctx = canvas.getContext("2d");
+  const S = canvas.width;
+  ctx.clearRect(0, 0, S, S);
+  heatmap(ctx, frame.boundary, frame.grid, 0, 0, S, S);
+  ctx.globalAlpha = 0.18;  // soften the background so the points stand out
+  ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, S, S);
+  ctx.globalAlpha = 1;
+  const dot = (p, filled) => {
+    const [px, py] = toPixel(p, data.plane, S);
+    const c = p[2] === 1 ? POS : NEG;
+    ctx.beginPath(); ctx.arc(px, py, 3.5, 0, 2 * Math.PI);
+    ctx.lineWidth = 1.5;
+    if (filled) { ctx.fillStyle = `rgb(${c})`; ctx.fill(); ctx.strokeStyle = "#fff"; ctx.stroke(); }
+    else { ctx.fillStyle = "#fff"; ctx.fill(); ctx.strokeStyle = `rgb(${c})`; ctx.stroke(); }
+  };
+  data.test.forEach(p => dot(p, false));
+  data.train.forEach(p => dot(p, true));
+  const s = data.train[selected];
+  if (s) {
+    const [px, py] = toPixel(s, data.plane, S);
+    ctx.beginPath(); ctx.arc(px, py, 8, 0, 2 * Math.PI);
+    ctx.strokeStyle = "#000"; ctx.lineWidth = 2; ctx.stroke();
+  }
+  // axes ticks: the plane's extent
+  ctx.fillStyle = "#333"; ctx.font = "10px sans-serif";
+  ctx.fillText(`x₁, x₂ ∈ [−${data.plane}, ${data.plane}]`, 4, S - 4);
+}
+
+// nearest training point to a click, or -1 if none within 12 px
+export function pick(canvas, data, ev) {
+  const r = canvas.getBoundingClientRect();
+  const mx = (ev.clientX - r.left) * canvas.width / r.width, my = (ev.clientY - r.top) * canvas.height / r.height;
+  let best = -1, bd = 144;
+  data.train.forEach((p, i) => {
+    const [px, py] = toPixel(p, data.plane, canvas.width);
+    const d = (px - mx) ** 2 + (py - my) ** 2;
+    if (d < bd) { bd = d; best = i; }
+  });
+  return best;
+}
+
+export function drawLosses(canvas, history) {
+  const ctx = canvas.getContext("2d");
+  const W = canvas.width, H = canvas.height, L = 40, B = 16;
+  ctx.clearRect(0, 0, W, H);
+  if (history.length === 0) return;
+  const top = Math.max(1e-9, ...history.map(h => Math.max(h[1], h[2])));
+  const last = Math.max(1, history[history.length - 1][0]);
+  ctx.strokeStyle = "#ccc"; ctx.lineWidth = 1;
+  ctx.beginPath(); ctx.moveTo(L, 4); ctx.lineTo(L, H - B); ctx.lineTo(W - 4, H - B); ctx.stroke();
+  ctx.fillStyle = "#555"; ctx.font = "10px sans-serif";
+  ctx.fillText(top.toPrecision(3), 2, 12); ctx.fillText("0", 28, H - B);
+  ctx.fillText("step " + last, W - 60, H - 3);
+  const line = (col, key) => {
+    ctx.strokeStyle = col; ctx.lineWidth = 1.5; ctx.beginPath();
+    history.forEach((h, i) => {
+      const x = L + (W - 4 - L) * h[0] / last, y = (H - B) - (H - B - 4) * h[key] / top;
+      i ? ctx.lineTo(x, y) : ctx.moveTo(x, y);
+    });
+    ctx.stroke();
+  };
+  line("#999", 2); line("#333", 1);
+}

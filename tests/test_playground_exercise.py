@@ -1,0 +1,90 @@
+"""Exercise mode: answers checked by the worked-example checker (numpy backprop as the oracle), TOML export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from deltagrad.check import check_worked_example
+from test_playground_session import numpy_backprop, weights
+
+from deltagrad.playground.exercise import check_answers, quantity_keys, to_toml, worked_example
+from deltagrad.playground.session import Session
+from deltagrad.playground.state import StateError
+
+
+def digits(a, n=4) -> list[str]:
+    return [f"{v:.{n}g}" for v in np.ravel(a)]
+
+
+@pytest.fixture(params=[("tanh", "bce"), ("relu", "mse")])
+def case(request):
+    act, loss = request.param
+    s = Session({"dataset": "moons", "n_points": 60, "hidden": [3, 2], "activation": act, "loss": loss,
+                 "sample": 6, "seed": 1})
+    s.step(10)
+    x, t = s.X_train[6:7], s.t_train[6:7]
+    _, _, _, deltas, dWs, dbs = numpy_backprop(weights(s), s.act_names, x, t, loss)
+    return s, deltas, dWs, dbs
+
+
+def test_right_answers_pass_with_the_digits_typed(case):
+    s, deltas, dWs, dbs = case
+    answers = {"delta3": digits(deltas[2]), "delta2": digits(deltas[1]), "dW2": digits(dWs[1]), "db1": digits(dbs[0])}
+    results = check_answers(s, answers)
+    assert [r["key"] for r in results] == ["delta3", "delta2", "dW2", "db1"]  # the derivation's order
+    assert all(r["ok"] and r["verdict"] == "OK" for r in results), results
+
+
+def test_a_wrong_answer_is_pinned_and_its_consequences_follow(case):
+    s, deltas, _, _ = case
+    wrong_d2 = deltas[1][0] * np.array([1.0, -1.0])  # a sign slip in δ2[2]
+    if abs(wrong_d2[1]) < 1e-3:
+        pytest.skip("δ2[2] too small to make a visible sign slip")
+    typed = digits(wrong_d2, 6)
+    implied_dW2 = np.outer([float(v) for v in typed], weights_a1(s))  # what the typed δ2 implies for ∂L/∂W2
+    results = {r["key"]: r for r in check_answers(s, {"delta2": typed, "dW2": digits(implied_dW2, 6)})}
+    assert results["delta2"]["verdict"] == "first wrong here" and results["delta2"]["wrong"] == [1]
+    assert results["dW2"]["verdict"].startswith("follows from the earlier error") and not results["dW2"]["ok"]
+    assert results["dW2"]["wrong"] == [3, 4, 5]  # row 2 of ∂L/∂W2 (row-major), from δ2[2]
+
+
+def weights_a1(s: Session) -> np.ndarray:
+    x = s.X_train[6:7]
+    return numpy_backprop(weights(s), s.act_names, x, s.t_train[6:7], s.state["loss"])[2][0][0]
+
+
+def test_tolerance_follows_the_digits():
+    s = Session({"hidden": [2], "sample": 0})
+    d = numpy_backprop(weights(s), s.act_names, s.X_train[:1], s.t_train[:1], "bce")[3][1][0, 0]
+    coarse = f"{d:.2f}"  # off by up to 0.005: right, printed with 2 decimals
+    fine = f"{float(coarse):.5f}"  # the same number with 5 decimals claims more than it knows
+    assert abs(float(coarse) - d) > 1e-4  # (the example is only telling when rounding moved the value)
+    assert check_answers(s, {"delta2": [coarse]})[0]["ok"] is True
+    assert check_answers(s, {"delta2": [fine]})[0]["ok"] is False
+
+
+def test_bad_answers_and_unsupported_heads_are_refused():
+    s = Session({"hidden": [2]})
+    for answers in ({}, {"delta3": ["1"]}, {"delta2": ["1", "2"]}, {"delta2": ["1+1"]}, {"delta2": ["nan"]},
+                    {"delta2": [1.0]}, {"W1": ["1"]}, {"delta2": ["__import__('os')"]}):
+        with pytest.raises(StateError):
+            check_answers(s, answers)
+    with pytest.raises(StateError, match="bce or mse"):
+        worked_example(Session({"loss": "hinge"}))
+    with pytest.raises(StateError, match="activation"):
+        worked_example(Session({"activation": "gelu"}))
+    assert quantity_keys(2) == ["delta2", "dW2", "db2", "delta1", "dW1", "db1"]
+
+
+def test_exported_toml_is_accepted_by_deltagrad_check(case, tmp_path):
+    from deltagrad.cli import main
+
+    s, deltas, dWs, _ = case
+    path = tmp_path / "ex.toml"
+    path.write_text(to_toml(worked_example(s, {"delta3": digits(deltas[2]), "dW1": digits(dWs[0])})))
+    report = check_worked_example(path)
+    assert report.ok and [r.key for r in report.results] == ["delta3", "dW1"]
+    assert main(["check", "--quiet", str(path)]) == 0
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(to_toml(worked_example(s, {"delta3": digits(-deltas[2])})))
+    assert main(["check", "--quiet", str(wrong)]) == 1

@@ -1,0 +1,164 @@
+"""The playground session's numbers against an independent numpy derivation (hand-written backprop)."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pytest
+
+from deltagrad.data import DataError
+from deltagrad.playground.datasets import GENERATORS, PLANE, make_dataset
+from deltagrad.playground.session import Session
+from deltagrad.playground.state import defaults
+
+
+def weights(s: Session) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(lin.W.data.copy(), lin.b.data.copy()) for lin in s.layers]
+
+
+G = {  # activation, its derivative from its output a and input z (textbook formulas)
+    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+    "relu": (lambda z: np.maximum(z, 0), lambda z: (z > 0).astype(float)),
+    "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2),
+    "linear": (lambda z: z, lambda z: np.ones_like(z)),
+}
+
+
+def numpy_backprop(Wb, acts, X, t, loss):
+    """Forward and backward by hand: returns (loss, zs, as, deltas, dWs, dbs) for the batch mean loss."""
+    a, zs, As = X, [], []
+    for (W, b), name in zip(Wb, acts):
+        z = a @ W.T + b
+        a = G[name][0](z)
+        zs.append(z)
+        As.append(a)
+    n, out = len(X), As[-1]
+    if loss == "bce":  # L = mean(softplus(z) - t z), dL/dz = (σ(z) - t) / n
+        L = np.mean(np.logaddexp(0, out) - t * out)
+        dout = (1 / (1 + np.exp(-out)) - t) / n
+    elif loss == "mse":  # L = mean((a - t)²)
+        L = np.mean((out - t) ** 2)
+        dout = 2 * (out - t) / n
+    elif loss == "hinge":  # L = mean(max(0, 1 - t a))
+        L = np.mean(np.maximum(0, 1 - t * out))
+        dout = np.where(1 - t * out > 0, -t, 0.0) / n
+    deltas = [None] * len(Wb)
+    deltas[-1] = dout * G[acts[-1]][1](zs[-1])
+    for l in range(len(Wb) - 2, -1, -1):
+        deltas[l] = (deltas[l + 1] @ Wb[l + 1][0]) * G[acts[l]][1](zs[l])
+    ins = [X, *As[:-1]]
+    dWs = [d.T @ a_in for d, a_in in zip(deltas, ins)]
+    dbs = [d.sum(0) for d in deltas]
+    return L, zs, As, deltas, dWs, dbs
+
+
+@pytest.mark.parametrize("act,loss", [("tanh", "bce"), ("relu", "mse"), ("sigmoid", "hinge")])
+def test_selected_sample_matches_numpy(act, loss):
+    s = Session({"dataset": "circles", "n_points": 60, "hidden": [5, 3], "activation": act, "loss": loss, "seed": 3})
+    s.step(7)
+    k = 11
+    got = s.sample(k)
+    x, t = s.X_train[k:k + 1], s.t_train[k:k + 1]
+    L, zs, As, deltas, dWs, dbs = numpy_backprop(weights(s), s.act_names, x, t, loss)
+    assert got["loss"] == pytest.approx(L, rel=1e-9)
+    for l in range(3):
+        np.testing.assert_allclose(got["z"][l], zs[l][0], atol=1e-6)
+        np.testing.assert_allclose(got["a"][l], As[l][0], atol=1e-6)
+        np.testing.assert_allclose(got["delta"][l], deltas[l][0], atol=1e-6)
+        np.testing.assert_allclose(got["dW"][l], dWs[l], atol=1e-6)
+        np.testing.assert_allclose(got["db"][l], dbs[l], atol=1e-6)
+    # the chain-rule terms sum to δ: δⱼ = g'(zⱼ) Σₖ Wₖⱼ δₖ
+    for l in range(2):
+        for j, terms in enumerate(got["terms"][l]):
+            total = sum(w * d for _, w, d in terms)
+            assert got["gprime"][l][j] * total == pytest.approx(deltas[l][0, j], abs=1e-6)
+            np.testing.assert_allclose(got["gprime"][l][j], G[act][1](zs[l][0, j]), atol=1e-6)
+
+
+@pytest.mark.parametrize("opt", ["sgd", "momentum"])
+def test_minibatch_steps_match_numpy_sgd(opt):
+    state = {"dataset": "xor", "n_points": 40, "hidden": [4], "activation": "tanh", "loss": "bce", "lr": 0.1,
+             "batch_size": 8, "l2": 0.01, "optimizer": opt, "seed": 5}
+    s = Session(state)
+    Wb = weights(s)
+    # the session's batch order, replayed from its own generator state before stepping
+    order = s._order.copy()
+    velocity = [(np.zeros_like(W), np.zeros_like(b)) for W, b in Wb]
+    mu = 0.9 if opt == "momentum" else 0.0
+    for i in range(3):
+        rows = order[8 * i:8 * i + 8]
+        *_, dWs, dbs = numpy_backprop(Wb, s.act_names, s.X_train[rows], s.t_train[rows], "bce")
+        new = []
+        for l, ((W, b), dW, db) in enumerate(zip(Wb, dWs, dbs)):
+            gW, gb = dW + 0.01 * W, db + 0.01 * b  # L2 as weight decay λ p, on every parameter
+            vW, vb = (gW, gb) if i == 0 or mu == 0 else (mu * velocity[l][0] + gW, mu * velocity[l][1] + gb)
+            velocity[l] = (vW, vb)
+            new.append((W - 0.1 * vW, b - 0.1 * vb))
+        Wb = new
+    s.step(3)
+    for (W, b), (W2, b2) in zip(Wb, weights(s)):
+        np.testing.assert_allclose(W2, W, atol=1e-12)
+        np.testing.assert_allclose(b2, b, atol=1e-12)
+    # the recorded losses are the full train and test losses
+    L_train = numpy_backprop(Wb, s.act_names, s.X_train, s.t_train, "bce")[0]
+    L_test = numpy_backprop(Wb, s.act_names, s.X_test, s.t_test, "bce")[0]
+    assert s.history[-1] == (3, pytest.approx(L_train, rel=1e-12), pytest.approx(L_test, rel=1e-12))
+
+
+def test_frame_grids_are_the_net_over_the_plane():
+    s = Session({"dataset": "moons", "n_points": 50, "hidden": [3, 2], "grid": 12})
+    s.step(4)
+    f = s.frame()
+    g = 12
+    xs = np.linspace(-PLANE, PLANE, g)
+    gx, gy = np.meshgrid(xs, xs[::-1])
+    _, _, As, *_ = numpy_backprop(weights(s), s.act_names, np.stack([gx.ravel(), gy.ravel()], 1),
+                                  np.zeros((g * g, 1)), "bce")
+    unpack = lambda text: np.frombuffer(base64.b64decode(text), dtype="<f4")
+    np.testing.assert_allclose(unpack(f["boundary"]), As[-1][:, 0], atol=1e-5)
+    for l in range(2):
+        for j in range(s.sizes[l + 1]):
+            np.testing.assert_allclose(unpack(f["heatmaps"][l][j]), As[l][:, j], atol=1e-5)
+    # row 0 is the top of the plane: its first cell is the point (-PLANE, +PLANE)
+    top_left = numpy_backprop(weights(s), s.act_names, np.array([[-PLANE, PLANE]]), np.zeros((1, 1)), "bce")[2]
+    assert unpack(f["boundary"])[0] == pytest.approx(top_left[-1][0, 0], abs=1e-5)
+    assert f["steps"] == 4 and f["sizes"] == [2, 3, 2, 1]
+
+
+def test_training_reduces_the_loss_and_is_reproducible():
+    a = Session({"dataset": "blobs", "n_points": 100, "lr": 0.1, "seed": 2})
+    b = Session({"dataset": "blobs", "n_points": 100, "lr": 0.1, "seed": 2})
+    a.step(100)
+    b.step(100)
+    assert a.history[-1] == b.history[-1]
+    assert a.history[-1][1] < 0.5 * a.history[0][1]
+    assert a.accuracy()["test"] > 0.9
+
+
+def test_datasets_shapes_labels_and_plane():
+    for name in [*GENERATORS, "iris"]:
+        X, y = make_dataset({**defaults(), "dataset": name, "n_points": 101, "noise": 0.0})
+        assert X.shape[1] == 2 and set(y.tolist()) == {0.0, 1.0}, name
+        assert np.all(np.abs(X) < 2.0), name
+    X, y = make_dataset({**defaults(), "dataset": "xor", "n_points": 200, "noise": 0.0})
+    assert np.all((X[:, 0] * X[:, 1] > 0) == (y == 1))  # XOR: the label is the sign of x₁x₂
+    X, y = make_dataset({**defaults(), "dataset": "circles", "n_points": 200, "noise": 0.0})
+    r = np.hypot(X[:, 0], X[:, 1])
+    assert r[y == 1].max() < r[y == 0].min()
+    X, y = make_dataset({**defaults(), "dataset": "iris", "iris_class": "setosa"})
+    assert len(X) == 150 and y.sum() == 50
+    with pytest.raises(DataError, match="--csv"):
+        make_dataset({**defaults(), "dataset": "csv"})
+
+
+def test_bench_workload_is_the_issue_s_and_runs():
+    from deltagrad.bench import playground as bench_pg
+    from deltagrad.playground.state import from_hash
+
+    state, _, errors = from_hash(bench_pg.WORKLOAD)
+    assert errors == [] and state["hidden"] == [8, 8] and state["n_points"] == 500 and state["grid"] == 50
+    assert state["steps_per_frame"] == 10 and state["optimizer"] == "sgd"
+    out: dict = {}
+    lines = bench_pg.bench_frame({"repeats": 1}, set(), out)
+    assert out["playground ms per frame"] > 0 and lines[2].startswith("| 10 |")
