@@ -242,7 +242,7 @@ def _forward_line(w: _Writer, n, names: dict, syms: dict) -> None:
         if not _same_kind(s, n.data, w.tensor):
             raise Untraceable("the traced forward disagrees with the recorded shape or dtype")
         w.emit([(target, s)], [note if op.name not in _INFIX_OPS else ""])
-    except Exception:  # noqa: BLE001 - any rule the stand-ins cannot follow is called by name instead
+    except Exception:
         fn = w.bind(op.name if w.ns.get(op.name, op.forward) is op.forward else f"fwd_{op.name}", op.forward)
         args = [names[id(p)] for p in n.parents] + _ctx_args(w, n.ctx)
         w.lines.append(f"{target} = {fn}({', '.join(args)})  # {note}")
@@ -271,7 +271,7 @@ def _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count) -> 
                 raise Untraceable("a traced gradient has the wrong shape")
             grads[i] = gi
         traced = True
-    except Exception:  # noqa: BLE001 - as in _forward_line: the row's own function is called instead
+    except Exception:
         traced = False
     if not traced:  # call the row's own VJP: exactly the engine's call
         fname = w.bind(f"masked_{op.name}" if masked else f"vjp_{op.name}", op.masked if masked else op.vjp)

@@ -12,6 +12,7 @@ import ast
 
 from .value import Value
 
+
 def _method(name: str):
     return lambda v: getattr(v, name)()
 

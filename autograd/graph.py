@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .modes import (  # noqa: F401  (re-exported: the engine's public names have always lived here)
+from .modes import (
     AnomalyError,
     _finite,
     _plain,
@@ -26,7 +26,7 @@ from .modes import (  # noqa: F401  (re-exported: the engine's public names have
     user_site,
 )
 from .sweep import sweep
-from .topo import _call_hooks, _order, topo_order  # noqa: F401
+from .topo import _call_hooks, _order, topo_order
 
 
 def _run_backward(root: Any, seed: Any, create_graph: bool, inputs: tuple | None) -> dict | None:

@@ -12,8 +12,8 @@ stays with the engine, as ``torch.autograd.gradcheck`` does.
 
 from .compare import CompareReport, assert_grads_close, compare_grads
 from .exercise import Exercise, new_exercise
-from .solution import Explanation, explain
 from .grading import Grade, GradingPolicy, grade
+from .solution import Explanation, explain
 from .worked import WorkedExampleError, WorkedReport, check_worked_example, graph_expectations, load_worked_example
 
 __all__ = [

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .solution import explain
-from .grading import write_atomic
 from .exercise_text import PICTURE, answers_toml, exercise_md
+from .grading import write_atomic
+from .solution import explain
 from .worked_math import ACTIVATIONS, LOSSES, claim_order, engine_values
 
 FILES = ("exercise.md", "answers.toml", "solution.md", "solution.toml")

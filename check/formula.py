@@ -21,8 +21,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
 from deltagrad.autograd.expr import _BINOPS, _UNARY, FUNCTIONS, ExprError, _constant, parse
+
 from .worked_math import claim_order, engine_values
 
 POINTS = 4

@@ -27,9 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+from deltagrad.autograd.expr import ExprError, parse
 
-from deltagrad.autograd.expr import ExprError
-from deltagrad.autograd.expr import parse
 from .formula import FORMULA_FUNCTIONS, FormulaResult, canonical, check_formula, columns, evaluate
 from .worked import WorkedReport, check_loaded
 from .worked_math import claim_order, engine_values, implied

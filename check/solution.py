@@ -136,7 +136,7 @@ def explain(path_or_dict: str | os.PathLike | Mapping, digits: int = 6, decimals
     eng = engine_values(sizes, acts, loss, params, x, y, lr)
     m, L = x.shape[0], len(sizes) - 1
     fmt = (lambda v: number(v, decimals=decimals)) if decimals is not None else (lambda v: number(v, digits))
-    given = lambda v: number(v, 15)  # noqa: E731 - the example's own numbers (x, y, W, b) as written
+    given = lambda v: number(v, 15)
 
     def col(key: str, v=None) -> str:  # the column form of a quantity: (n, m) for per-sample vectors, (n, 1) for b
         v = np.asarray(eng[key] if v is None else v, dtype=float)

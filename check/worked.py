@@ -48,8 +48,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from deltagrad.autograd import topo_order
+
 from .worked_math import claim_order, engine_graph, engine_values, implied
 from .worked_parse import WorkedExampleError, load_worked_example
 from .worked_parse import line_of as _line_of

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-
 from deltagrad.autograd import Tensor
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softmax")

@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from deltagrad import autograd
 from deltagrad.autograd import Tensor, Value
+
+from deltagrad import autograd
 
 __all__ = [
     "ACTIVATIONS",

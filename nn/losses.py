@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from deltagrad import autograd
+
 from .activations import log_softmax, softmax
 from .losses_core import data, elementwise, fused_mse, reduce, where
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from deltagrad.autograd import Tensor, Value
 
 from deltagrad import autograd
-from deltagrad.autograd import Tensor, Value
 
 REDUCTIONS = ("mean", "sum", "none")
 

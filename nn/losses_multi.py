@@ -8,9 +8,9 @@ targets are ints in [0, K); 'mean' averages over samples, as PyTorch does.
 from __future__ import annotations
 
 import numpy as np
+from deltagrad.autograd import Tensor, Value
 
 from deltagrad import autograd
-from deltagrad.autograd import Tensor, Value
 
 from .losses_core import (
     check_reduction,

@@ -6,7 +6,6 @@ import random
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-
 from deltagrad.autograd import Tag, Value
 from deltagrad.autograd.value import _linear
 

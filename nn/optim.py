@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-
 from deltagrad.autograd import Tensor, Value
 
 # The same code runs on both kinds of parameter: a Value's ``data`` is a float, a Tensor's a numpy

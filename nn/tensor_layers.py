@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-
 from deltagrad.autograd import Tag, Tensor
 from deltagrad.autograd.tensor_fns import linear
 

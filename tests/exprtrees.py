@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 
 import sympy as sp
+from deltagrad.autograd import Value
 from hypothesis import strategies as st
 
 from deltagrad import autograd
-from deltagrad.autograd import Value
 
 UNARY = [
     "neg", "tanh", "sigmoid", "sin", "cos", "softplus", "relu", "abs", "gelu", "elu", "leaky_relu", "erf",

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 
 import sympy as sp
+from deltagrad.autograd import Value
 
 from deltagrad import autograd
-from deltagrad.autograd import Value
 
 X, Y = sp.symbols("x y", real=True)
 

@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 import pytest
-
-from deltagrad import nn
 from deltagrad.autograd import Tensor, Value
 from deltagrad.nn.module import Module
+
+from deltagrad import nn
 
 FUNCS = {
     "sigmoid": (nn.sigmoid, nn.Sigmoid(), "sigmoid", {}),

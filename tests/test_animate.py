@@ -13,7 +13,6 @@ import time
 
 import numpy as np
 import pytest
-
 from deltagrad.autograd import Tensor, Value, topo_order
 from deltagrad.viz import animate, backprop_steps
 from deltagrad.viz.style import number
@@ -133,7 +132,7 @@ class Chromium:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=fds,  # noqa: PLW1509 - the test starts no threads
+            preexec_fn=fds,
             close_fds=False,
         )
         os.close(to_child)

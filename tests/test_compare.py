@@ -7,7 +7,6 @@ np.random.seed(43)) in this file: its backward differentiates ½·MSE while it p
 
 import numpy as np
 import pytest
-
 from deltagrad.autograd import Tensor, Value
 from deltagrad.check import assert_grads_close, compare_grads
 

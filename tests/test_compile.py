@@ -346,7 +346,7 @@ def test_readme_shows_the_program_compile_writes():
     code = re.search(r"```python\n(.*?)```", section, flags=re.DOTALL).group(1)
     shown = re.search(r"```text\n(.*?)```", section, flags=re.DOTALL).group(1)
     ns: dict = {}
-    exec(code.replace("print(program.source)", ""), ns)  # noqa: S102 - the README's own example
+    exec(code.replace("print(program.source)", ""), ns)
     assert ns["program"].source == shown
     want_W = ns["X"].data.T @ ((ns["a"].data - ns["y"].data) * ns["a"].data * (1 - ns["a"].data) / 2)
     np.testing.assert_allclose(ns["W"].grad, want_W, rtol=1e-12)

@@ -94,7 +94,7 @@ def _slug(heading: str) -> str:
 
 
 def _anchors(page: Path) -> set[str]:
-    return {_slug(m) for m in re.findall(r"^#{1,6} (.+)$", page.read_text(encoding="utf-8"), flags=re.M)}
+    return {_slug(m) for m in re.findall(r"^#{1,6} (.+)$", page.read_text(encoding="utf-8"), flags=re.MULTILINE)}
 
 
 def _repo_texts():

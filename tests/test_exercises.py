@@ -6,21 +6,20 @@ column vectors), sharing no code with deltagrad.
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from deltagrad.check import explain, grade, new_exercise
 from deltagrad.check.grading import GradingPolicy
 from deltagrad.check.worked import check_worked_example
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from deltagrad.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

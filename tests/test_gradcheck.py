@@ -5,7 +5,6 @@ import warnings
 
 import numpy as np
 import pytest
-
 from deltagrad.autograd import GradcheckError, Tensor, Value, gradcheck, gradgradcheck
 from deltagrad.autograd.gradcheck import band
 

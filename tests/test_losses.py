@@ -4,10 +4,9 @@ import math
 
 import numpy as np
 import pytest
-
-from deltagrad import autograd
-from deltagrad import nn
 from deltagrad.autograd import Tensor, Value
+
+from deltagrad import autograd, nn
 
 Y_REG, P_REG = [3.0, 5.0, 7.0], [2.5, 5.0, 8.0]
 Y_CLS = [[1, 0], [0, 1], [1, 0]]

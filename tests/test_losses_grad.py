@@ -4,10 +4,9 @@ import math
 
 import numpy as np
 import pytest
-
-from deltagrad import autograd
-from deltagrad import nn
 from deltagrad.autograd import Tensor, Value, gradcheck
+
+from deltagrad import autograd, nn
 
 
 def _reg(rng):

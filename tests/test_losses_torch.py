@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from deltagrad.autograd import Tensor
 
 from deltagrad import nn
-from deltagrad.autograd import Tensor
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

@@ -3,7 +3,6 @@ against central differences and torch.nn.functional.mse_loss in float64, second 
 
 import numpy as np
 import pytest
-
 from deltagrad.autograd import Tensor, grad, gradcheck, mse_loss
 from deltagrad.nn import half_mse, mse
 

@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import pytest
-
-from deltagrad import autograd
 from deltagrad.autograd import Tag, Value
 from deltagrad.nn import MLP, SGD, Layer, Neuron, cross_entropy, mse, softmax
+
+from deltagrad import autograd
 
 
 def sigmoid(z):

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from deltagrad.autograd import Tensor, Value
 
 from deltagrad import nn
-from deltagrad.autograd import Tensor, Value
 
 CASES = [
     ("SGD", {"lr": 0.1}),

@@ -98,7 +98,7 @@ def test_installs_beside_hips_autograd_in_both_orders(wheel, tmp_path):
         pytest.skip(f"no package index reachable for autograd==1.9.1: {probe.stderr.strip()[-200:]}")
     script = tmp_path / "check_both.py"
     script.write_text(CHECK_BOTH)
-    run = lambda which: _run([py, str(script), which], cwd=tmp_path)  # noqa: E731 - cwd outside the repository
+    run = lambda which: _run([py, str(script), which], cwd=tmp_path)
 
     # order 1: HIPS autograd first, then deltagrad
     _run([*pip, "install", "autograd==1.9.1"], cwd=tmp_path)
@@ -131,7 +131,7 @@ def _code_lines(path: Path):
             if cell["cell_type"] == "code":
                 yield from "".join(cell["source"]).splitlines()
     elif path.suffix == ".md":
-        yield from "\n".join(re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), re.S)).splitlines()
+        yield from "\n".join(re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), re.DOTALL)).splitlines()
     else:
         yield from path.read_text(encoding="utf-8").splitlines()
 

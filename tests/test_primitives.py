@@ -6,10 +6,10 @@ import itertools
 
 import pytest
 import sympy as sp
+from deltagrad.autograd import Value, gradcheck
 from oracles import CASES, X, Y, close, sympy_value
 
 from deltagrad import autograd
-from deltagrad.autograd import Value, gradcheck
 
 PARAMS = [(name, pt) for name, case in CASES.items() for pt in case[3]]
 

@@ -6,10 +6,9 @@ import math
 
 import pytest
 import sympy as sp
+from deltagrad.autograd import Value
 from exprtrees import ENGINE, NVARS, SYMPY, kink_margin, programs, run, torch_ops
 from hypothesis import HealthCheck, assume, given, reject, settings
-
-from deltagrad.autograd import Value
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from deltagrad.autograd import AnomalyError, Tensor, Value, detect_anomaly
 
 from deltagrad import autograd
-from deltagrad.autograd import AnomalyError, Tensor, Value, detect_anomaly
 
 
 @pytest.mark.parametrize("axes", [(-1, 0, 1), (0, -1, 1), (2, 0, -2)])

@@ -11,6 +11,7 @@ nn.SGD applies W ← W - 0.1·dW: the printed numbers must come out to the same 
 import numpy as np
 
 from deltagrad import nn
+
 PRINTED = [0.3741, 0.2462, 0.2399, 0.2296, 0.2139, 0.1918, 0.1599, 0.1168, 0.0758, 0.0487]  # epochs 0, 1000, ..., 9000
 
 

@@ -6,9 +6,9 @@ import math
 import threading
 
 import pytest
+from deltagrad.autograd import AnomalyError, Value, detect_anomaly, enable_grad, no_grad, topo_order
 
 from deltagrad import autograd
-from deltagrad.autograd import AnomalyError, Value, detect_anomaly, enable_grad, no_grad, topo_order
 
 
 def nanequal(a, b):

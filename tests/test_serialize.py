@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from deltagrad import nn
+
+
 def _same(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
 

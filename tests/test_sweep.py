@@ -7,10 +7,9 @@ backward() calls still accumulate exactly. Expected values are worked out by han
 
 import itertools
 
+import deltagrad.autograd.sweep as sweep_module
 import numpy as np
 import pytest
-
-import deltagrad.autograd.sweep as sweep_module
 from deltagrad.autograd import Tensor, topo_order
 
 

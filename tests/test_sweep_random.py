@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import itertools
 
+import deltagrad.autograd.sweep as sweep_module
 import numpy as np
 import pytest
+from deltagrad.autograd import Tensor, topo_order
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import deltagrad.autograd.sweep as sweep_module
-from deltagrad.autograd import Tensor, topo_order
 
 SHAPES = [(3, 4), (1, 4), (4,), ()]  # all broadcast together to (3, 4)
 UNARY = ["tanh", "sigmoid", "neg", "sumrows", "viewT", "plus1"]

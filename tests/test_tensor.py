@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 import pytest
+from deltagrad.autograd import Tensor, Value, unbroadcast
 
 from deltagrad import autograd
-from deltagrad.autograd import Tensor, Value, unbroadcast
 
 SHAPES = [(), (4,), (3, 4), (1, 4), (3, 1), (2, 3, 4)]
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from deltagrad.autograd import Tag, Value, topo_order
 
 from deltagrad import nn
-from deltagrad.autograd import Tag, Value, topo_order
 
 
 def test_linear_layout_batch_and_single_sample():

@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 import pytest
+from deltagrad.autograd import Tensor, Value, grad
 
 from deltagrad import nn
-from deltagrad.autograd import Tensor, Value, grad
 
 try:
     import torch

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from deltagrad import nn
-from deltagrad.cli import train as train_mod
 from deltagrad.cli import main
+from deltagrad.cli import train as train_mod
 from deltagrad.cli.train import TrainConfig, TrainError, seed_xor_weights, train
 
 KEYS = {

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from deltagrad.cli import main
-from deltagrad.data import standardize
 from deltagrad.cli.outputs import write_json
+from deltagrad.data import standardize
 
 
 def test_divergence_is_a_one_line_error_and_writes_nothing(tmp_path, capsys):

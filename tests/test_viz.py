@@ -7,16 +7,14 @@ import re
 import string
 import xml.etree.ElementTree as ET
 
-from svgparse import weight_edges
-
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from deltagrad.autograd import Tag, Value
 from deltagrad.nn import MLP, cross_entropy
 from deltagrad.viz import draw
 from deltagrad.viz.style import diverging, escape_html, escape_record, number
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from svgparse import weight_edges
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -309,7 +307,6 @@ def test_untagged_value_inputs_are_read_off_the_first_layer(fused):
 @pytest.mark.parametrize("edge_labels", ["local", "contribution", "both"])
 def test_empty_tensors_draw_with_edge_labels(edge_labels):
     import numpy as np
-
     from deltagrad.autograd import Tensor
 
     t = Tensor(np.ones((0,)), label="t")
@@ -321,7 +318,6 @@ def test_empty_tensors_draw_with_edge_labels(edge_labels):
 
 def test_the_jacobian_of_an_empty_tensor_op_is_empty():
     import numpy as np
-
     from deltagrad.autograd import Tensor
     from deltagrad.viz.calculus import local_derivatives
 

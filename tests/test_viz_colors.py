@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from deltagrad.autograd import Value
 from deltagrad.viz import draw
 from deltagrad.viz.colors import colours, diverging, position, ticks

@@ -7,13 +7,12 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from svgparse import weight_edges, weight_labels
-
 from deltagrad.autograd import Tag, Tensor
 from deltagrad.nn import MLP, TensorMLP, cross_entropy
 from deltagrad.viz import draw
 from deltagrad.viz.network_summary import MAX_COLUMN
 from deltagrad.viz.style import number
+from svgparse import weight_edges, weight_labels
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -6,7 +6,6 @@ The oracle is independent of the engine: z, a, δ and ∂L/∂W are computed her
 
 import numpy as np
 import pytest
-
 from deltagrad.autograd import Tensor
 from deltagrad.nn import MLP, Activation, Linear, Sequential, mse
 from deltagrad.viz import draw

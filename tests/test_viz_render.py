@@ -8,10 +8,10 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
-
-from deltagrad import viz
 from deltagrad.autograd import Value
 from deltagrad.viz import Drawing, RendererNotFound, RenderError, draw
+
+from deltagrad import viz
 
 GRAPHVIZ_PURE = shutil.which("graphviz-pure", path=os.path.dirname(sys.executable)) or shutil.which("graphviz-pure")
 

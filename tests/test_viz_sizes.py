@@ -5,7 +5,6 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-
 from deltagrad.nn import MLP, TensorMLP, cross_entropy
 from deltagrad.viz import draw
 

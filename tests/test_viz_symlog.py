@@ -4,7 +4,6 @@ import math
 import re
 
 import pytest
-
 from deltagrad.autograd import Value, topo_order
 from deltagrad.viz import draw
 from deltagrad.viz.style import SYMLOG_DECADES, diverging, position, value_at

@@ -8,7 +8,6 @@ import re
 
 import numpy as np
 import pytest
-
 from deltagrad.autograd import Tensor, Value, topo_order
 from deltagrad.viz import RenderError, draw, install_notebook_display
 from deltagrad.viz.calculus import contributions, local_derivatives

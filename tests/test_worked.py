@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from deltagrad.check import WorkedExampleError, check_worked_example
 from deltagrad.check.worked_math import claim_order, engine_values, implied
 

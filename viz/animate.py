@@ -7,7 +7,6 @@ import os
 import re
 
 import numpy as np
-
 from deltagrad.autograd import topo_order
 
 from . import calculus

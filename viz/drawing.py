@@ -83,14 +83,14 @@ class Drawing:
         """Jupyter display: ``image/svg+xml`` when rendering works, else the DOT source as text. Never raises."""
         try:
             return {"image/svg+xml": self.svg()}
-        except Exception as err:  # noqa: BLE001 - display must never raise
+        except Exception as err:
             return {"text/plain": self._fallback(err)}
 
     def _repr_svg_(self) -> str | None:
         """The SVG for Jupyter, or None (then the text repr is shown) if rendering fails. Never raises."""
         try:
             return self.svg()
-        except Exception:  # noqa: BLE001 - display must never raise
+        except Exception:
             return None
 
     def __repr__(self) -> str:

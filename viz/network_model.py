@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from deltagrad.autograd import topo_order
 
 from .calculus import is_tensor

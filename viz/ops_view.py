@@ -5,13 +5,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from deltagrad.autograd import topo_order
 
 from . import calculus
 from .colors import auto_symlog
-from .ops_shape import auto_rankdir
 from .compare import ATOL, RTOL, mismatch_text, resolve
+from .ops_shape import auto_rankdir
 from .style import (
     FLAG_GLYPH,
     FONT,

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from .colors import EDGE_MID, NONFINITE_FILL, SYMLOG_DECADES, diverging, position, ticks, value_at  # noqa: F401
+from .colors import EDGE_MID, NONFINITE_FILL, SYMLOG_DECADES, diverging, position, ticks, value_at
 
 FONT = "Courier"
 """Monospace font for every label, so columns of numbers line up."""

@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from . import compiled, frames, graphs, mlp, playground, scalar, tensor, xor
 from deltagrad.cli import positive_int
+
+from . import compiled, frames, graphs, mlp, playground, scalar, tensor, xor
 
 HELP = "time the engine: scalar vs micrograd, PyTorch batch-1, a plain-float floor; Tensor vs numpy and PyTorch"
 FULL = {"samples": 100, "repeats": 9, "n": 100_000, "shallow": 900,

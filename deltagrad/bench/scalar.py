@@ -68,7 +68,7 @@ def floor_step(W: list, B: list, x: list[float], y: float, lr: float = LR) -> fl
                 s += wi * ai
             z.append(s)
         zs.append(z)
-        a = z if l == last else [v if v > 0.0 else 0.0 for v in z]  # noqa: FURB136 - faster than max()
+        a = z if l == last else [v if v > 0.0 else 0.0 for v in z]
         acts.append(a)
     m = 1.0 + -y * a[0]
     d = [-y if m > 0.0 else 0.0]
@@ -85,7 +85,7 @@ def floor_step(W: list, B: list, x: list[float], y: float, lr: float = LR) -> fl
             Bl[j] -= lr * dj
         if l:
             d = [g if z > 0.0 else 0.0 for g, z in zip(da, zs[l - 1])]
-    return m if m > 0.0 else 0.0  # noqa: FURB136
+    return m if m > 0.0 else 0.0
 
 
 def _deltagrad(W, B, fused: bool = True):
@@ -205,7 +205,7 @@ def bench_steps(cfg: dict, peers: set, out: dict) -> list[str]:
             rows = run(steps)
         try:
             step, params = make(W, B)  # one step from the shared weights: every engine must agree
-        except Exception as e:  # noqa: BLE001 - a broken peer must not break the bench
+        except Exception as e:
             notes.append(f"- {name}: skipped ({type(e).__name__}: {e})")
             continue
         loss, p = step(xs[0], ys[0]), params()

@@ -7,7 +7,14 @@ import math
 import sys
 
 from deltagrad.autograd import Value
-from deltagrad.autograd.expr import _TOO_DEEP, FUNCTIONS, ExprError, _names, build, parse  # the parser moved to the engine
+from deltagrad.autograd.expr import (  # the parser moved to the engine
+    _TOO_DEEP,
+    FUNCTIONS,
+    ExprError,
+    _names,
+    build,
+    parse,
+)
 
 HELP = (
     "draw an expression's graph with data and grads, e.g. deltagrad draw 'tanh(x*w + b)' --set x=2 --set w=-3 --set b=1"

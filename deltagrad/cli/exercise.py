@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from deltagrad.check.exercise import ASK, FILES, new_exercise
+
 from .exercise_picture import draw_network
 
 HELP = "generate a backprop exercise to work by hand: exercise.md, answers.toml, solution.md, solution.toml"

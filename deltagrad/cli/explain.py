@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deltagrad.check.solution import explain
 from deltagrad.check.grading import write_atomic
+from deltagrad.check.solution import explain
 from deltagrad.check.worked import WorkedExampleError
 
 HELP = "print the worked solution of a worked example (TOML): each step's formula, the numbers, the result"

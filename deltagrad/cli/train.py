@@ -14,6 +14,7 @@ import numpy as np
 from deltagrad import nn
 from deltagrad.autograd import no_grad
 from deltagrad.data import Dataset, load_csv, load_iris, load_xor, standardize, stratified_split
+
 from .engines import _loss, _tensor_loss, evaluate, seed_xor_weights
 from .outputs import check_out_dir, plot_loss, staged_output, write_json
 
