@@ -51,9 +51,10 @@ def test_wheel_has_one_top_level_name(wheel):
             else ["deltagrad"]
     assert top - {dist_info} == {"deltagrad"}, f"the wheel writes top-level names {sorted(top - {dist_info})}"
     assert declared == ["deltagrad"]
-    for sub in ("autograd", "nn", "viz", "check", "cli", "bench", "data"):
+    for sub in ("autograd", "nn", "viz", "check", "cli", "bench", "data", "playground"):
         assert f"deltagrad/{sub}/__init__.py" in names, f"deltagrad.{sub} missing from the wheel"
     assert "deltagrad/data/iris.csv" in names
+    assert {"deltagrad/playground/static/index.html", "deltagrad/playground/static/main.js"} <= set(names)
     assert not any(n.startswith("deltagrad/tests/") or "/__pycache__/" in n for n in names)
 
 
