@@ -82,9 +82,9 @@ function draw() {
     $("sample-info").textContent = `#${f.sample.index} (label ${f.sample.label}, loss ${fmt(f.sample.loss)})`;
     const grad = view.state.edge_grad || view.walk !== null;
     $("edge-legend").innerHTML = grad
-      ? `∂L/∂w for sample #${f.sample.index}: <span class="pos">blue &gt; 0</span>, <span class="neg">orange &lt; 0</span>, `
+      ? `∂L/∂w for sample #${f.sample.index}: <span class="pos">orange &gt; 0</span>, <span class="neg">purple &lt; 0</span>, `
         + "width ∝ |∂L/∂w|" + (view.walk !== null ? "; grey dashed: not computed yet." : ".")
-      : `the weights: <span class="pos">blue w &gt; 0</span>, <span class="neg">orange w &lt; 0</span>, width ∝ |w|.`;
+      : `the weights: <span class="pos">orange w &gt; 0</span>, <span class="neg">purple w &lt; 0</span>, width ∝ |w|.`;
     view.hit = drawNetwork($("network"), f, view.state.edge_grad, view.focus, walkView(), view.state.quiz);
     drawBoundary($("boundary"), f, view.data, f.sample.index);
     drawLosses($("losses"), f.history);

@@ -2,7 +2,7 @@
 // z / a / δ for the selected sample under it, edges by sign and |w| (or ∂L/∂w). Numbers come from the server.
 import { color, heatmap } from "./plots.js";
 
-const BOX = 46, SLOT = BOX + 42, TOP = 44, POS = "#2f6fb5", NEG = "#e07b17";
+const BOX = 46, SLOT = BOX + 42, TOP = 44, POS = "#e66101", NEG = "#5e3c99";
 
 export function fmt(v) {
   if (v === null || v === undefined) return "·";

@@ -1,10 +1,10 @@
 // Canvas drawing of numbers the server computed: heatmaps over the input plane, points, loss curves.
 // Nothing here computes a gradient; values arrive as JSON from deltagrad's engine.
 
-const POS = [47, 111, 181];   // class 1, positive values (blue)
-const NEG = [224, 123, 23];   // class 0, negative values (orange)
+const POS = [230, 97, 1];     // class 1, positive values (orange, as in deltagrad.viz)
+const NEG = [94, 60, 153];    // class 0, negative values (purple, as in deltagrad.viz)
 
-// value -> RGB: tanh(v) in [-1, 1] between orange, white and blue
+// value -> RGB: tanh(v) in [-1, 1] between purple, white and orange (deltagrad.viz's sign colours)
 export function color(v) {
   const t = Math.tanh(v);
   const c = t >= 0 ? POS : NEG;
