@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from deltagrad.data import DataError
 
 from . import train as _training  # the module; `deltagrad.cli.train` stays the module, not its function
+from .argtypes import hidden_sizes, positive_float, positive_int, significant_digits  # noqa: F401 - re-exported
 from .outputs import OutputError
 from .train import AUTO_TENSOR_ABOVE, DATASETS, DEFAULTS, ENGINES, TrainConfig, TrainError
 
@@ -25,44 +26,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         sys.stderr.write(f"deltagrad: error: {message} (see '{self.prog} --help')\n")
         raise SystemExit(EXIT_USAGE)
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer ≥ 1."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return n
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0."""
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not 0 < x < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
-    return x
-
-
-def hidden_sizes(text: str) -> list[int]:
-    """argparse type: hidden layer sizes as comma-separated positive integers, e.g. ``"8,8"``.
-
-    >>> hidden_sizes("8, 4")
-    [8, 4]
-    """
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        sizes = [int(p) for p in parts]
-    except ValueError:
-        sizes = []
-    if not sizes or any(n < 1 for n in sizes):
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers like 8 or 16,8, got {text!r}")
-    return sizes
 
 
 def _add_train(sub) -> None:

@@ -16,6 +16,8 @@ from deltagrad.autograd.expr import (  # the parser moved to the engine
     parse,
 )
 
+from .argtypes import significant_digits
+
 HELP = (
     "draw an expression's graph with data and grads, e.g. deltagrad draw 'tanh(x*w + b)' --set x=2 --set w=-3 --set b=1"
 )
@@ -34,17 +36,6 @@ def _assignment(text: str) -> tuple[str, float]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number after '{name}=', got {value.strip()!r}") from None
     return name, number
-
-
-def _precision(text: str) -> int:
-    """argparse type: significant digits, an integer from 1 to 17 (17 digits identify any float64)."""
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 17:
-        raise argparse.ArgumentTypeError(f"expected an integer from 1 to 17, got {text!r}")
-    return n
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -93,7 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--rankdir", choices=("auto", "LR", "TB"), default="auto",
                         help="layout direction (default auto: left to right unless over 4 times wider than tall)")
-    parser.add_argument("--precision", type=_precision, default=4, metavar="N", help="significant digits, 1 to 17 (default 4)")
+    parser.add_argument("--precision", type=significant_digits, default=4, metavar="N", help="significant digits, 1 to 17 (default 4)")
 
 
 def _error(message: str, code: int = EXIT_USAGE) -> int:

@@ -9,17 +9,9 @@ from deltagrad.check.grading import write_atomic
 from deltagrad.check.solution import explain
 from deltagrad.check.worked import WorkedExampleError
 
+from .argtypes import significant_digits
+
 HELP = "print the worked solution of a worked example (TOML): each step's formula, the numbers, the result"
-
-
-def _digits(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 17:
-        raise argparse.ArgumentTypeError(f"expected an integer from 1 to 17, got {text!r}")
-    return n
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "substituted and the result (computed by the engine; the file's claims are not used). Markdown with "
         "LaTeX math, which GitHub and Jupyter render.")
     parser.add_argument("file", metavar="FILE", help="a worked example (.toml)")
-    parser.add_argument("--digits", type=_digits, default=6, metavar="N",
+    parser.add_argument("--digits", type=significant_digits, default=6, metavar="N",
                         help="significant digits of every number, 1..17 (default 6)")
     parser.add_argument("--out", default=None, metavar="PATH", help="write the Markdown to PATH instead of printing it")
 
