@@ -250,3 +250,18 @@ def test_rendering_has_a_timeout(tmp_path, monkeypatch):
     with pytest.raises(RenderError, match="did not finish within 0.3 s"):
         render("digraph { a }", "svg", timeout=0.3)
     assert TIMEOUT <= 60
+
+
+def test_an_inactive_relu_is_not_called_vanishing_in_the_op_view():
+    x, w, b = Value(1.0, label="x"), Value(-2.0, label="w"), Value(0.5, label="b")
+    z = x * w + b  # z = -1.5 <= 0: relu'(z) = 0, so z, w and b get exactly 0
+    z.label = "z"
+    k = Value(3.0, label="k")
+    y = z.relu() + k * 2.0  # k keeps the drawing's largest |grad| non-zero
+    y.backward()
+    assert (z.grad, w.grad, b.grad) == (0.0, 0.0, 0.0)
+    src = draw(y, color_by="grad").source
+    assert re.search(r"\{ z \| data -1\.5 \| grad 0 \| ○ inactive: relu\\?'\(z\) = 0 \}", src)
+    for name in ("w", "b"):
+        assert re.search(rf"\{{ {name} \| data [^|]* \| grad 0 \| ◌ blocked by an inactive relu \}}", src)
+    assert "| ▼ vanishing }" not in src  # no node is called vanishing (the legend still explains the mark)

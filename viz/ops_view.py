@@ -113,6 +113,27 @@ def has_grad(node) -> bool:
     return bool(node.requires_grad or np.any(as_array(node.grad) != 0))
 
 
+def _blocked(order: list) -> dict:
+    """Scalar nodes whose grad is exactly 0 because of an inactive ReLU, not because it vanished.
+
+    ``"inactive"``: the input z of a relu at z <= 0 (relu'(z) = 0); ``"blocked"``: every node that
+    consumes it is inactive or blocked, so no path to the output lets a gradient through.
+    """
+    consumers: dict = {}
+    for n in order:
+        for p in n.parents:
+            consumers.setdefault(p, []).append(n)
+    marks: dict = {}
+    for n in reversed(order):  # consumers before the nodes they consume
+        if not isinstance(n.grad, float) or n.grad != 0.0 or n not in consumers:
+            continue
+        if any(c.op.name == "relu" and not n.data > 0.0 for c in consumers[n]):
+            marks[n] = "inactive"
+        elif all(c in marks for c in consumers[n]):
+            marks[n] = "blocked"
+    return marks
+
+
 def finite(x) -> bool:
     """True when every element of ``x`` (a float, array or node data/grad) is finite; None (no grad) counts as finite."""
     return x is None or bool(np.isfinite(as_array(x)).all())
@@ -255,7 +276,9 @@ def ops_source(
     ]
     if color_by is not None:
         title = "fill: grad = ∂L/∂node" if color_by == "grad" else "fill: δ = ∂L/∂z"
-        notes = ["▼ vanishing: |g| &lt; 1e-6 · max, ▲ exploding: |g| &gt; 1e3"]
+        notes = ["▼ vanishing: |g| &lt; 1e-6 · max, ▲ exploding: |g| &gt; 1e3",
+                 "○ inactive: the input of a relu at z ≤ 0, so relu'(z) = 0 and its grad is 0; "
+                 "◌ blocked: every path to the output passes an inactive relu"]
         out.append(legend(title, scale, precision, notes, symlog))
     if edge_labels != "none":
         out.append(
@@ -269,10 +292,11 @@ def ops_source(
             if n.op is not None and n.op.name == "transpose" and not n.label and n not in checks and len(n.parents) == 1
             and n is not root
         }
+    blocked = _blocked(order)
     for i, node in enumerate(order):
         if node in folded:
             continue
-        mark = flag(fills[node], scale) if node in fills else None
+        mark = blocked.get(node) or (flag(fills[node], scale) if node in fills else None)
         if mark == "nan/inf":
             mark = None  # the dashed dark-red border says it already
         # with ids (the step-through page) an unlabelled node shows the name its captions use, v{i}

@@ -83,7 +83,8 @@ def flag(value, scale: float) -> str | None:
 
     Thresholds (documented in the README): exploding when |v| > :data:`EXPLODE_ABS` (1e3);
     vanishing when |v| < :data:`VANISH_REL` (1e-6) × ``scale``, the largest finite |gradient| in
-    the same drawing (so an exact 0, e.g. a dead ReLU, counts when something else is non-zero);
+    the same drawing (so an exact 0 counts when something else is non-zero: a saturated tanh underflows to 0; the op
+    view marks the input of an inactive ReLU apart, as "inactive");
     nothing is vanishing when ``scale`` is 0 (no backward yet).
 
     >>> flag(2e3, 1.0), flag(1e-9, 1.0), flag(0.5, 1.0), flag(0.0, 0.0), flag(float("nan"), 1.0)
@@ -99,7 +100,8 @@ def flag(value, scale: float) -> str | None:
     return None
 
 
-FLAG_GLYPH = {"nan/inf": "● nan/inf", "exploding": "▲ exploding", "vanishing": "▼ vanishing"}
+FLAG_GLYPH = {"nan/inf": "● nan/inf", "exploding": "▲ exploding", "vanishing": "▼ vanishing",
+              "inactive": "○ inactive: relu'(z) = 0", "blocked": "◌ blocked by an inactive relu"}
 
 
 def legend(title: str, scale: float, precision: int, notes: list[str], symlog: bool = False) -> str:
