@@ -274,11 +274,13 @@ def ops_source(
         f'  node [fontname="{FONT}", fontsize=11, shape=record, height=0.3];',
         f'  edge [fontname="{FONT}", fontsize=9, arrowsize=0.6, labelfontsize=8, labelfontcolor="#555555"];',
     ]
+    blocked = _blocked(order)
     if color_by is not None:
         title = "fill: grad = ∂L/∂node" if color_by == "grad" else "fill: δ = ∂L/∂z"
-        notes = ["▼ vanishing: |g| &lt; 1e-6 · max, ▲ exploding: |g| &gt; 1e3",
-                 "○ inactive: the input of a relu at z ≤ 0, so relu'(z) = 0 and its grad is 0; "
-                 "◌ blocked: every path to the output passes an inactive relu"]
+        notes = ["▼ vanishing: |g| &lt; 1e-6 · max, ▲ exploding: |g| &gt; 1e3"]
+        if blocked:
+            notes.append("○ inactive: the input of a relu at z ≤ 0, so relu'(z) = 0 and its grad is 0; "
+                         "◌ blocked: every path to the output passes an inactive relu")
         out.append(legend(title, scale, precision, notes, symlog))
     if edge_labels != "none":
         out.append(
@@ -292,7 +294,6 @@ def ops_source(
             if n.op is not None and n.op.name == "transpose" and not n.label and n not in checks and len(n.parents) == 1
             and n is not root
         }
-    blocked = _blocked(order)
     for i, node in enumerate(order):
         if node in folded:
             continue
