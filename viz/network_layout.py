@@ -74,7 +74,7 @@ def gap(sources: int, label_width: float) -> float:
     """Horizontal gap between two columns so that ``sources`` label strips of ``label_width`` px fit.
 
     >>> gap(0, 80.0), round(gap(4, 80.0))
-    (150.0, 529)
+    (150.0, 542)
     """
     if sources == 0:
         return 150.0
