@@ -1,0 +1,88 @@
+"""The live view's frame rule: draw every N steps at most, and only while drawing stays within 10 % of the time.
+
+The loop's own time is the wall time between one ``update()`` returning and the next one being
+called (the user's forward, backward and step); the drawing time is the time spent drawing frames.
+A frame is due at an update when
+
+1. at least ``every`` updates have passed since the last frame, and
+2. the drawing time so far plus the predicted cost of this frame stays within ``budget`` of all
+   the time so far: ``D + p ≤ budget · (T + D + p)``, i.e. ``D + p ≤ T · budget / (1 − budget)``,
+   where T is the loop's time, D the drawing time, and p the largest of the last three frames' costs.
+
+The first frame is drawn at the first update (so the view shows the start of training); from then on
+rule 2 holds at every frame, so the drawing share ``D / (T + D)`` exceeds ``budget`` only until the loop
+has run ``(1 − budget) / budget`` (9) times as long as that first frame took, and after that never
+does while the frames cost what the last ones did.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+class Throttle:
+    """Decides, at each update, whether to draw a frame; keeps the loop's time and the drawing time.
+
+    Args:
+        every: draw at most every ``every`` updates (>= 1).
+        budget: the largest share of the time drawing may take (0 < budget < 1), default 0.10.
+        clock: a function returning seconds (default ``time.perf_counter``; tests pass a fake one).
+
+    >>> t = [0.0]
+    >>> th = Throttle(every=1, clock=lambda: t[0])
+    >>> th.start(), th.finish(drew=True)           # first update: a frame (it took no time here)
+    (True, None)
+    >>> t[0] += 1.0; th.start()                     # 1 s of loop: due again (cost 0 fits any budget)
+    True
+    """
+
+    def __init__(self, every: int = 10, budget: float = 0.10, clock=time.perf_counter):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be an int >= 1 (draw at most every N updates), got {every!r}")
+        if not (isinstance(budget, (int, float)) and 0.0 < budget < 1.0):
+            raise ValueError(f"budget must be a share of the time between 0 and 1 (e.g. 0.10), got {budget!r}")
+        self.every, self.budget, self.clock = every, float(budget), clock
+        self.loop_seconds = 0.0  # T: the user's loop, between updates
+        self.draw_seconds = 0.0  # D: drawing frames
+        self.updates = 0
+        self.frames = 0
+        self.costs: list[float] = []  # each frame's drawing time, in order
+        self._since = 0  # updates since the last frame
+        self._returned: float | None = None  # when the last update returned
+        self._began = 0.0
+
+    def predicted(self) -> float:
+        """The cost expected of the next frame: the largest of the last three (0 before any frame)."""
+        return max(self.costs[-3:], default=0.0)
+
+    def start(self, force: bool = False) -> bool:
+        """Called as an update begins: count the loop time since the last update; return whether to draw."""
+        now = self.clock()
+        if self._returned is not None:
+            self.loop_seconds += max(0.0, now - self._returned)
+        self.updates += 1
+        self._since += 1
+        self._began = now
+        if force or self.frames == 0:
+            return True
+        if self._since < self.every:
+            return False
+        p = self.predicted()
+        return self.draw_seconds + p <= self.loop_seconds * self.budget / (1.0 - self.budget)
+
+    def finish(self, drew: bool) -> None:
+        """Called as the update returns: a frame's cost goes to the drawing time."""
+        now = self.clock()
+        if drew:
+            cost = max(0.0, now - self._began)
+            self.draw_seconds += cost
+            self.costs.append(cost)
+            self.frames += 1
+            self._since = 0
+        self._returned = now
+
+    @property
+    def share(self) -> float:
+        """Drawing's share of the time so far, D / (T + D) (0 before anything was timed)."""
+        total = self.loop_seconds + self.draw_seconds
+        return self.draw_seconds / total if total > 0 else 0.0
