@@ -50,7 +50,7 @@ def grid(X: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
 
     >>> xs, ys = grid(np.array([[0.0, 0.0], [1.0, 2.0]]), 3)
     >>> xs.round(2).tolist(), ys.round(2).tolist()
-    [[-0.1, 0.5, 1.1], [-0.2, 1.0, 2.2]]
+    ([-0.1, 0.5, 1.1], [-0.2, 1.0, 2.2])
     """
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = 0.1 * np.where(hi > lo, hi - lo, 1.0)
@@ -86,7 +86,7 @@ def boundary_cells(out: np.ndarray) -> tuple[list, str, callable]:
         scale = 0.5 if prob else max(float(np.nanmax(np.abs(v))), 1e-12)
         flat = colours((v[::-1] - mid).ravel().tolist(), scale)
         rows = [flat[r * v.shape[1] : (r + 1) * v.shape[1]] for r in range(v.shape[0])]
-        what = "output (a probability): purple < 0.5 < orange" if prob else "output: purple < 0 < orange"
+        what = "output, a probability: purple < 0.5 < orange" if prob else "output: purple < 0 < orange"
         return rows, what, lambda c: diverging((0.9 if c else -0.9) * scale, scale)
     with no_grad():
         p = Tensor(out.reshape(-1, k)).softmax(axis=1).data.reshape(out.shape)
@@ -97,8 +97,12 @@ def boundary_cells(out: np.ndarray) -> tuple[list, str, callable]:
     return rows, "predicted class; paler where softmax is less sure", lambda c: CLASS_COLOURS[int(c) % 8]
 
 
-def boundary_panel(x0: float, y0: float, size: float, model, X, y, resolution: int, names) -> list:
-    """Shapes of the decision-boundary panel at (x0, y0): the model's outputs on a grid and the data on top."""
+def boundary_panel(x0: float, y0: float, size: float, model, X, y, resolution: int, names, *, highlight=None,
+                   class_names=None) -> list:
+    """Shapes of the decision-boundary panel at (x0, y0): the model's outputs on a grid and the data on top.
+
+    ``highlight``: the row of X the network panel shows, ringed in red; ``class_names`` label the key.
+    """
     xs, ys, out = boundary_values(model, X, resolution)
     rows, what, colour_of = boundary_cells(out)
     cell = size / resolution
@@ -114,14 +118,62 @@ def boundary_panel(x0: float, y0: float, size: float, model, X, y, resolution: i
         fill = "#ffffff" if y is None else colour_of(y[k])
         # a white ring: a point on its own class's region stays visible
         shapes.append(Shape("rect", px - r, py - r, 2 * r, 2 * r, fill=fill, stroke="#ffffff", width=1.5, radius=r))
+    if isinstance(highlight, (int, np.integer)) and 0 <= highlight < len(X):
+        p = X[highlight]
+        px, py = x0 + cell / 2 + (p[0] - xs[0]) * sx, y0 + cell / 2 + (ys[-1] - p[1]) * sy
+        ring = r + 4
+        shapes.append(Shape("rect", px - ring, py - ring, 2 * ring, 2 * ring, stroke="#d62728", width=2.0, radius=ring,
+                            id="shown-sample"))
+        label = f"sample {highlight}"
+        lx = min(px + ring + 2, x0 + size - 6.0 * len(label) - 4)  # inside the panel
+        shapes.append(Shape("rect", lx - 2, py - ring - 10, 5.4 * len(label) + 6, 13, fill="#ffffff", stroke="#d62728",
+                            width=0.6, opacity=0.9, radius=2,
+                            texts=[Text(lx + 1, py - ring, label, 9.0, True, "#d62728")]))
+    # the key: which colour is which class (the points are filled with their target's colour)
+    classes = sorted({int(c) for c in y}) if y is not None else []
+    kx = x0 + 54
+    if classes:
+        shapes.append(Shape("none", 0, 0, texts=[Text(x0, y0 + size + 44, "targets:", 9.0)]))
+    for c in classes[:8]:
+        label = str(class_names[c]) if class_names is not None and c < len(class_names) else f"class {c}"
+        shapes.append(Shape("rect", kx, y0 + size + 36, 9, 9, fill=colour_of(c), stroke="#000000", width=0.5))
+        shapes.append(Shape("none", 0, 0, texts=[Text(kx + 12, y0 + size + 44, label, 9.0)]))
+        kx += 24 + 5.4 * len(label)
     nx, ny = names or ("x[0]", "x[1]")
     shapes.append(Shape("none", 0, 0, texts=[
-        Text(x0 + size / 2, y0 + size + 28, f"{nx}: {number(xs[0], 3)} … {number(xs[-1], 3)}", 9.0, anchor="middle"),
+        Text(x0 + size / 2, y0 + size + 26, f"{nx}: {number(xs[0], 3)} … {number(xs[-1], 3)}", 9.0, anchor="middle"),
         Text(x0 - 4, y0 + size / 2, f"{ny}", 9.0, anchor="end"),
         Text(x0 - 4, y0 + 9, number(ys[-1], 3), 9.0, anchor="end"),
         Text(x0 - 4, y0 + size, number(ys[0], 3), 9.0, anchor="end"),
     ]))
     return shapes
+
+
+def thin(points: list) -> list:
+    """The points of a curve that can be seen: per pixel column the first, lowest, highest and last, in order.
+
+    10,000 losses across 300 px become at most 1,200 points, drawn the same (every peak and dip is kept).
+
+    >>> thin([(0.1, 5.0), (0.2, 1.0), (0.3, 9.0), (0.4, 2.0), (1.5, 3.0)])
+    [(0.1, 5.0), (0.2, 1.0), (0.3, 9.0), (0.4, 2.0), (1.5, 3.0)]
+    >>> len(thin([(k / 100, float(k % 7)) for k in range(1000)])) <= 40    # 10 columns, at most 4 each
+    True
+    """
+    out, column = [], []
+    for p in points:
+        if column and int(p[0]) != int(column[0][0]):
+            out += _keep(column)
+            column = []
+        column.append(p)
+    return out + _keep(column)
+
+
+def _keep(column: list) -> list:
+    if len(column) <= 4:
+        return column
+    idx = sorted({0, len(column) - 1, min(range(len(column)), key=lambda i: column[i][1]),
+                  max(range(len(column)), key=lambda i: column[i][1])})
+    return [column[i] for i in idx]
 
 
 def loss_panel(x0: float, y0: float, w: float, h: float, steps: list, losses: list) -> list:
@@ -136,7 +188,7 @@ def loss_panel(x0: float, y0: float, w: float, h: float, steps: list, losses: li
         lo, hi = min(f(v) for _, v in finite), max(f(v) for _, v in finite)
         span = hi - lo or 1.0
         s0, s1 = steps[0], max(steps[-1], steps[0] + 1)
-        pts = [(x0 + (s - s0) / (s1 - s0) * w, y0 + h - 6 - (f(v) - lo) / span * (h - 12)) for s, v in finite]
+        pts = thin([(x0 + (s - s0) / (s1 - s0) * w, y0 + h - 6 - (f(v) - lo) / span * (h - 12)) for s, v in finite])
         shapes.append(Shape("polyline", 0, 0, stroke="#1f77b4", width=1.6, points=pts, id="loss", cls="curve"))
         vmin, vmax = min(v for _, v in finite), max(v for _, v in finite)
         texts += [Text(x0 - 4, y0 + 10, number(vmax, 3), 9.0, anchor="end"),

@@ -4,20 +4,23 @@ The loop's own time is the wall time between one ``update()`` returning and the 
 called (the user's forward, backward and step); the drawing time is the time spent drawing frames.
 A frame is due at an update when
 
-1. at least ``every`` updates have passed since the last frame, and
+1. at least ``every`` updates have passed since the last frame (the first frame has no such wait), and
 2. the drawing time so far plus the predicted cost of this frame stays within ``budget`` of all
    the time so far: ``D + p ≤ budget · (T + D + p)``, i.e. ``D + p ≤ T · budget / (1 − budget)``,
-   where T is the loop's time, D the drawing time, and p the largest of the last three frames' costs.
+   where T is the loop's time so far, D the drawing time so far, and p the largest of the last
+   three frames' costs (:data:`FIRST_GUESS` before the first frame).
 
-The first frame is drawn at the first update (so the view shows the start of training); from then on
-rule 2 holds at every frame, so the drawing share ``D / (T + D)`` exceeds ``budget`` only until the loop
-has run ``(1 − budget) / budget`` (9) times as long as that first frame took, and after that never
-does while the frames cost what the last ones did.
+So the drawing share ``D / (T + D)`` stays within ``budget`` at every frame as long as a frame costs
+no more than the prediction; the first frame waits until the loop has run 9 × FIRST_GUESS (0.27 s),
+and a loop shorter than that shows only the final picture (drawn once after the loop, not counted).
 """
 
 from __future__ import annotations
 
 import time
+
+FIRST_GUESS = 0.03
+"""The predicted cost of the first frame, in seconds (a 2-3-1 frame takes about 0.01 s, a 4-8-3 one 0.02 s)."""
 
 
 class Throttle:
@@ -27,21 +30,24 @@ class Throttle:
         every: draw at most every ``every`` updates (>= 1).
         budget: the largest share of the time drawing may take (0 < budget < 1), default 0.10.
         clock: a function returning seconds (default ``time.perf_counter``; tests pass a fake one).
+        first_guess: the predicted cost of the first frame, in seconds.
 
     >>> t = [0.0]
-    >>> th = Throttle(every=1, clock=lambda: t[0])
-    >>> th.start(), th.finish(drew=True)           # first update: a frame (it took no time here)
-    (True, None)
-    >>> t[0] += 1.0; th.start()                     # 1 s of loop: due again (cost 0 fits any budget)
+    >>> th = Throttle(every=2, clock=lambda: t[0], first_guess=0.01)
+    >>> th.start(), th.finish(drew=False)          # first update: no loop timed yet, no frame
+    (False, None)
+    >>> t[0] += 0.1; th.start()                     # 0.1 s of loop: 9 × 0.01 s, the first frame fits
     True
+    >>> t[0] += 0.01; th.finish(drew=True); [round(c, 6) for c in th.costs]
+    [0.01]
     """
 
-    def __init__(self, every: int = 10, budget: float = 0.10, clock=time.perf_counter):
+    def __init__(self, every: int = 10, budget: float = 0.10, clock=time.perf_counter, first_guess: float = FIRST_GUESS):
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"every must be an int >= 1 (draw at most every N updates), got {every!r}")
         if not (isinstance(budget, (int, float)) and 0.0 < budget < 1.0):
             raise ValueError(f"budget must be a share of the time between 0 and 1 (e.g. 0.10), got {budget!r}")
-        self.every, self.budget, self.clock = every, float(budget), clock
+        self.every, self.budget, self.clock, self.first_guess = every, float(budget), clock, float(first_guess)
         self.loop_seconds = 0.0  # T: the user's loop, between updates
         self.draw_seconds = 0.0  # D: drawing frames
         self.updates = 0
@@ -52,10 +58,10 @@ class Throttle:
         self._began = 0.0
 
     def predicted(self) -> float:
-        """The cost expected of the next frame: the largest of the last three (0 before any frame)."""
-        return max(self.costs[-3:], default=0.0)
+        """The cost expected of the next frame: the largest of the last three, :data:`FIRST_GUESS` before any."""
+        return max(self.costs[-3:], default=self.first_guess)
 
-    def start(self, force: bool = False) -> bool:
+    def start(self) -> bool:
         """Called as an update begins: count the loop time since the last update; return whether to draw."""
         now = self.clock()
         if self._returned is not None:
@@ -63,9 +69,7 @@ class Throttle:
         self.updates += 1
         self._since += 1
         self._began = now
-        if force or self.frames == 0:
-            return True
-        if self._since < self.every:
+        if self.frames and self._since < self.every:
             return False
         p = self.predicted()
         return self.draw_seconds + p <= self.loop_seconds * self.budget / (1.0 - self.budget)

@@ -10,6 +10,7 @@ Display never raises: a panel that cannot be drawn says so in its place.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from typing import Self
@@ -69,6 +70,28 @@ def _place(src: Scene, dx: float, dy: float, into: Scene) -> None:
         into.add(moved)
 
 
+def _save(model) -> list | None:
+    """Copies of the model's parameters' data and grads (None without a model): arrays are updated in place."""
+    if model is None or not hasattr(model, "parameters"):
+        return None
+    return [(p, np.array(p.data, copy=True), None if p.grad is None else np.array(p.grad, copy=True))
+            for p in model.parameters()]
+
+
+@contextlib.contextmanager
+def _restored(saved):
+    """Put the saved data and grads back into the parameters for the duration, then the current ones again."""
+    now = [(p, p.data, p.grad) for p, _, _ in saved or []]
+    try:
+        for p, data, grad in saved or []:
+            p.data = data if isinstance(now[0][1], np.ndarray) or data.ndim else float(data)
+            p.grad = grad if grad is None or grad.ndim else float(grad)
+        yield
+    finally:
+        for p, data, grad in now:
+            p.data, p.grad = data, grad
+
+
 class Live:
     """A live view of a training loop; made by :func:`viz.live` (see there for the arguments).
 
@@ -99,6 +122,7 @@ class Live:
         self.path = "live.svg" if path is None else path
         self.show = show
         self._network: tuple | None = None  # (step, Scene) of the last frame, or (step, reason)
+        self._last: tuple | None = None  # (step, loss, the parameters' data and grads) of the last update
         self._handle = None
         self._why = None
         self.closed = False
@@ -111,13 +135,14 @@ class Live:
             self._why = "show='file'"
 
     # ------------------------------------------------------------------ the loop's side
-    def update(self, loss, *, force: bool = False) -> bool:
+    def update(self, loss) -> bool:
         """Record ``loss`` (a Value, a Tensor, or a number) and draw a frame if one is due; return whether one was drawn.
 
         Call it after ``loss.backward()`` and before the optimizer's ``step()``: the network panel then
-        shows the weights, z, a and δ of one and the same forward pass. ``force=True`` draws now
-        (still counted in the drawing time). Frames follow :mod:`viz.live_throttle` (at most every
-        ``every`` updates, drawing ≤ ``budget`` of the time).
+        shows the weights, z, a and δ of one and the same forward pass. Frames follow
+        :mod:`viz.live_throttle` (at most every ``every`` updates, drawing ≤ ``budget`` of the time).
+        The model's parameters and grads are copied at each update (not drawn), so that :meth:`close`
+        can draw the last step's network even after the optimizer has moved the weights.
 
         Raises:
             RuntimeError: after :meth:`close`.
@@ -131,9 +156,10 @@ class Live:
         except (TypeError, ValueError):
             raise TypeError(f"live.update: expected the loss (a Value, a 1-element Tensor or a number), got "
                             f"{type(loss).__name__}") from None
-        due = self.throttle.start(force)
+        due = self.throttle.start()
         self.steps.append(self.throttle.updates)
         self.losses.append(value)
+        self._last = (self.throttle.updates, loss, _save(self.model))
         if due:
             self._network = self._draw_network(loss)
             self.frames.append(self.throttle.updates)
@@ -151,6 +177,11 @@ class Live:
         if self.closed:
             return self.frame(final=True)
         self.closed = True
+        if self._last is not None and (self._network is None or self._network[0] != self._last[0]):
+            step, loss, saved = self._last  # the last step's network, drawn once after the loop (not counted)
+            if saved is not None or self._network is None:
+                with _restored(saved):
+                    self._network = self._draw_network(loss, step)
         final = self.frame(final=True)
         if self._why is None:
             self._show(final)
@@ -173,8 +204,8 @@ class Live:
         self.close()  # also after an exception (e.g. the loop interrupted): the picture shows where it stopped
 
     # ------------------------------------------------------------------ drawing
-    def _draw_network(self, loss):
-        step = self.throttle.updates
+    def _draw_network(self, loss, step=None):
+        step = self.throttle.updates if step is None else step
         if not hasattr(loss, "parents"):
             return step, "no network panel: update() was given a number, not the loss node"
         try:
@@ -205,11 +236,12 @@ class Live:
         loss = self.losses[-1] if self.losses else float("nan")
         th = self.throttle
         head = [f"{'final · ' if final else 'live · '}step {step} · loss {number(loss, 4)}",
-                (f"{len(self.frames)} frames; drawing took {100 * th.share:.1f} % of the loop's time "
+                (f"{len(self.frames)} frames; drawing took {100 * th.share:.1f} % of the time "
                  f"(limit {100 * th.budget:.0f} %; frames at most every {th.every} steps)")]
         net_step, net = self._network if self._network else (None, "no network panel yet: no update() so far")
         if isinstance(net, Scene):
-            note = f"network at step {net_step} (the last frame drawn){'' if net_step == step else ', not the last step'}"
+            note = (f"network at step {net_step} (the last step)" if net_step == step
+                    else f"network at step {net_step} (the last frame drawn; not the last step)")
         else:
             note = net
         left: list = []
@@ -220,9 +252,10 @@ class Live:
         bottom = 300.0
         if self.model is not None and self.X is not None and self.X.shape[1] == 2:
             try:
+                shown = getattr(net, "sample", None) if isinstance(net, Scene) else None
                 left += boundary_panel(MARGIN, 320, LEFT_W - MARGIN, self.model, self.X, self.y, self._resolution(),
-                                       self.input_names)
-                bottom = 320 + LEFT_W - MARGIN + 40
+                                       self.input_names, highlight=shown, class_names=self.output_names)
+                bottom = 320 + LEFT_W - MARGIN + 56
             except Exception as err:  # noqa: BLE001 - display must never raise
                 left.append(Shape("none", 0, 0, texts=[Text(MARGIN, 320, f"no decision boundary: {err}", 10.0)]))
         width, height = LEFT_W + 40, bottom
@@ -324,8 +357,8 @@ def live(model=None, X=None, y=None, *, every: int = 10, sample=None, budget: fl
     ...         loss = nn.mse(net(X), y); net.zero_grad(); loss.backward()
     ...         _ = view.update(loss)
     [viz.live] no live view (show='file')
-    >>> len(view.losses), view.frames[0]
-    (20, 1)
+    >>> len(view.losses), "final · step 20" in view.svg()    # view.save("xor.png") writes the picture
+    (20, True)
     """
     return Live(model, X, y, every=every, sample=sample, budget=budget, input_names=input_names,
                 output_names=output_names, resolution=resolution, path=path, show=show, clock=clock)

@@ -81,6 +81,7 @@ class Scene:
     def __init__(self, width: float, height: float):
         self.width, self.height = width, height
         self.shapes: list[Shape] = []
+        self.sample = None  # the network view: the sample (forward pass or batch row) drawn
 
     def add(self, shape: Shape) -> Shape:
         self.shapes.append(shape)
