@@ -328,13 +328,15 @@ def live(model=None, X=None, y=None, *, every: int = 10, sample=None, budget: fl
         model: the model being trained (optional): called under ``no_grad()`` on a grid for the
             decision boundary -- with one ``Tensor`` batch of shape (G, 2) when its parameters are
             Tensors, else once per point with a list of 2 floats. Never trained, never given grads.
-        X, y: the training inputs (N, features) and labels (N,), numpy arrays or Tensors. With 2
-            features the boundary panel is drawn, the points coloured by y.
+        X: the training inputs (N, features), a numpy array or Tensor. With 2 features the
+            boundary panel is drawn.
+        y: the labels (N,) (class indices, or 0/1 targets of one output): the points' colours.
         every: draw at most every ``every`` updates (int >= 1).
         sample: which sample's z, a and δ the network panel shows (default: the one with the
             largest output |δ|, the highest loss; :func:`viz.draw`).
         budget: the largest share of time drawing may take (default 0.10).
-        input_names, output_names: names of the inputs and output neurons, as in :func:`viz.draw`.
+        input_names: names of the inputs, as in :func:`viz.draw`.
+        output_names: names of the output neurons (classes), as in :func:`viz.draw`.
         resolution: grid points per side of the boundary (default 48 for Tensor models, 24 for Value models).
         path: where the final picture is written when there is no notebook display (default
             ``live.svg``; False: nowhere).
