@@ -48,8 +48,8 @@ def test_throttle_keeps_drawing_under_the_budget():
     clock = FakeClock()
     th = Throttle(every=5, budget=0.10, clock=clock)
     frames = simulate(th, clock, 5000, lambda k: 0.001, draw_dt=0.02)  # 1 ms steps, 20 ms frames
-    # the first frame waits for 9 × its predicted cost (0.03 s) of loop: 270 steps after the first update
-    assert frames[0] == 271
+    # the first frame waits for 9 × its predicted cost (1.25 × 0.03 s) of loop: 337.5 steps after the first update
+    assert frames[0] == 339
     # each frame is drawn only if the drawing so far plus this frame fits in 10 % of all the time so far
     # (the loop's time counts from the first update on: before it there is no loop to time)
     loop = draw = 0.0

@@ -1,17 +1,19 @@
 """The live view's frame rule: draw every N steps at most, and only while drawing stays within 10 % of the time.
 
 The loop's own time is the wall time between one ``update()`` returning and the next one being
-called (the user's forward, backward and step); the drawing time is the time spent drawing frames.
+called (the user's forward, backward and step); the drawing time is all the time spent inside
+``update()``: the frames, and the few microseconds every update takes to record the loss.
 A frame is due at an update when
 
 1. at least ``every`` updates have passed since the last frame (the first frame has no such wait), and
 2. the drawing time so far plus the predicted cost of this frame stays within ``budget`` of all
    the time so far: ``D + p ≤ budget · (T + D + p)``, i.e. ``D + p ≤ T · budget / (1 − budget)``,
-   where T is the loop's time so far, D the drawing time so far, and p the largest of the last
-   three frames' costs (:data:`FIRST_GUESS` before the first frame).
+   where T is the loop's time so far, D the drawing time so far, and p 1.25 × the largest of the
+   last three frames' costs (1.25 × :data:`FIRST_GUESS` before the first frame).
 
 So the drawing share ``D / (T + D)`` stays within ``budget`` at every frame as long as a frame costs
-no more than the prediction; the first frame waits until the loop has run 9 × FIRST_GUESS (0.27 s),
+no more than the prediction (a slower one, e.g. with a garbage collection inside it, is paid back
+before the next frame: none is drawn until the share is back under budget); the first frame waits until the loop has run 9 × 1.25 × FIRST_GUESS (0.34 s),
 and a loop shorter than that shows only the final picture (drawn once after the loop, not counted).
 """
 
@@ -20,6 +22,8 @@ from __future__ import annotations
 import time
 
 FIRST_GUESS = 0.03
+MARGIN = 1.25
+"""The predicted cost of a frame is this many times the largest of the last three (frames vary by ~20 %)."""
 """The predicted cost of the first frame, in seconds (a 2-3-1 frame takes about 0.01 s, a 4-8-3 one 0.02 s)."""
 
 
@@ -33,10 +37,10 @@ class Throttle:
         first_guess: the predicted cost of the first frame, in seconds.
 
     >>> t = [0.0]
-    >>> th = Throttle(every=2, clock=lambda: t[0], first_guess=0.01)
+    >>> th = Throttle(every=2, clock=lambda: t[0], first_guess=0.008)
     >>> th.start(), th.finish(drew=False)          # first update: no loop timed yet, no frame
     (False, None)
-    >>> t[0] += 0.1; th.start()                     # 0.1 s of loop: 9 × 0.01 s, the first frame fits
+    >>> t[0] += 0.1; th.start()                     # 0.1 s of loop: 9 × 1.25 × 0.008 s, the first frame fits
     True
     >>> t[0] += 0.01; th.finish(drew=True); [round(c, 6) for c in th.costs]
     [0.01]
@@ -49,7 +53,7 @@ class Throttle:
             raise ValueError(f"budget must be a share of the time between 0 and 1 (e.g. 0.10), got {budget!r}")
         self.every, self.budget, self.clock, self.first_guess = every, float(budget), clock, float(first_guess)
         self.loop_seconds = 0.0  # T: the user's loop, between updates
-        self.draw_seconds = 0.0  # D: drawing frames
+        self.draw_seconds = 0.0  # D: inside update(): frames and recording
         self.updates = 0
         self.frames = 0
         self.costs: list[float] = []  # each frame's drawing time, in order
@@ -58,8 +62,8 @@ class Throttle:
         self._began = 0.0
 
     def predicted(self) -> float:
-        """The cost expected of the next frame: the largest of the last three, :data:`FIRST_GUESS` before any."""
-        return max(self.costs[-3:], default=self.first_guess)
+        """The cost expected of the next frame: :data:`MARGIN` × the largest of the last three (FIRST_GUESS before any)."""
+        return MARGIN * max(self.costs[-3:], default=self.first_guess)
 
     def start(self) -> bool:
         """Called as an update begins: count the loop time since the last update; return whether to draw."""
@@ -75,12 +79,12 @@ class Throttle:
         return self.draw_seconds + p <= self.loop_seconds * self.budget / (1.0 - self.budget)
 
     def finish(self, drew: bool) -> None:
-        """Called as the update returns: a frame's cost goes to the drawing time."""
+        """Called as the update returns: the time since :meth:`start` (a frame, or only the recording) is the view's."""
         now = self.clock()
+        spent = max(0.0, now - self._began)
+        self.draw_seconds += spent  # the view's time: frames, and the recording every update does
         if drew:
-            cost = max(0.0, now - self._began)
-            self.draw_seconds += cost
-            self.costs.append(cost)
+            self.costs.append(spent)
             self.frames += 1
             self._since = 0
         self._returned = now

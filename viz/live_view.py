@@ -70,12 +70,17 @@ def _place(src: Scene, dx: float, dy: float, into: Scene) -> None:
         into.add(moved)
 
 
-def _save(model) -> list | None:
-    """Copies of the model's parameters' data and grads (None without a model): arrays are updated in place."""
-    if model is None or not hasattr(model, "parameters"):
+def _save(params: list | None) -> list | None:
+    """The parameters' data and grads at this update (None without a model), for :meth:`Live.close`.
+
+    Arrays are copied (optimizers update ``p.data`` in place); a Value's float is kept as it is. Grads
+    are kept by reference: ``step()`` only reads them, ``zero_grad()`` replaces them with None, and the
+    next ``backward()`` makes new ones (a ``zero_grad(set_to_none=False)`` between the last update and
+    the end of the block would zero them in place).
+    """
+    if params is None:
         return None
-    return [(p, np.array(p.data, copy=True), None if p.grad is None else np.array(p.grad, copy=True))
-            for p in model.parameters()]
+    return [(p, p.data.copy() if p.data.__class__ is np.ndarray else p.data, p.grad) for p in params]
 
 
 @contextlib.contextmanager
@@ -84,8 +89,7 @@ def _restored(saved):
     now = [(p, p.data, p.grad) for p, _, _ in saved or []]
     try:
         for p, data, grad in saved or []:
-            p.data = data if isinstance(now[0][1], np.ndarray) or data.ndim else float(data)
-            p.grad = grad if grad is None or grad.ndim else float(grad)
+            p.data, p.grad = data, grad
         yield
     finally:
         for p, data, grad in now:
@@ -106,6 +110,7 @@ class Live:
         if show not in SHOWS:
             raise ValueError(f"show must be one of {SHOWS}, got {show!r}")
         self.model, self.sample = model, sample
+        self._params = list(model.parameters()) if hasattr(model, "parameters") else None
         self.X = None if X is None else np.asarray(getattr(X, "data", X), dtype=float)
         self.y = None if y is None else np.asarray(getattr(y, "data", y)).reshape(-1)
         if self.X is not None and self.X.ndim != 2:
@@ -159,13 +164,16 @@ class Live:
         due = self.throttle.start()
         self.steps.append(self.throttle.updates)
         self.losses.append(value)
-        self._last = (self.throttle.updates, loss, _save(self.model))
+        # the previous step's graph is freed after finish() below: in the loop's time, where it would be freed
+        # without the view (when the loop rebinds its `loss`), not in the view's
+        previous, self._last = self._last, (self.throttle.updates, loss, _save(self._params))
         if due:
             self._network = self._draw_network(loss)
             self.frames.append(self.throttle.updates)
             if self._why is None:  # without a notebook display only the network is kept, for the final picture
                 self._show(self.frame())
         self.throttle.finish(due)
+        del previous
         return due
 
     def close(self) -> Frame:
