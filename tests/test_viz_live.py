@@ -48,8 +48,8 @@ def test_throttle_keeps_drawing_under_the_budget():
     clock = FakeClock()
     th = Throttle(every=5, budget=0.10, clock=clock)
     frames = simulate(th, clock, 5000, lambda k: 0.001, draw_dt=0.02)  # 1 ms steps, 20 ms frames
-    # the first frame waits for 9 × its predicted cost (1.25 × 0.03 s) of loop: 337.5 steps after the first update
-    assert frames[0] == 339
+    # the first frame waits for 11.5 × its predicted cost (1.5 × 0.03 s) of loop: 517.5 steps after the first update
+    assert frames[0] == 519
     # each frame is drawn only if the drawing so far plus this frame fits in 10 % of all the time so far
     # (the loop's time counts from the first update on: before it there is no loop to time)
     loop = draw = 0.0
@@ -57,11 +57,11 @@ def test_throttle_keeps_drawing_under_the_budget():
         loop += 0.001 if k > 1 else 0.0
         if k in frames:
             draw += 0.02
-            assert draw <= 0.10 * (loop + draw) + 1e-12, k
+            assert draw <= 0.08 * (loop + draw) + 1e-12, k
     assert th.share <= 0.10
     assert th.share == pytest.approx(draw / (loop + draw))
-    # and it does not starve: 10 % of 5 s is 0.5 s, room for ~27 frames of 20 ms after the first; at least 20 drawn
-    assert 20 <= len(frames) <= 28
+    # and it does not starve: 8 % of 5 s is 0.4 s, room for ~20 frames of 20 ms; at least 15 drawn
+    assert 15 <= len(frames) <= 28
     assert all(b - a >= 5 for a, b in itertools.pairwise(frames))
 
 
@@ -152,13 +152,20 @@ def test_notebook_frames_every_n_and_the_final_picture(monkeypatch):
     assert final._repr_svg_() == final.svg
 
 
-def test_outside_a_notebook_writes_the_final_svg_and_says_why(tmp_path, capsys):
+class TerminalShell:  # IPython in a terminal: a shell without a kernel
+    kernel = None
+
+
+@pytest.mark.parametrize("shell,why", [(None, "not running in Jupyter/IPython"),
+                                       (TerminalShell(), "TerminalShell has no notebook display")])
+def test_outside_a_notebook_writes_the_final_svg_and_says_why(tmp_path, capsys, monkeypatch, shell, why):
+    monkeypatch.setattr("IPython.get_ipython", lambda: shell)
     net, opt = _xor_net()
     path = tmp_path / "final.svg"
     with viz.live(net, XOR_X, XOR_Y, every=5, path=path) as view:
         _train(view, net, opt, 12)
     out = capsys.readouterr().out.strip().splitlines()
-    assert out == [f"[viz.live] no live view (not running in Jupyter/IPython); the final picture is in {path}"]
+    assert out == [f"[viz.live] no live view ({why}); the final picture is in {path}"]
     root = ET.parse(path).getroot()
     assert root.tag.endswith("svg")
     assert "final · step 12" in path.read_text()
@@ -181,7 +188,8 @@ def test_a_failing_display_never_raises(monkeypatch, capsys):
     assert out == ["[viz.live] no live view (the notebook display failed: frontend gone)"]
 
 
-def test_panels_that_cannot_be_drawn_say_so(tmp_path):
+def test_panels_that_cannot_be_drawn_say_so(tmp_path, monkeypatch):
+    monkeypatch.setattr("IPython.get_ipython", lambda: None)
     view = viz.live(show="file", path=False)
     assert view.update(0.5) is False  # no loop time yet: no frame
     with pytest.raises(TypeError, match="expected the loss"):
@@ -275,6 +283,41 @@ def test_lessons_store_the_final_picture(name):
     for cell in cells:
         svgs = [o["data"]["image/svg+xml"] for o in cell.outputs if o.get("data", {}).get("image/svg+xml")]
         assert len(svgs) == 1, f"{path.name}: a live cell stores {len(svgs)} pictures; the view is one output"
-        assert re.search(r">final · step \d+ · loss ", svgs[0]), f"{path.name}: the stored picture is not the final one"
+        final = re.search(r">final · step \d+ · loss ", svgs[0])
+        assert final, f"{path.name}: the stored picture is not the final one"
         share = float(re.search(r"drawing took ([\d.]+) %", svgs[0]).group(1))
         assert share <= 10.0, f"{path.name}: drawing took {share} % of the loop"
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def test_a_browser_shows_the_stored_picture(tmp_path):
+    """The final picture stored in lesson 05, shown as JupyterLab shows image/svg+xml (an <img>), in headless Chromium:
+    the decision boundary's embedded PNG is drawn (both class colours fill the panel)."""
+    import base64
+    import os
+    import subprocess
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("no chromium at /usr/bin/chromium")
+    mpimg = pytest.importorskip("matplotlib.image")
+    (path,) = NOTEBOOKS.glob("05_*.ipynb")
+    svg = [o["data"]["image/svg+xml"] for c in _live_cells(path) for o in c.outputs
+           if o.get("data", {}).get("image/svg+xml")][-1]
+    width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))
+    page = tmp_path / "page.html"
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    page.write_text(f'<html><body style="margin:0"><img src="{uri}" style="width:{width}px"></body></html>')
+    shot = tmp_path / "shot.png"
+    subprocess.run([CHROMIUM, *CHROME_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1800,1500",
+                    f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=False)
+    assert shot.exists(), "chromium wrote no screenshot"
+    img = mpimg.imread(shot)[..., :3] * 255
+    # the boundary panel: x from MARGIN (64) to LEFT_W (340), y from 320 down, in SVG px (shown 1:1)
+    panel = img[330:580, 74:330]
+    r, b = panel[..., 0], panel[..., 2]
+    blue, orange = np.mean(b > r + 40), np.mean(r > b + 40)
+    assert blue > 0.15 and orange > 0.15, (blue, orange)

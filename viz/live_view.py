@@ -1,4 +1,4 @@
-"""viz.live: a view of the user's own training loop -- network with δ, loss curve, decision boundary -- updated as it runs.
+"""viz.live: a view of your own training loop -- network with δ, loss curve, decision boundary -- updated as it runs.
 
 In Jupyter (JupyterLab, Notebook 7, VS Code, Colab) the view is one output shown with an IPython
 display handle (``display(frame, display_id=True)``, then ``handle.update(frame)``): each frame
@@ -70,17 +70,31 @@ def _place(src: Scene, dx: float, dy: float, into: Scene) -> None:
         into.add(moved)
 
 
-def _save(params: list | None) -> list | None:
-    """The parameters' data and grads at this update (None without a model), for :meth:`Live.close`.
+class _Snapshot:
+    """The parameters' data and grads at the last update, for :meth:`Live.close` to draw the last step.
 
-    Arrays are copied (optimizers update ``p.data`` in place); a Value's float is kept as it is. Grads
-    are kept by reference: ``step()`` only reads them, ``zero_grad()`` replaces them with None, and the
+    Arrays are copied (optimizers update ``p.data`` in place); a Value's float is kept as it is. Grads are
+    kept by reference: ``step()`` only reads them, ``zero_grad()`` replaces them with None, and the
     next ``backward()`` makes new ones (a ``zero_grad(set_to_none=False)`` between the last update and
     the end of the block would zero them in place).
     """
-    if params is None:
-        return None
-    return [(p, p.data.copy() if p.data.__class__ is np.ndarray else p.data, p.grad) for p in params]
+
+    def __init__(self, params: list):
+        self.params = params
+        self.arrays = all(p.data.__class__ is np.ndarray for p in params)
+        self.data: list = []
+        self.grads: list = []
+
+    def take(self) -> None:
+        params = self.params
+        if self.arrays:  # a fresh copy is faster than np.copyto into a buffer, for small arrays
+            self.data = [p.data.copy() for p in params]
+        else:
+            self.data = [p.data for p in params]
+        self.grads = [p.grad for p in params]
+
+    def saved(self) -> list:
+        return list(zip(self.params, self.data, self.grads))
 
 
 @contextlib.contextmanager
@@ -100,7 +114,7 @@ class Live:
     """A live view of a training loop; made by :func:`viz.live` (see there for the arguments).
 
     Attributes:
-        steps, losses: the update number and the loss of every ``update()`` (the engine's numbers).
+        losses: the loss of every ``update()`` (the engine's numbers); ``steps``: their numbers 1, 2, ...
         frames: the update numbers at which a frame was drawn.
         throttle: the :class:`viz.live_throttle.Throttle` (``loop_seconds``, ``draw_seconds``, ``share``, ``costs``).
     """
@@ -121,13 +135,13 @@ class Live:
         self.resolution = resolution
         self.throttle = Throttle(every, budget, clock)
         colours([0.0], 1.0)  # load the colour map now, before the loop (a one-off import, not a frame's cost)
-        self.steps: list[int] = []
         self.losses: list[float] = []
         self.frames: list[int] = []
         self.path = "live.svg" if path is None else path
         self.show = show
         self._network: tuple | None = None  # (step, Scene) of the last frame, or (step, reason)
-        self._last: tuple | None = None  # (step, loss, the parameters' data and grads) of the last update
+        self._last: tuple | None = None  # (step, loss) of the last update
+        self._snapshot = _Snapshot(self._params) if self._params is not None else None
         self._handle = None
         self._why = None
         self.closed = False
@@ -141,7 +155,7 @@ class Live:
 
     # ------------------------------------------------------------------ the loop's side
     def update(self, loss) -> bool:
-        """Record ``loss`` (a Value, a Tensor, or a number) and draw a frame if one is due; return whether one was drawn.
+        """Record ``loss`` (a Value, a Tensor, or a number), draw a frame if one is due; return whether one was drawn.
 
         Call it after ``loss.backward()`` and before the optimizer's ``step()``: the network panel then
         shows the weights, z, a and δ of one and the same forward pass. Frames follow
@@ -157,16 +171,17 @@ class Live:
             raise RuntimeError("live.update() after close(): the view has ended; make a new viz.live(...)")
         value = loss.data if hasattr(loss, "data") else loss
         try:
-            value = float(np.asarray(value, dtype=float).reshape(()))
+            value = value if value.__class__ is float else float(np.asarray(value, dtype=float).reshape(()))
         except (TypeError, ValueError):
             raise TypeError(f"live.update: expected the loss (a Value, a 1-element Tensor or a number), got "
                             f"{type(loss).__name__}") from None
         due = self.throttle.start()
-        self.steps.append(self.throttle.updates)
         self.losses.append(value)
         # the previous step's graph is freed after finish() below: in the loop's time, where it would be freed
         # without the view (when the loop rebinds its `loss`), not in the view's
-        previous, self._last = self._last, (self.throttle.updates, loss, _save(self._params))
+        previous, self._last = self._last, (self.throttle.updates, loss)
+        if self._snapshot is not None:
+            self._snapshot.take()
         if due:
             self._network = self._draw_network(loss)
             self.frames.append(self.throttle.updates)
@@ -175,6 +190,11 @@ class Live:
         self.throttle.finish(due)
         del previous
         return due
+
+    @property
+    def steps(self) -> list[int]:
+        """The update numbers 1, 2, ... of the recorded losses."""
+        return list(range(1, len(self.losses) + 1))
 
     def close(self) -> Frame:
         """End the view: show the final picture in place of the last frame (or write it to a file); return it.
@@ -186,14 +206,16 @@ class Live:
             return self.frame(final=True)
         self.closed = True
         if self._last is not None and (self._network is None or self._network[0] != self._last[0]):
-            step, loss, saved = self._last  # the last step's network, drawn once after the loop (not counted)
+            step, loss = self._last  # the last step's network, drawn once after the loop (not counted)
+            saved = None if self._snapshot is None else self._snapshot.saved()
             if saved is not None or self._network is None:
                 with _restored(saved):
                     self._network = self._draw_network(loss, step)
         final = self.frame(final=True)
         if self._why is None:
             self._show(final)
-            return final
+            if self._why is None:  # else the display failed just now: the file and the line below
+                return final
         where = ""
         if self.path is not False:
             try:

@@ -3,7 +3,8 @@
 Run from the repository root:  python docs/gallery/live/make.py   (a few seconds). Pictures:
 
 - xor_frame.png, xor_final.png: seed document 002's XOR net (2-3-1 sigmoid, its weights from
-  RandomState(43)), ½·MSE, SGD at η = 2 for 3,000 steps: a frame drawn mid-training, and the final picture;
+  RandomState(43)), ½·MSE, SGD at η = 0.5 for 20,000 steps: the first frame drawn after step 2,000, and the
+  final picture;
 - moons_final.png: two moons (200 points), TensorMLP(2, [16, 16, 2]) with tanh, Adam η = 0.02, 300 steps.
 
 The header of each picture gives the measured drawing share of this run, so those numbers differ from run to run.
@@ -28,14 +29,14 @@ def xor():
     net.load_state_dict({"layer1.W": W1.T, "layer1.b": np.zeros(3), "layer2.W": W2.T, "layer2.b": np.zeros(1)})
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     y = np.array([[0], [1], [1], [0]], dtype=float)
-    opt = nn.SGD(net.parameters(), lr=2.0)
+    opt = nn.SGD(net.parameters(), lr=0.5)
     saved = False
-    with viz.live(net, X, y, every=50, input_names=["x1", "x2"], show="file", path=False) as view:
-        for step in range(3000):
+    with viz.live(net, X, y, every=200, input_names=["x1", "x2"], show="file", path=False) as view:
+        for step in range(20000):
             loss = 0.5 * ((net(X) - y) ** 2).mean()
             opt.zero_grad()
             loss.backward()
-            if view.update(loss) and step >= 400 and not saved:
+            if view.update(loss) and step >= 2000 and not saved:
                 view.save(HERE / "xor_frame.png")
                 saved = True
             opt.step()
