@@ -44,7 +44,7 @@ def run(name, net, X, y, loss_fn, opt, steps, every, **kw):
     c = np.array(th.costs) * 1000
     print(
         f"{name:<28} {steps:>6} steps {total:6.2f} s wall, loop {th.loop_seconds:6.2f} s, {th.frames:>3} frames, "
-        f"frame ms median {np.median(c) if len(c) else float('nan'):6.1f} max {c.max() if len(c) else float('nan'):6.1f}, "
+        f"frame ms median {np.median(c) if len(c) else np.nan:6.1f} max {c.max() if len(c) else np.nan:6.1f}, "
         f"drawing share {100 * th.share:4.1f} %; D {th.draw_seconds:.3f} s of which frames {sum(th.costs):.3f} s"
     )
 
