@@ -2,11 +2,13 @@
 
 from .animate import animate, backprop_steps
 from .drawing import Drawing, draw
+from .live_view import Live, live
 from .notebook import install_notebook_display
 from .render import RendererNotFound, RenderError, find_renderer
 
 __all__ = [
     "Drawing",
+    "Live",
     "RenderError",
     "RendererNotFound",
     "animate",
@@ -14,4 +16,5 @@ __all__ = [
     "draw",
     "find_renderer",
     "install_notebook_display",
+    "live",
 ]

@@ -294,7 +294,9 @@ def network_scene(
         if bad:
             ink = NONFINITE
         drawn_edges.append(Edge(tail, f"n{layer}_{j}", colour, width, "5,3" if bad else None, label, ink))
-    return layout(title, legend_spec, columns, drawn_edges)
+    scene = layout(title, legend_spec, columns, drawn_edges)
+    scene.sample = net.sample  # which sample is shown (viz.live marks it on its boundary panel)
+    return scene
 
 
 def _border(bad: bool, checked: bool | None, dead: bool) -> dict:

@@ -9,7 +9,10 @@ id, as Graphviz writes them, so the same tools read both views.
 
 from __future__ import annotations
 
+import base64
 import io
+import struct
+import zlib
 from dataclasses import dataclass, field
 
 FONT = "Courier New, Courier, monospace"
@@ -65,7 +68,8 @@ class Shape:
     dash: str | None = None
     radius: float = 0.0
     opacity: float = 1.0
-    cells: list | None = None  # grid: rows of #rrggbb, each cell w × h
+    cells: list | None = None  # grid and image: rows of #rrggbb, each cell w × h
+    points: list | None = None  # polyline: [(x, y), ...], no arrowhead
     texts: list = field(default_factory=list)
     id: str | None = None
     cls: str = "node"
@@ -77,6 +81,7 @@ class Scene:
     def __init__(self, width: float, height: float):
         self.width, self.height = width, height
         self.shapes: list[Shape] = []
+        self.sample = None  # the network view: the sample (forward pass or batch row) drawn
 
     def add(self, shape: Shape) -> Shape:
         self.shapes.append(shape)
@@ -127,6 +132,18 @@ class Scene:
                         f'fill="{c}"/>'
                     )
             return "".join(cells)
+        if s.kind == "image":  # the same cells as one embedded PNG, smoothed by the viewer when scaled
+            uri = "data:image/png;base64," + base64.b64encode(png_bytes(s.cells)).decode("ascii")
+            return (
+                f'<image x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w * len(s.cells[0]))}" '
+                f'height="{_n(s.h * len(s.cells))}" preserveAspectRatio="none" href="{uri}"{op}/>'
+            )
+        if s.kind == "polyline":
+            pts = " ".join(f"{_n(a)},{_n(b)}" for a, b in s.points)
+            return (
+                f'<polyline points="{pts}" fill="none" stroke="{s.stroke}" stroke-width="{s.width:g}" '
+                f'stroke-linejoin="round"{dash}{op}/>'
+            )
         if s.kind == "none":
             return ""
         raise ValueError(f"unknown shape kind {s.kind!r}")
@@ -188,10 +205,14 @@ class Scene:
                 ax.plot([s.x, s.x2], [s.y, s.y2], color=s.stroke, lw=s.width * pt, ls=ls, alpha=s.opacity, zorder=z)
                 pts = [tuple(map(float, p.split(","))) for p in _arrow(s).split()]
                 ax.add_patch(Polygon(pts, closed=True, facecolor=s.stroke, edgecolor="none", alpha=s.opacity, zorder=z))
-            elif s.kind == "grid":
+            elif s.kind == "polyline":
+                xs, ys = zip(*s.points) if s.points else ((), ())
+                ax.plot(xs, ys, color=s.stroke, lw=s.width * pt, ls=ls, alpha=s.opacity, zorder=z)
+            elif s.kind in ("grid", "image"):
                 rgb = np.array([[[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in row] for row in s.cells])
                 x1, y1 = s.x + s.w * rgb.shape[1], s.y + s.h * rgb.shape[0]
-                ax.imshow(rgb, extent=(s.x, x1, y1, s.y), interpolation="nearest", zorder=z, aspect="auto")
+                smooth = "bilinear" if s.kind == "image" else "nearest"
+                ax.imshow(rgb, extent=(s.x, x1, y1, s.y), interpolation=smooth, zorder=z, aspect="auto")
                 ax.add_patch(Rectangle((s.x, s.y), x1 - s.x, y1 - s.y, fill=False, lw=0, zorder=z))
             for t in s.texts:
                 ax.text(
@@ -212,6 +233,22 @@ class Scene:
         kw = {"pil_kwargs": {"quality": 92}} if fmt == "jpg" else {}
         fig.savefig(buf, format="jpeg" if fmt == "jpg" else fmt, dpi=dpi, facecolor="white", **kw)
         return buf.getvalue()
+
+
+def png_bytes(cells: list) -> bytes:
+    """Rows of ``#rrggbb`` colours as a PNG file (8-bit RGB, no interlace; the PNG specification, W3C 2003).
+
+    >>> png_bytes([["#ff0000", "#00ff00"]])[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+    True
+    """
+    h, w = len(cells), len(cells[0])
+    raw = b"".join(b"\x00" + bytes.fromhex("".join(c[1:7] for c in row)) for row in cells)  # filter 0 per row
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    head = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
 
 
 def _arrow(s: Shape, length: float = 7.0, half: float = 3.0) -> str:
