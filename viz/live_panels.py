@@ -16,8 +16,10 @@ from .colors import colours, diverging
 from .scene import Shape, Text
 from .style import number
 
-CLASS_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
-"""Class colours (matplotlib's tab10) for models with two or more outputs."""
+CLASS_COLOURS = ["#5e3c99", "#e66101", "#2ca02c", "#1f77b4", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
+"""Class colours for models with two or more outputs: class 0 purple and class 1 orange, the two ends of
+the views' PuOr scale (as the playground and a one-output model's boundary), then matplotlib's tab10
+hues that neither those two nor the red of the sample ring can be confused with."""
 AXIS = "#444444"
 
 
