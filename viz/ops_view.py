@@ -12,14 +12,15 @@ from .colors import auto_symlog
 from .compare import ATOL, RTOL, mismatch_text, resolve
 from .ops_shape import auto_rankdir
 from .style import (
+    DIM,
     FLAG_GLYPH,
+    FOLLOWS,
     FONT,
     MATCH,
     MISMATCH,
     NONFINITE,
     as_array,
     diverging,
-    escape_html,
     escape_record,
     escape_text,
     flag,
@@ -30,6 +31,7 @@ from .style import (
     summary,
     text_colour,
     unwrap,
+    verdict_legend,
 )
 
 MAX_NODES = 2000
@@ -142,8 +144,6 @@ def finite(x) -> bool:
 
 VERDICT_GLYPH = {"ok": "√", "first wrong": "×", "follows": "←"}
 """The mark of each verdict kind of ``ops_source(verdicts=...)``: right, first wrong, follows from an earlier error."""
-FOLLOWS = "#e08214"  # border of a claim that is wrong only because an earlier claim is (orange, dashed)
-DIM = "#9a9a9a"  # text and border of an intermediate node drawn small (dim_unclaimed)
 
 
 def _record(node, precision: int, checks: list, mark: str | None, name: str | None = None,
@@ -311,7 +311,7 @@ def ops_source(
                          "◌ blocked: every path to the output passes an inactive relu")
         out.append(legend(title, scale, precision, notes, symlog))
     if verdicts:
-        out.append(_verdict_legend(verdicts))
+        out.append(verdict_legend({k for fields in verdicts.values() for k, _ in fields.values()}))
     if edge_labels != "none":
         out.append(
             '  edge_key [shape=plaintext, fontsize=9, label="edges: local = ∂out/∂in, '
@@ -398,13 +398,3 @@ def ops_source(
     out.append("}")
     return "\n".join(out) + "\n"
 
-
-def _verdict_legend(verdicts: dict) -> str:
-    """A DOT ``verdict_key`` node: what √, × and ← mean, only the kinds the drawing uses."""
-    kinds = {k for fields in verdicts.values() for k, _ in fields.values()}
-    rows = [("ok", MATCH, "√ right"), ("first wrong", MISMATCH, "× first wrong here: the step that made the error"),
-            ("follows", FOLLOWS, "← follows from an earlier error: right given the claims before it")]
-    cells = "".join(f'<tr><td><font color="{c}"><b>{escape_html(t)}</b></font></td></tr>'
-                    for k, c, t in rows if k in kinds)
-    return ('  verdict_key [shape=plaintext, fontsize=10, label=<<table border="0" cellborder="0" cellspacing="0" '
-            f'cellpadding="2">{cells}</table>>];')
