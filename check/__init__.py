@@ -14,7 +14,14 @@ from .compare import CompareReport, assert_grads_close, compare_grads
 from .exercise import Exercise, new_exercise
 from .grading import Grade, GradingPolicy, grade
 from .solution import Explanation, explain
-from .worked import WorkedExampleError, WorkedReport, check_worked_example, graph_expectations, load_worked_example
+from .worked import (
+    WorkedExampleError,
+    WorkedReport,
+    check_worked_example,
+    graph_expectations,
+    graph_verdicts,
+    load_worked_example,
+)
 
 __all__ = [
     "CompareReport",
@@ -30,6 +37,7 @@ __all__ = [
     "explain",
     "grade",
     "graph_expectations",
+    "graph_verdicts",
     "load_worked_example",
     "new_exercise",
 ]

@@ -57,7 +57,7 @@ from .worked_parse import numbers as _numbers
 from .worked_parse import parse as _parse
 
 __all__ = ["ClaimResult", "WorkedExampleError", "WorkedReport", "check_loaded", "check_worked_example",
-           "graph_expectations", "load_worked_example"]
+           "graph_expectations", "graph_verdicts", "load_worked_example"]
 
 
 @dataclass
@@ -270,9 +270,46 @@ def graph_expectations(report: WorkedReport) -> tuple[dict, float, list[str]]:
     >>> sorted(n.label for n in expected), atol, left_out
     (['W1', 'z1 = a1'], 0.005, ['W1_new (an updated weight: no node in the graph)'])
     """
+    expected, atol, left_out, _ = _graph_marks(report)
+    return expected, atol, left_out
+
+
+def graph_verdicts(report: WorkedReport) -> dict:
+    """The report's verdict on every claim drawn by :func:`graph_expectations`, for ``ops_source(verdicts=...)``.
+
+    Returns ``{node: {"data"|"grad": (kind, note)}}`` on the same nodes and fields as the expected
+    marks: ``kind`` is ``"ok"``, ``"first wrong"`` (wrong on its own: the step that made the error)
+    or ``"follows"`` (wrong, but what the earlier wrong claims imply); ``note`` says it in words,
+    e.g. ``"first wrong here (z1)"`` or ``"follows from z1"``. The verdicts are the text report's
+    (:class:`ClaimResult` ``.verdict``, with each claim's own printed tolerance), so the picture
+    says what the report says.
+
+    >>> r = check_worked_example({"network": {"sizes": [1, 1], "activations": ["linear"], "loss": "half_mse"},
+    ...     "data": {"x": [2.0], "y": [1.0]}, "parameters": {"W1": [[0.5]], "b1": [0.0]},
+    ...     "claims": {"z1": 1.5, "loss": 0.125, "dW1": 0.0}})
+    >>> marks = graph_verdicts(r)
+    >>> sorted((n.label, f, v) for n, fs in marks.items() for f, v in fs.items())  # doctest: +NORMALIZE_WHITESPACE
+    [('W1', 'grad', ('ok', 'right')), ('loss', 'data', ('follows', 'follows from z1')),
+     ('z1 = a1', 'data', ('first wrong', 'first wrong here (z1)'))]
+    """
+    return _graph_marks(report)[3]
+
+
+def _verdict(r: ClaimResult) -> tuple[str, str]:
+    if r.ok:
+        return "ok", "right"
+    if r.verdict == "first wrong here":
+        return "first wrong", f"first wrong here ({r.key})"
+    culprits = r.verdict.partition(" at ")[2]
+    return "follows", f"follows from {culprits}" if culprits else "follows from an earlier error"
+
+
+def _graph_marks(report: WorkedReport) -> tuple[dict, float, list[str], dict]:
+    """The expected marks, tolerance, left-out claims and verdicts (:func:`graph_expectations`, :func:`graph_verdicts`)."""
     on_graph = set(map(id, topo_order(report.graph))) if report.graph is not None else set()
     m = report.nodes["x"].data.shape[0] if "x" in report.nodes else 1
     expected: dict = {}
+    verdicts: dict = {}
     off: dict = {}  # (node, field) -> |claimed - engine|, to keep the worse of two claims on one node
     atol, left_out = 0.0, []
     for r in report.results:
@@ -295,8 +332,9 @@ def graph_expectations(report: WorkedReport) -> tuple[dict, float, list[str]]:
             continue
         off[(id(node), fld)] = miss
         expected.setdefault(node, {})[fld] = want
+        verdicts.setdefault(node, {})[fld] = _verdict(r)
         atol = max(atol, float(np.max(tol)) if np.size(tol) else 0.0)
-    return expected, atol, left_out
+    return expected, atol, left_out, verdicts
 
 
 def _bound(fn, derived, dtol, inputs, value) -> tuple[np.ndarray, list]:

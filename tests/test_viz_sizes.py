@@ -49,7 +49,7 @@ def test_784_256_10_is_summarised_small_and_every_delta_matches_numpy():
     assert len(shown_x) == 8 and len(shown_h) == 8 and len([k for k in nodes if k.startswith("n2_")]) == 10
     assert len(_groups(svg, "edge")) == 48  # the 24 largest |∂L/∂w| of each layer
     assert "W1: 256×784 (rows: neurons, columns: inputs)" in svg and "∂L/∂W2: 10×256" in svg
-    assert "a cell: the entry of largest |·| in a 11×33 block" in svg
+    assert "a cell: the mean of a 11×33 block" in svg
     # independent numpy forward/backward of one row: relu hidden layer, softmax cross-entropy
     z1 = sd["layer1.W"] @ x + sd["layer1.b"]
     a1 = np.maximum(z1, 0)

@@ -12,7 +12,9 @@ from .colors import auto_symlog
 from .compare import ATOL, RTOL, mismatch_text, resolve
 from .ops_shape import auto_rankdir
 from .style import (
+    DIM,
     FLAG_GLYPH,
+    FOLLOWS,
     FONT,
     MATCH,
     MISMATCH,
@@ -29,6 +31,7 @@ from .style import (
     summary,
     text_colour,
     unwrap,
+    verdict_legend,
 )
 
 MAX_NODES = 2000
@@ -139,15 +142,29 @@ def finite(x) -> bool:
     return x is None or bool(np.isfinite(as_array(x)).all())
 
 
-def _record(node, precision: int, checks: list, mark: str | None, name: str | None = None) -> str:
+VERDICT_GLYPH = {"ok": "√", "first wrong": "×", "follows": "←"}
+"""The mark of each verdict kind of ``ops_source(verdicts=...)``: right, first wrong, follows from an earlier error."""
+
+
+def _record(node, precision: int, checks: list, mark: str | None, name: str | None = None,
+            verdicts: dict | None = None) -> str:
     name = node.label or name
     fields = [escape_record(name)] if name else []
     if calculus.is_tensor(node):
         fields.append(f"shape {tuple(node.data.shape)}")
     values = {"data": show(node.data, precision), "grad": show(node.grad, precision) if has_grad(node) else "—"}
     byfield = {c.field: c for c in checks}
+    verdicts = verdicts or {}
     for field in ("data", "grad"):
         c = byfield.get(field)
+        if field in verdicts:
+            kind, note = verdicts[field]
+            fields.append(escape_record(f"{field} {values[field]} {VERDICT_GLYPH[kind]}"))
+            if kind != "ok":
+                text = "" if c is None else mismatch_text(c.engine, c.expected, precision) or \
+                    f"expected {show(c.expected, precision)}"
+                fields.append(escape_record(f"{VERDICT_GLYPH[kind]} {note}" + (f": {text}" if text else "")))
+            continue
         fields.append(escape_record(f"{field} {values[field]}" + ("" if c is None else " √" if c.ok else " ×")))
         if c is not None and not c.ok:
             text = mismatch_text(c.engine, c.expected, precision) or f"expected {show(c.expected, precision)}"
@@ -212,6 +229,8 @@ def ops_source(
     ids: bool = False,
     color_scale: str = "auto",
     fold_transpose: bool = False,
+    verdicts: dict | None = None,
+    dim_unclaimed: bool = False,
 ) -> str:
     """DOT source of the op-level graph ending at ``root`` (Values or Tensors).
 
@@ -239,6 +258,15 @@ def ops_source(
         fold_transpose: draw an unlabelled, unchecked transpose (the ``W.T`` inside ``x @ W.T``) as a
             ``ᵀ`` on the edge from W instead of its own record and op (only with ``edge_labels="none"``:
             an edge label would describe the transposed node); ``deltagrad check --svg`` uses it.
+        verdicts: ``{node: {"data"|"grad": (kind, note)}}`` from a graded derivation
+            (:func:`deltagrad.check.worked.graph_verdicts`): ``kind`` ``"ok"`` draws √ (green border),
+            ``"first wrong"`` × and the note (red border, the step that made the error), ``"follows"``
+            ← and the note, e.g. "follows from z1" (orange dashed border: wrong only because an earlier
+            claim is). A verdict replaces the √/× of ``expected`` on its field; the border shows the
+            node's worst verdict (first wrong, then follows, then ok). A legend explains the marks.
+        dim_unclaimed: draw an intermediate node that is neither labelled, checked nor the root
+            (``x @ W1ᵀ``, the loss's ``-``, ``**2``, ``Σ``), or an unlabelled constant (the loss's ½),
+            small and grey with its data only, so the named nodes (one per claim) stand out.
         ids: give every node and edge an SVG id (``v3``, ``o3``, ``e3_0`` = edge from parent 0 into op 3,
             ``r3`` = op 3 to its result) for scripts such as :func:`viz.animate`.
 
@@ -282,6 +310,8 @@ def ops_source(
             notes.append("○ inactive: the input of a relu at z ≤ 0, so relu'(z) = 0 and its grad is 0; "
                          "◌ blocked: every path to the output passes an inactive relu")
         out.append(legend(title, scale, precision, notes, symlog))
+    if verdicts:
+        out.append(verdict_legend({k for fields in verdicts.values() for k, _ in fields.values()}))
     if edge_labels != "none":
         out.append(
             '  edge_key [shape=plaintext, fontsize=9, label="edges: local = ∂out/∂in, '
@@ -301,7 +331,15 @@ def ops_source(
         if mark == "nan/inf":
             mark = None  # the dashed dark-red border says it already
         # with ids (the step-through page) an unlabelled node shows the name its captions use, v{i}
-        attrs = [f'label="{_record(node, precision, checks.get(node, []), mark, f"v{i}" if ids else None)}"']
+        quiet = dim_unclaimed and not node.label and node not in checks and node is not root and (
+            node.op is not None or not node.requires_grad)  # an intermediate result, or a constant such as ½
+        if quiet:
+            attrs = [(f'label="{escape_record(show(node.data, precision))}", fontsize=8, fontcolor="{DIM}", '
+                      f'color="{DIM}", height=0.2')]
+        else:
+            label = _record(node, precision, checks.get(node, []), mark, f"v{i}" if ids else None,
+                            (verdicts or {}).get(node))
+            attrs = [f'label="{label}"']
         if ids:
             attrs.append(f'id="v{i}"')
         style = []
@@ -314,6 +352,15 @@ def ops_source(
         if not (finite(node.data) and finite(node.grad)):
             style += ["dashed", "bold"]
             attrs.append(f'color="{NONFINITE}"' + ("" if node in fills else f', fontcolor="{NONFINITE}"'))
+        elif verdicts and node in verdicts:
+            kinds = {k for k, _ in verdicts[node].values()}
+            if "first wrong" in kinds:
+                attrs.append(f'color="{MISMATCH}", penwidth=3')
+            elif "follows" in kinds:
+                attrs.append(f'color="{FOLLOWS}", penwidth=2')
+                style.append("dashed")
+            else:
+                attrs.append(f'color="{MATCH}", penwidth=2')
         elif node in checks:
             ok = all(c.ok for c in checks[node])
             attrs.append(f'color="{MATCH if ok else MISMATCH}", penwidth={2 if ok else 3}')
@@ -326,7 +373,8 @@ def ops_source(
             continue
         text = escape_text(op_text(node.op, node.ctx, precision))
         oid = f', id="o{i}"' if ids else ""
-        out.append(f'  o{i} [label="{text}", shape=ellipse, fontsize=10, margin="0.04,0.02", height=0.3{oid}];')
+        small = f', fontcolor="{DIM}", color="{DIM}"' if quiet else ""
+        out.append(f'  o{i} [label="{text}", shape=ellipse, fontsize=10, margin="0.04,0.02", height=0.3{oid}{small}];')
         tensor = calculus.is_tensor(node)
         if edge_labels != "none":
             local = calculus.local_derivatives(node) if edge_labels != "contribution" else (None,) * len(node.parents)
@@ -349,3 +397,4 @@ def ops_source(
         out.append(f"  o{i} -> v{i}" + (f' [id="r{i}"];' if ids else ";"))
     out.append("}")
     return "\n".join(out) + "\n"
+

@@ -18,6 +18,8 @@ FONT = "Courier"
 NONFINITE = "#b2182b"  # border of a node holding nan or inf (drawn dashed and bold as well)
 MISMATCH = "#d7301f"  # border of a node whose value differs from the expected one (with a ×)
 MATCH = "#1a9850"  # border of a node that matches (with a √; the glyphs carry the meaning, not the hue)
+FOLLOWS = "#e08214"  # border of a claim that is wrong only because an earlier claim is (orange, dashed)
+DIM = "#9a9a9a"  # text and border of an intermediate node drawn small (ops_source(dim_unclaimed=True))
 
 VANISH_REL = 1e-6
 """|g| < VANISH_REL · (largest finite |g| in the drawing) marks a gradient as vanishing (exact 0 included)."""
@@ -209,3 +211,19 @@ def max_abs(values) -> float:
         if math.isfinite(v):
             out = max(out, abs(v))
     return out
+
+
+def verdict_legend(kinds: set) -> str:
+    """A DOT ``verdict_key`` node saying what √ (``"ok"``), × (``"first wrong"``) and ← (``"follows"``) mean.
+
+    Only the ``kinds`` given are listed, each in its border colour (see ``ops_source(verdicts=...)``).
+
+    >>> "first wrong here" in verdict_legend({"first wrong"}), "√ right" in verdict_legend({"first wrong"})
+    (True, False)
+    """
+    rows = [("ok", MATCH, "√ right"), ("first wrong", MISMATCH, "× first wrong here: the step that made the error"),
+            ("follows", FOLLOWS, "← follows from an earlier error: right given the claims before it")]
+    cells = "".join(f'<tr><td><font color="{c}"><b>{escape_html(t)}</b></font></td></tr>'
+                    for k, c, t in rows if k in kinds)
+    return ('  verdict_key [shape=plaintext, fontsize=10, label=<<table border="0" cellborder="0" cellspacing="0" '
+            f'cellpadding="2">{cells}</table>>];')

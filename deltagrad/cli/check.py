@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from deltagrad.check.grading import GradingPolicy, is_answers, report_grade
-from deltagrad.check.worked import WorkedExampleError, check_worked_example, graph_expectations
+from deltagrad.check.worked import WorkedExampleError, check_worked_example, graph_expectations, graph_verdicts
 
 HELP = "check a worked backprop example (TOML): every claimed z, a, loss, δ, gradient and update"
 
@@ -33,13 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         default=None,
         help=(
-            "also draw the engine's graph of the example (one FILE only) to PATH, every claim marked √ or × "
-            "with the expected number: z, a and loss on the data of their node, δ on the grad of z "
-            "(divided by the number of samples: δ is per sample), dW and db on the grad of W and b. "
-            "Updated weights (W_new, b_new) have no node and are left out. The drawing uses one "
-            "tolerance for every node, the largest any claim was printed with (e.g. ±0.005 when one "
-            "claim has two decimals), so a claim printed with more digits can show √ here yet be "
-            "WRONG in the report; the report is the verdict"
+            "also draw the engine's graph of the example (one FILE only) to PATH, top to bottom, every claim "
+            "marked as the report judges it: √ right (green), × first wrong here (red: the step that made the "
+            "error), ← follows from an earlier error (orange, dashed: e.g. \"follows from z1\"). z, a and loss "
+            "sit on the data of their node, δ on the grad of z (divided by the number of samples: δ is per "
+            "sample), dW and db on the grad of W and b; intermediate nodes that are no claim (x @ W1ᵀ, the "
+            "loss's terms) are small and grey. Updated weights (W_new, b_new) have no node and are left out"
         ),
     )
 
@@ -139,7 +138,7 @@ def _draw(report, path: str) -> str | None:
         # top to bottom: a network's layers stack, so the picture stays narrow (the seed example: 735
         # units wide instead of 8,584 left to right); W.T inside x @ W.T is a ᵀ on W's edge, not a node
         source = ops_source(report.graph, rankdir="TB", expected=expected or None, atol=atol + 1e-12, rtol=1e-9,
-                            fold_transpose=True)
+                            fold_transpose=True, verdicts=graph_verdicts(report), dim_unclaimed=True)
         Drawing(source).save(path, "svg")
     except OSError as e:
         return f"cannot write {path}: {e.strerror or e}"
