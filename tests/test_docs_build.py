@@ -29,6 +29,7 @@ def _load(name: str):
 
 
 def test_doctest_runs_are_fenced_and_code_is_left_alone():
+    pytest.importorskip("griffe", reason="the docs extra (pip install -e '.[docs]'); CI runs this file after it")
     fence = _load("doctest_blocks").fence_doctests
     text = ("Intro [x].\n\n>>> f([1,\n...    2])\n[0.0, 2.0]\n\nAfter.\n\n"
             "    >>> indented(already_code)\n\n```\n>>> inside()\n```")
