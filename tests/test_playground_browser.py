@@ -217,6 +217,46 @@ def test_playground_in_headless_chromium(server, tmp_path):
         browser.close()
 
 
+def test_k_classes_with_softmax_cross_entropy(server, tmp_path):
+    """Iris' 3 classes and 4 Gaussian blobs: one output per class, the boundary coloured by the predicted class."""
+    browser = Chromium(CHROMIUM, str(tmp_path / "profile"))
+    page = Page(browser, os.environ.get("PLAYGROUND_SHOTS", ""))
+    try:
+        page.open(server + "#data=iris&ic=all&loss=softmax_ce&hidden=4&spf=10&lr=0.1&seed=2")
+        assert page.state()["sizes"] == [2, 4, 3] and page.state()["errors"] == []
+        legend = page.js("document.getElementById('class-legend').textContent")
+        assert "0: setosa" in legend and "1: versicolor" in legend and "2: virginica" in legend
+        page.click("play")
+        page.wait("playground.frame.steps >= 1500", timeout=60)
+        page.click("play")
+        page.wait("document.body.dataset.playing === 'false'")
+        assert page.js("playground.frame.accuracy.test") > 0.85
+        # the boundary's pixels: at least one cell of each class's colour (purple, orange, blue)
+        seen = json.loads(page.js(
+            "(() => { const d = document.getElementById('boundary').getContext('2d').getImageData(0, 0, 360, 360).data;"
+            " const n = [0, 0, 0]; for (let i = 0; i < d.length; i += 4) {"
+            " const [r, g, b] = [d[i], d[i + 1], d[i + 2]];"
+            " if (b > r + 20 && b > g + 20 && r < g) n[2]++; else if (r > b + 40 && g < 180) n[1]++;"
+            " else if (b > g + 40 && r > g + 20) n[0]++; } return JSON.stringify(n); })()"))
+        assert min(seen) > 500, seen
+        page.js("document.getElementById('network').dispatchEvent(new MouseEvent('mousemove', {clientX: 0, clientY: 0}))")
+        page.shot("playground-iris-3-classes.png")
+
+        # a one-output loss on 4 blobs: a message, and the page switches to softmax_ce
+        page.open(server + "#data=blobs&k=4&loss=bce&hidden=6&spf=10&lr=0.1&seed=1")
+        st = page.state()
+        assert st["state"]["loss"] == "softmax_ce" and st["sizes"] == [2, 6, 4]
+        assert any("4 classes" in e for e in st["errors"])
+        page.click("play")
+        page.wait("playground.frame.steps >= 1000", timeout=60)
+        page.click("play")
+        page.wait("document.body.dataset.playing === 'false'")
+        assert page.js("playground.frame.accuracy.test") > 0.85
+        page.shot("playground-blobs-4-classes.png")
+    finally:
+        browser.close()
+
+
 def test_frame_rate_of_the_speed_target(server, tmp_path):
     """The issue's workload: 2-8-8-1, 500 points, 50×50 boundary and heatmaps, 10 SGD steps a frame."""
     browser = Chromium(CHROMIUM, str(tmp_path / "profile"))

@@ -225,3 +225,16 @@ def test_csv_upload_is_checked_and_then_used(client):
     big = client.post("/api/csv?target=kind", content="a,b,kind\n" + "1,2,x\n" * 200_000)
     assert big.status_code == 413 and "limit" in big.json()["error"]
     assert client.post("/api/csv?target=kind", content=table, headers={"origin": "http://evil.example"}).status_code == 403
+
+
+def test_k_classes_with_a_one_output_loss_switch_to_softmax_ce(client):
+    with client.websocket_connect(WS, headers=ORIGIN) as ws:
+        ws.send_json({"type": "hello", "hash": "#data=blobs&k=4&loss=hinge"})
+        state = receive_until(ws, "state")
+        assert state["state"]["loss"] == "softmax_ce" and "loss=softmax_ce" in state["hash"]
+        assert any("hinge" in e and "4 classes" in e for e in state["errors"])
+        data = receive_until(ws, "data")
+        assert data["classes"] == ["class 0", "class 1", "class 2", "class 3"]
+        assert {p[2] for p in data["train"]} == {0, 1, 2, 3}
+        frame = receive_until(ws, "frame")
+        assert frame["sizes"][-1] == 4 and frame["multi"] is True and len(frame["sample"]["probs"]) == 4

@@ -124,6 +124,10 @@ class Connection:
             errors.append(str(e) + "; using moons")
             self.state["dataset"] = "moons"
             self.session = Session(self.state, self.app_state.csv)
+        except StateError as e:  # a one-output loss on a dataset of more than two classes
+            errors.append(str(e) + "; using softmax_ce")
+            self.state["loss"] = "softmax_ce"
+            self.session = Session(self.state, self.app_state.csv)
         await self.send_state(errors)
         await self.ws.send_json({"type": "data", **self.session.points()})
         await self.send_frame()

@@ -18,6 +18,7 @@ __all__ = ["STATE_TABLE", "Field", "StateError", "defaults", "from_hash", "to_ha
 
 MAX_LAYERS = 6  # hidden layers
 MAX_NEURONS = 8  # per hidden layer
+MAX_CLASSES = 6  # Gaussian blobs
 QUIZ_ITEM = re.compile(rf"(delta|dW|db)[1-{MAX_LAYERS + 1}]")
 
 
@@ -128,7 +129,8 @@ def _show(value: object) -> str:
 
 DATASETS = ("moons", "circles", "xor", "spiral", "blobs", "iris", "csv")
 IRIS_FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
-LOSSES = ("bce", "mse", "hinge", "logistic")
+LOSSES = ("bce", "mse", "hinge", "logistic", "softmax_ce")
+BINARY_LOSSES = LOSSES[:4]  # one output, two classes; softmax_ce has one output per class
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear", "leaky_relu", "gelu")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
@@ -136,8 +138,9 @@ STATE_TABLE: tuple[Field, ...] = (
     Field("dataset", "choice", "moons", "data", "Dataset", choices=DATASETS),
     Field("iris_x", "choice", "petal_length", "ix", "Iris feature on x", choices=IRIS_FEATURES),
     Field("iris_y", "choice", "petal_width", "iy", "Iris feature on y", choices=IRIS_FEATURES),
-    Field("iris_class", "choice", "versicolor", "ic", "Iris class vs the rest",
-          choices=("setosa", "versicolor", "virginica")),
+    Field("iris_class", "choice", "versicolor", "ic", "Iris class vs the rest (all: 3 classes)",
+          choices=("setosa", "versicolor", "virginica", "all")),
+    Field("classes", "int", 2, "k", "Classes (Gaussian blobs)", lo=2, hi=MAX_CLASSES),
     Field("n_points", "int", 200, "n", "Points", lo=20, hi=1000),
     Field("noise", "float", 0.05, "noise", "Noise (std of the jitter)", lo=0.0, hi=0.5),
     Field("test_fraction", "float", 0.3, "test", "Test fraction", lo=0.1, hi=0.9),

@@ -1,11 +1,12 @@
 // The settings panel, built from the server's state table (GET /api/table): one control per field.
 // The page never validates: it sends {type: "set", name, value} and shows what the server answers.
 
-const PANEL = ["dataset", "iris_x", "iris_y", "iris_class", "n_points", "noise", "test_fraction", "seed",
+const PANEL = ["dataset", "iris_x", "iris_y", "iris_class", "classes", "n_points", "noise", "test_fraction", "seed",
   "activation", "loss", "optimizer", "lr", "batch_size", "l2", "steps_per_frame", "grid"];
 
 const NAMES = {
   bce: "binary cross-entropy (logits)", mse: "MSE (tanh output, ±1)", hinge: "hinge (±1)", logistic: "logistic (±1)",
+  softmax_ce: "softmax cross-entropy (one output per class)", all: "all 3 classes",
   sgd: "SGD", momentum: "SGD + momentum 0.9", adam: "Adam",
 };
 
@@ -54,5 +55,6 @@ export function showState(inputs, state, hidden) {
   }
   const iris = state.dataset === "iris";
   for (const n of ["iris_x", "iris_y", "iris_class"]) inputs[n]?.box.classList.toggle("unused", !iris);
+  inputs.classes?.box.classList.toggle("unused", state.dataset !== "blobs");
   inputs.n_points?.box.classList.toggle("unused", iris || state.dataset === "csv");
 }

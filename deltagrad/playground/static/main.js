@@ -2,7 +2,7 @@
 // This module wires controls to messages and draws each frame; window.playground exposes the latest
 // state and frame (read by the browser test).
 import { buildControls, showState } from "./controls.js";
-import { drawBoundary, drawLosses, pick } from "./plots.js";
+import { CLASS_HEX, drawBoundary, drawLosses, pick } from "./plots.js";
 import { at, chainRule, drawNetwork, fmt, hiddenBy, weightGrads } from "./network.js";
 import { buildExercise, download, showVerdicts } from "./exercise.js";
 
@@ -44,6 +44,7 @@ ws.addEventListener("message", ev => {
     }
   } else if (msg.type === "data") {
     view.data = msg;
+    classLegend(msg.classes);
   } else if (msg.type === "frame") {
     msg.boundary = unpack(msg.boundary);
     msg.heatmaps = msg.heatmaps.map(layer => layer.map(unpack));
@@ -59,6 +60,20 @@ ws.addEventListener("message", ev => {
     messages([msg.message]);
   }
 });
+
+// which colour is which class (the boundary is shaded by the predicted class's probability with softmax_ce)
+function classLegend(names) {
+  const items = names.map((name, c) => {
+    const s = document.createElement("span");
+    s.className = "class-key"; s.style.color = CLASS_HEX[c]; s.textContent = `● ${c}: ${name}`;
+    return s;
+  });
+  const note = document.createElement("span");
+  note.textContent = names.length > 2 || view.state?.loss === "softmax_ce"
+    ? "background: the predicted class (largest softmax probability), paler where it is less sure"
+    : "background: the output (orange > 0 predicts class 1, purple < 0 class 0)";
+  $("class-legend").replaceChildren(...items, note);
+}
 
 // a grid packed by the server (base64 of little-endian float32) as a Float32Array
 function unpack(text) {
