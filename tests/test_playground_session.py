@@ -91,7 +91,7 @@ def test_minibatch_steps_match_numpy_sgd(opt):
         *_, dWs, dbs = numpy_backprop(Wb, s.act_names, s.X_train[rows], s.t_train[rows], "bce")
         new = []
         for l, ((W, b), dW, db) in enumerate(zip(Wb, dWs, dbs)):
-            gW, gb = dW + 0.01 * W, db + 0.01 * b  # L2 as weight decay λ p, on every parameter
+            gW, gb = dW + 0.01 * W, db  # L2: ∂(λ/2·Σw²)/∂W = λW on the weights; the biases are not decayed
             vW, vb = (gW, gb) if i == 0 or mu == 0 else (mu * velocity[l][0] + gW, mu * velocity[l][1] + gb)
             velocity[l] = (vW, vb)
             new.append((W - 0.1 * vW, b - 0.1 * vb))
@@ -100,7 +100,7 @@ def test_minibatch_steps_match_numpy_sgd(opt):
     for (W, b), (W2, b2) in zip(Wb, weights(s)):
         np.testing.assert_allclose(W2, W, atol=1e-12)
         np.testing.assert_allclose(b2, b, atol=1e-12)
-    # the recorded losses are the full train and test losses
+    # the recorded losses are the full train and test data losses (without the penalty)
     L_train = numpy_backprop(Wb, s.act_names, s.X_train, s.t_train, "bce")[0]
     L_test = numpy_backprop(Wb, s.act_names, s.X_test, s.t_test, "bce")[0]
     assert s.history[-1] == (3, pytest.approx(L_train, rel=1e-12), pytest.approx(L_test, rel=1e-12))

@@ -2,7 +2,8 @@
 
 The net is ``nn.Linear`` layers, each followed by ``nn.Activation`` (the hidden layers' activation;
 the output's depends on the loss, see :data:`HEADS`). Training is minibatch steps of
-``loss(net(X_batch), t_batch).backward(); optimizer.step()``. A frame adds, for the selected
+``(loss(net(X_batch), t_batch) + λ/2·Σ‖W‖²).backward(); optimizer.step()`` (L2 on the weights only,
+biases not; see :meth:`Session.penalty`). A frame adds, for the selected
 training sample k, one forward and backward pass of that sample alone: z, a and δ = ∂L/∂z per
 neuron and ∂L/∂W, ∂L/∂b, read from the engine's ``.grad`` fields, plus each hidden δ split into
 its chain-rule terms δⱼ = g'(zⱼ) · Σₖ Wₖⱼ δₖ (Rumelhart, Hinton & Williams 1986, eq. 14).
@@ -97,11 +98,10 @@ class Session:
         self.act_names = [s["activation"]] * len(s["hidden"]) + [out_act]
         self.acts = [nn.Activation(name) for name in self.act_names]
         params = [p for lin in self.layers for p in lin.parameters()]
-        if s["optimizer"] == "adam":
-            self.opt = nn.Adam(params, lr=s["lr"], weight_decay=s["l2"])
+        if s["optimizer"] == "adam":  # L2 is a penalty in the loss (weights only), not the optimizer's weight decay
+            self.opt = nn.Adam(params, lr=s["lr"])
         else:
-            self.opt = nn.SGD(params, lr=s["lr"], momentum=0.9 if s["optimizer"] == "momentum" else 0.0,
-                              weight_decay=s["l2"])
+            self.opt = nn.SGD(params, lr=s["lr"], momentum=0.9 if s["optimizer"] == "momentum" else 0.0)
         self._rng, self._order, self._pos = rng, rng.permutation(len(self.X_train)), 0
         self.steps, self.history = 0, []
         self._record()
@@ -117,11 +117,26 @@ class Session:
         return out
 
     def loss(self, X: np.ndarray, t: np.ndarray) -> Tensor:
-        """The data loss (mean over the rows; the L2 penalty is the optimizer's weight decay, not added here)."""
+        """The data loss, the mean over the rows (what the loss curves and the selected sample show)."""
         return self.loss_fn(self.forward(X)[-1][1], t)
 
+    def penalty(self) -> Tensor | None:
+        """The L2 penalty λ/2 · Σ w² over every weight matrix, biases excluded (None when λ = 0).
+
+        Added to each minibatch's data loss before ``backward``, so the engine's ∂/∂W gains λW and
+        biases get none: L2 regularisation as TensorFlow Playground applies it (Goodfellow, Bengio &
+        Courville 2016, §7.1.1, eq. 7.2), not torch's ``weight_decay`` (which decays biases too).
+        """
+        lam = self.state["l2"]
+        if lam == 0:
+            return None
+        total = (self.layers[0].W * self.layers[0].W).sum()
+        for lin in self.layers[1:]:
+            total = total + (lin.W * lin.W).sum()
+        return total * (lam / 2)
+
     def step(self, n: int = 1) -> None:
-        """``n`` minibatch steps: zero_grad, loss on the next ``batch_size`` shuffled training rows, backward, step."""
+        """``n`` minibatch steps: zero_grad, loss on the next ``batch_size`` shuffled rows (+ :meth:`penalty`), backward, step."""
         bs = min(self.state["batch_size"], len(self.X_train))
         for _ in range(n):
             if self._pos + bs > len(self._order):
@@ -129,7 +144,8 @@ class Session:
             rows = self._order[self._pos:self._pos + bs]
             self._pos += bs
             self.opt.zero_grad()
-            self.loss(self.X_train[rows], self.t_train[rows]).backward()
+            loss, penalty = self.loss(self.X_train[rows], self.t_train[rows]), self.penalty()
+            (loss if penalty is None else loss + penalty).backward()
             self.opt.step()
             self.steps += 1
         self._record()

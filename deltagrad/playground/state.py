@@ -151,7 +151,7 @@ STATE_TABLE: tuple[Field, ...] = (
     Field("optimizer", "choice", "sgd", "opt", "Optimizer", choices=OPTIMIZERS),
     Field("lr", "float", 0.03, "lr", "Learning rate", lo=1e-5, hi=10.0),
     Field("batch_size", "int", 10, "batch", "Batch size", lo=1, hi=1000),
-    Field("l2", "float", 0.0, "l2", "L2 (weight decay)", lo=0.0, hi=1.0),
+    Field("l2", "float", 0.0, "l2", "L2 λ (λ/2·Σw² on weights, not biases)", lo=0.0, hi=1.0),
     Field("steps_per_frame", "int", 1, "spf", "Steps per frame", lo=1, hi=100),
     Field("grid", "int", 40, "grid", "Boundary resolution", lo=10, hi=100),
     Field("sample", "int", 0, "sample", "Selected training sample", lo=0, hi=999),

@@ -35,6 +35,7 @@ ws.addEventListener("message", ev => {
     $("share").href = "#" + msg.hash;
     showState(inputs, msg.state, msg.hidden);
     $("edge-grad").checked = msg.state.edge_grad;
+    $("l2-note").hidden = !(msg.state.l2 > 0);
     $("play").textContent = msg.playing ? "❚❚ pause" : "▶ play";
     document.body.dataset.playing = msg.playing;
     const sizes = [2, ...msg.state.hidden, 1], quizKey = sizes.join() + "|" + msg.state.quiz.join();
