@@ -257,6 +257,38 @@ def test_k_classes_with_softmax_cross_entropy(server, tmp_path):
         browser.close()
 
 
+def test_a_lesson_hides_every_control(server, tmp_path):
+    """hide= in the URL hides the run buttons, the architecture buttons, the ∂L/∂w toggle, the backward-step
+    buttons and the exercise's checkboxes; lesson mode shows them dimmed with their hide boxes ticked."""
+    browser = Chromium(CHROMIUM, str(tmp_path / "profile"))
+    page = Page(browser, os.environ.get("PLAYGROUND_SHOTS", ""))
+    display = "getComputedStyle(document.querySelector('{}')).display"
+    groups = {"run": ".run", "hidden": ".arch", "edge_grad": "label[data-hide=edge_grad]", "walk": ".walk-tools",
+              "quiz": ".quiz-pick", "lr": ".field[data-name=lr]"}
+    try:
+        page.open(server + "#data=xor&hidden=3&quiz=delta2&hide=run,hidden,eg,walk,quiz,lr")
+        st = page.state()
+        assert st["errors"] == [] and sorted(st["hidden"]) == sorted(groups)
+        for sel in groups.values():
+            assert page.js(display.format(sel)) == "none", sel
+        assert page.js("document.querySelectorAll('.quiz-row input').length") == 1  # the answer row stays
+        assert page.js("playground.hit.buttons.length") == 0  # no neuron +/− drawn on the canvas
+        page.shot("playground-lesson-hidden.png")
+
+        # the lesson's author sees them, dimmed, with the hide boxes ticked; unticking one updates the URL
+        page.click("lesson")
+        page.wait("document.body.classList.contains('lesson') && playground.hit.buttons.length === 2")
+        for sel in (".run", ".arch", ".walk-tools", ".quiz-pick"):
+            assert page.js(display.format(sel)) != "none", sel
+            assert page.js(f"document.querySelector('{sel} > .hide-box input').checked") is True, sel
+        page.js("(b => { b.checked = false; b.dispatchEvent(new Event('change')); })"
+                "(document.querySelector('.run > .hide-box input'))")
+        page.wait("!playground.hidden.includes('run') && location.hash.includes('hide=hidden,lr,eg,quiz,walk')")
+        page.shot("playground-lesson-edit.png")
+    finally:
+        browser.close()
+
+
 def test_frame_rate_of_the_speed_target(server, tmp_path):
     """The issue's workload: 2-8-8-1, 500 points, 50×50 boundary and heatmaps, 10 SGD steps a frame."""
     browser = Chromium(CHROMIUM, str(tmp_path / "profile"))

@@ -238,3 +238,17 @@ def test_k_classes_with_a_one_output_loss_switch_to_softmax_ce(client):
         assert {p[2] for p in data["train"]} == {0, 1, 2, 3}
         frame = receive_until(ws, "frame")
         assert frame["sizes"][-1] == 4 and frame["multi"] is True and len(frame["sample"]["probs"]) == 4
+
+
+def test_the_run_buttons_can_be_hidden_by_message_and_the_table_lists_them(client):
+    table = client.get("/api/table", headers=ORIGIN).json()
+    actions = {f["name"]: f for f in table if f["kind"] == "action"}
+    assert set(actions) == {"run", "walk"} and all(f["hideable"] for f in actions.values())
+    with client.websocket_connect(WS, headers=ORIGIN) as ws:
+        ws.send_json({"type": "hello", "hash": "#hide=walk"})
+        assert receive_until(ws, "state")["hidden"] == ["walk"]
+        ws.send_json({"type": "hide", "name": "run", "hide": True})
+        state = receive_until(ws, "state")
+        assert state["hidden"] == ["run", "walk"] and state["hash"].endswith("&hide=run,walk")
+        ws.send_json({"type": "hide", "name": "walk", "hide": False})
+        assert receive_until(ws, "state")["hash"].endswith("&hide=run")

@@ -41,7 +41,7 @@ from deltagrad.data import DataError
 from .datasets import MAX_CSV_BYTES, load_table
 from .exercise import check_answers, to_toml, worked_example
 from .session import Session
-from .state import STATE, STATE_TABLE, StateError, from_hash, to_hash, validate_one
+from .state import ACTIONS, HIDEABLE, STATE_TABLE, StateError, from_hash, to_hash, validate_one
 
 __all__ = ["HostGuard", "allowed_hosts", "create_app"]
 
@@ -159,7 +159,7 @@ class Connection:
             await self.send_frame()
         elif kind == "hide":
             name = msg.get("name")
-            if not isinstance(name, str) or name not in STATE or not STATE[name].hideable:
+            if not isinstance(name, str) or name not in HIDEABLE:
                 raise StateError(f"cannot hide {str(name)[:40]!r} (not a hideable control)")
             (self.hidden.add if msg.get("hide") is True else self.hidden.discard)(name)
             await self.send_state([])
@@ -255,7 +255,7 @@ async def _page(request):
 
 
 async def _table(request):
-    return JSONResponse([f.spec() for f in STATE_TABLE])
+    return JSONResponse([f.spec() for f in (*STATE_TABLE, *ACTIONS)])
 
 
 def create_app(host: str = "127.0.0.1", port: int = 8000, csv=None) -> HostGuard:

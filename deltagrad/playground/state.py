@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-__all__ = ["STATE_TABLE", "Field", "StateError", "defaults", "from_hash", "to_hash", "validate", "validate_one"]
+__all__ = ["ACTIONS", "HIDEABLE", "STATE_TABLE", "Field", "StateError", "defaults", "from_hash", "to_hash", "validate", "validate_one"]
 
 MAX_LAYERS = 6  # hidden layers
 MAX_NEURONS = 8  # per hidden layer
@@ -32,8 +32,9 @@ class Field:
 
     Attributes:
         name: the setting's name in messages (``"lr"``).
-        kind: ``"int"``, ``"float"``, ``"choice"``, ``"bool"``, ``"layers"`` (hidden sizes, e.g. ``[8, 8]``)
-            or ``"quiz"`` (the quantities an exercise hides, e.g. ``["delta2", "dW1"]``).
+        kind: ``"int"``, ``"float"``, ``"choice"``, ``"bool"``, ``"layers"`` (hidden sizes, e.g. ``[8, 8]``),
+            ``"quiz"`` (the quantities an exercise hides, e.g. ``["delta2", "dW1"]``) or ``"action"`` (a group
+            of buttons with no value, in :data:`ACTIONS`: it can only be hidden).
         default: the value when the URL or message gives none (or a bad one).
         lo, hi: the inclusive range of an int or float (for ``"layers"``: of each size).
         choices: the allowed strings of a ``"choice"``.
@@ -158,8 +159,17 @@ STATE_TABLE: tuple[Field, ...] = (
     Field("edge_grad", "bool", False, "eg", "Edges show ∂L/∂w"),
     Field("quiz", "quiz", [], "quiz", "Exercise: hidden quantities"),
 )
+# Controls that are not settings (buttons with no value): a lesson may hide them too. Settings drawn outside the
+# panel are hidden by their own field: "hidden" hides the + layer / − layer and the neuron +/− buttons, "edge_grad"
+# the ∂L/∂w toggle, "quiz" the exercise's checkboxes (the answer rows stay).
+ACTIONS: tuple[Field, ...] = (
+    Field("run", "action", None, "run", "Play, pause, step and reset"),
+    Field("walk", "action", None, "walk", "Backward step buttons"),
+)
 STATE = {f.name: f for f in STATE_TABLE}
 BY_KEY = {f.key: f for f in STATE_TABLE}
+HIDEABLE = {f.name: f for f in (*STATE_TABLE, *ACTIONS) if f.hideable}  # what hide= and a hide message may name
+HIDE_BY_KEY = {f.key: f for f in HIDEABLE.values()}
 HIDE_KEY = "hide"
 
 
@@ -219,8 +229,8 @@ def from_hash(text: str) -> tuple[dict, set[str], list[str]]:
         seen.add(key)
         if key == HIDE_KEY:
             for k in filter(None, raw.split(",")):
-                f = BY_KEY.get(k)
-                if f is None or not f.hideable:
+                f = HIDE_BY_KEY.get(k)
+                if f is None:
                     errors.append(f"URL: cannot hide {_show(k)} (not a hideable control)")
                 else:
                     hidden.add(f.name)
@@ -244,7 +254,7 @@ def to_hash(state: dict, hidden: set[str] | frozenset[str] = frozenset()) -> str
     ('data=spiral', 'hide=lr')
     """
     parts = [f"{f.key}={quote(f.text(state[f.name]), safe=',.')}" for f in STATE_TABLE]
-    keys = [f.key for f in STATE_TABLE if f.name in hidden]
+    keys = [f.key for f in HIDEABLE.values() if f.name in hidden]
     if keys:
         parts.append(f"{HIDE_KEY}={','.join(keys)}")
     return "&".join(parts)

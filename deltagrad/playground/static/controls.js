@@ -46,6 +46,28 @@ export function buildControls(root, table, send, onHide) {
   return inputs;
 }
 
+// The controls outside the panel (elements with data-hide="name": the run buttons, the architecture buttons, the
+// ∂L/∂w toggle, the backward-step buttons, the exercise's checkboxes): each gets a "hide" box for lesson mode.
+export function hideBoxes(onHide) {
+  for (const el of document.querySelectorAll("[data-hide]")) {
+    if (el.querySelector(":scope > .hide-box")) continue;  // the exercise's pick row is rebuilt: add it once each
+    const hide = document.createElement("label");
+    hide.className = "hide-box";
+    hide.innerHTML = `<input type="checkbox"> hide`;
+    hide.querySelector("input").addEventListener("change", e => onHide(el.dataset.hide, e.target.checked));
+    el.appendChild(hide);
+  }
+}
+
+export function showHidden(hidden) {
+  for (const el of document.querySelectorAll("[data-hide]")) {
+    const isHidden = hidden.includes(el.dataset.hide);
+    el.classList.toggle("hidden-control", isHidden);
+    const box = el.querySelector(":scope > .hide-box input");
+    if (box) box.checked = isHidden;
+  }
+}
+
 export function showState(inputs, state, hidden) {
   for (const [name, c] of Object.entries(inputs)) {
     if (document.activeElement !== c.input) c.input.value = String(state[name]);

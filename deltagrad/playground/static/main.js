@@ -1,7 +1,7 @@
 // The playground page: one WebSocket to the server, which owns the state and computes every number.
 // This module wires controls to messages and draws each frame; window.playground exposes the latest
 // state and frame (read by the browser test).
-import { buildControls, showState } from "./controls.js";
+import { buildControls, hideBoxes, showHidden, showState } from "./controls.js";
 import { CLASS_HEX, drawBoundary, drawLosses, pick } from "./plots.js";
 import { at, chainRule, drawNetwork, fmt, hiddenBy, weightGrads } from "./network.js";
 import { buildExercise, download, showVerdicts } from "./exercise.js";
@@ -21,7 +21,8 @@ function messages(list) {
 const table = await (await fetch("/api/table")).json();
 const ws = new WebSocket(`ws://${location.host}/ws`);  // after the await, so "open" cannot fire unheard
 const send = msg => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg)); };
-const inputs = buildControls($("controls"), table, send, (name, hide) => send({type: "hide", name, hide}));
+const onHide = (name, hide) => send({type: "hide", name, hide});
+const inputs = buildControls($("controls"), table, send, onHide);
 
 ws.addEventListener("open", () => send({type: "hello", hash: location.hash}));
 ws.addEventListener("close", () => messages(["the connection to the playground server is closed; restart " +
@@ -43,6 +44,8 @@ ws.addEventListener("message", ev => {
       view.quizKey = quizKey;
       buildExercise($("exercise"), sizes, msg.state.quiz, send, view.answers);
     }
+    hideBoxes(onHide);
+    showHidden(msg.hidden);
   } else if (msg.type === "data") {
     view.data = msg;
     classLegend(msg.classes);
@@ -101,7 +104,8 @@ function draw() {
       ? `∂L/∂w for sample #${f.sample.index}: <span class="pos">orange &gt; 0</span>, <span class="neg">purple &lt; 0</span>, `
         + "width ∝ |∂L/∂w|" + (view.walk !== null ? "; grey dashed: not computed yet." : ".")
       : `the weights: <span class="pos">orange w &gt; 0</span>, <span class="neg">purple w &lt; 0</span>, width ∝ |w|.`;
-    view.hit = drawNetwork($("network"), f, view.state.edge_grad, view.focus, walkView(), view.state.quiz);
+    const noArch = view.hidden.includes("hidden") && !document.body.classList.contains("lesson");
+    view.hit = drawNetwork($("network"), f, view.state.edge_grad, view.focus, walkView(), view.state.quiz, noArch);
     drawBoundary($("boundary"), f, view.data, f.sample.index);
     drawLosses($("losses"), f.history);
     if (view.focus) showTip(view.focus);
@@ -157,7 +161,10 @@ $("play").addEventListener("click", () => {
 $("step").addEventListener("click", () => send({type: "step"}));
 $("reset").addEventListener("click", () => send({type: "reset"}));
 $("edge-grad").addEventListener("change", e => send({type: "set", name: "edge_grad", value: e.target.checked}));
-$("lesson").addEventListener("change", e => document.body.classList.toggle("lesson", e.target.checked));
+$("lesson").addEventListener("change", e => {
+  document.body.classList.toggle("lesson", e.target.checked);
+  requestAnimationFrame(draw);  // the neuron +/− buttons of a hidden architecture show in lesson mode
+});
 $("share").addEventListener("click", e => { e.preventDefault(); navigator.clipboard?.writeText(location.href); });
 
 // a CSV for the csv dataset: POSTed as text (the server checks size, columns and classes), then selected

@@ -20,7 +20,8 @@ export function layout(sizes, width) {
 
 // walk: null, or {done: Set of "delta,l,j" / "dW,l,j" keys already computed, at: the current step}
 // quiz: the quantities an exercise hides ("delta2", "dW1", ...): drawn as "?" and grey dashed edges
-export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = []) {
+// noArch: a lesson hides the architecture (the neuron +/− buttons are not drawn)
+export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = [], noArch = false) {
   const sizes = frame.sizes, s = frame.sample;
   const width = canvas.parentElement.clientWidth - 20;
   const height = TOP + 30 + Math.max(...sizes) * SLOT;
@@ -60,7 +61,7 @@ export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = 
       ? (frame.multi ? "output: z, p = softmax(z)" : `output (${frame.activations[c - 1]})`)
       : `layer ${c}: ${n} ${frame.activations[c - 1]}`;
     ctx.fillText(head, x - 6, TOP - 14);
-    if (c > 0 && c < sizes.length - 1) {
+    if (c > 0 && c < sizes.length - 1 && !noArch) {
       [["+", 1], ["−", -1]].forEach(([t, d], i) => {
         const bx = x + i * 24, by = TOP - 8;
         ctx.strokeStyle = "#aaa"; ctx.strokeRect(bx, by, 20, 18);
