@@ -213,6 +213,9 @@ def test_playground_in_headless_chromium(server, tmp_path):
         page.js(f"playground.uploadCsv('u,v,kind\\n{rows}', 'kind')")
         page.wait("playground.state.dataset === 'csv' && playground.data.train.length === 28")
         assert "class 1 = yes" in page.js("document.getElementById('csv-info').textContent")
+        # another tab of the same server does not get this tab's table
+        page.open(server + "#data=csv")
+        assert page.state()["state"]["dataset"] == "moons" and any("--csv" in e for e in page.state()["errors"])
     finally:
         browser.close()
 

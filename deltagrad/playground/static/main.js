@@ -24,7 +24,10 @@ const send = msg => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringi
 const onHide = (name, hide) => send({type: "hide", name, hide});
 const inputs = buildControls($("controls"), table, send, onHide);
 
-ws.addEventListener("open", () => send({type: "hello", hash: location.hash}));
+// this tab's id: its uploaded CSV is its own (the server keeps one table per id)
+const TAB = Array.from(crypto.getRandomValues(new Uint8Array(12)), b => b.toString(16).padStart(2, "0")).join("");
+view.tab = TAB;
+ws.addEventListener("open", () => send({type: "hello", hash: location.hash, session: TAB}));
 ws.addEventListener("close", () => messages(["the connection to the playground server is closed; restart " +
   "`deltagrad playground` and reload"]));
 ws.addEventListener("message", ev => {
@@ -175,7 +178,7 @@ $("csv-send").addEventListener("click", async () => {
   await uploadCsv(await file.text(), $("csv-target").value);
 });
 async function uploadCsv(text, target) {
-  const r = await fetch("/api/csv?target=" + encodeURIComponent(target), {method: "POST", body: text,
+  const r = await fetch(`/api/csv?session=${TAB}&target=` + encodeURIComponent(target), {method: "POST", body: text,
     headers: {"Content-Type": "text/csv"}});
   const info = await r.json();
   if (!r.ok) { messages([info.error]); return info; }
@@ -210,4 +213,4 @@ net.addEventListener("mousemove", ev => {
   if (view.focus) showTip(view.focus); else $("tooltip").hidden = true;
 });
 net.addEventListener("mouseleave", () => { view.focus = null; $("tooltip").hidden = true; });
-window.addEventListener("hashchange", () => send({type: "hello", hash: location.hash}));
+window.addEventListener("hashchange", () => send({type: "hello", hash: location.hash, session: TAB}));
