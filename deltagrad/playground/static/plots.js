@@ -66,7 +66,8 @@ export function drawBoundary(canvas, frame, data, selected) {
     const c = CLASS_COLORS[p[2]];
     ctx.beginPath(); ctx.arc(px, py, 3.5, 0, 2 * Math.PI);
     ctx.lineWidth = 1.5;
-    if (filled) { ctx.fillStyle = `rgb(${c})`; ctx.fill(); ctx.strokeStyle = "#fff"; ctx.stroke(); }
+    // a dark ring on train points: white rings read as test points where the background has the point's colour
+    if (filled) { ctx.fillStyle = `rgb(${c})`; ctx.fill(); ctx.lineWidth = 1; ctx.strokeStyle = "#222"; ctx.stroke(); }
     else { ctx.fillStyle = "#fff"; ctx.fill(); ctx.strokeStyle = `rgb(${c})`; ctx.stroke(); }
   };
   data.test.forEach(p => dot(p, false));
