@@ -213,6 +213,81 @@ def test_playground_in_headless_chromium(server, tmp_path):
         page.js(f"playground.uploadCsv('u,v,kind\\n{rows}', 'kind')")
         page.wait("playground.state.dataset === 'csv' && playground.data.train.length === 28")
         assert "class 1 = yes" in page.js("document.getElementById('csv-info').textContent")
+        # another tab of the same server does not get this tab's table
+        page.open(server + "#data=csv")
+        assert page.state()["state"]["dataset"] == "moons" and any("--csv" in e for e in page.state()["errors"])
+    finally:
+        browser.close()
+
+
+def test_k_classes_with_softmax_cross_entropy(server, tmp_path):
+    """Iris' 3 classes and 4 Gaussian blobs: one output per class, the boundary coloured by the predicted class."""
+    browser = Chromium(CHROMIUM, str(tmp_path / "profile"))
+    page = Page(browser, os.environ.get("PLAYGROUND_SHOTS", ""))
+    try:
+        page.open(server + "#data=iris&ic=all&loss=softmax_ce&hidden=4&spf=10&lr=0.1&seed=2")
+        assert page.state()["sizes"] == [2, 4, 3] and page.state()["errors"] == []
+        legend = page.js("document.getElementById('class-legend').textContent")
+        assert "0: setosa" in legend and "1: versicolor" in legend and "2: virginica" in legend
+        page.click("play")
+        page.wait("playground.frame.steps >= 1500", timeout=60)
+        page.click("play")
+        page.wait("document.body.dataset.playing === 'false'")
+        assert page.js("playground.frame.accuracy.test") > 0.85
+        # the boundary's pixels: at least one cell of each class's colour (purple, orange, blue)
+        seen = json.loads(page.js(
+            "(() => { const d = document.getElementById('boundary').getContext('2d').getImageData(0, 0, 360, 360).data;"
+            " const n = [0, 0, 0]; for (let i = 0; i < d.length; i += 4) {"
+            " const [r, g, b] = [d[i], d[i + 1], d[i + 2]];"
+            " if (b > r + 20 && b > g + 20 && r < g) n[2]++; else if (r > b + 40 && g < 180) n[1]++;"
+            " else if (b > g + 40 && r > g + 20) n[0]++; } return JSON.stringify(n); })()"))
+        assert min(seen) > 500, seen
+        page.js("document.getElementById('network').dispatchEvent(new MouseEvent('mousemove', {clientX: 0, clientY: 0}))")
+        page.shot("playground-iris-3-classes.png")
+
+        # a one-output loss on 4 blobs: a message, and the page switches to softmax_ce
+        page.open(server + "#data=blobs&k=4&loss=bce&hidden=6&spf=10&lr=0.1&seed=1")
+        st = page.state()
+        assert st["state"]["loss"] == "softmax_ce" and st["sizes"] == [2, 6, 4]
+        assert any("4 classes" in e for e in st["errors"])
+        page.click("play")
+        page.wait("playground.frame.steps >= 1000", timeout=60)
+        page.click("play")
+        page.wait("document.body.dataset.playing === 'false'")
+        assert page.js("playground.frame.accuracy.test") > 0.85
+        page.shot("playground-blobs-4-classes.png")
+    finally:
+        browser.close()
+
+
+def test_a_lesson_hides_every_control(server, tmp_path):
+    """hide= in the URL hides the run buttons, the architecture buttons, the ∂L/∂w toggle, the backward-step
+    buttons and the exercise's checkboxes; lesson mode shows them dimmed with their hide boxes ticked."""
+    browser = Chromium(CHROMIUM, str(tmp_path / "profile"))
+    page = Page(browser, os.environ.get("PLAYGROUND_SHOTS", ""))
+    display = "getComputedStyle(document.querySelector('{}')).display"
+    groups = {"run": ".run", "hidden": ".arch", "edge_grad": "label[data-hide=edge_grad]", "walk": ".walk-tools",
+              "quiz": ".quiz-pick", "lr": ".field[data-name=lr]"}
+    try:
+        page.open(server + "#data=xor&hidden=3&quiz=delta2&hide=run,hidden,eg,walk,quiz,lr")
+        st = page.state()
+        assert st["errors"] == [] and sorted(st["hidden"]) == sorted(groups)
+        for sel in groups.values():
+            assert page.js(display.format(sel)) == "none", sel
+        assert page.js("document.querySelectorAll('.quiz-row input').length") == 1  # the answer row stays
+        assert page.js("playground.hit.buttons.length") == 0  # no neuron +/− drawn on the canvas
+        page.shot("playground-lesson-hidden.png")
+
+        # the lesson's author sees them, dimmed, with the hide boxes ticked; unticking one updates the URL
+        page.click("lesson")
+        page.wait("document.body.classList.contains('lesson') && playground.hit.buttons.length === 2")
+        for sel in (".run", ".arch", ".walk-tools", ".quiz-pick"):
+            assert page.js(display.format(sel)) != "none", sel
+            assert page.js(f"document.querySelector('{sel} > .hide-box input').checked") is True, sel
+        page.js("(b => { b.checked = false; b.dispatchEvent(new Event('change')); })"
+                "(document.querySelector('.run > .hide-box input'))")
+        page.wait("!playground.hidden.includes('run') && location.hash.includes('hide=hidden,lr,eg,quiz,walk')")
+        page.shot("playground-lesson-edit.png")
     finally:
         browser.close()
 

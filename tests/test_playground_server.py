@@ -212,16 +212,66 @@ def test_cli_warns_off_loopback_and_reports_a_busy_port(monkeypatch, capsys):
 
 def test_csv_upload_is_checked_and_then_used(client):
     table = "a,b,kind\n" + "".join(f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}\n" for i in range(40))
-    r = client.post("/api/csv?target=kind", content=table, headers={"origin": BASE})
+    r = client.post("/api/csv?target=kind&session=tab-aaaa1", content=table, headers={"origin": BASE})
     assert r.status_code == 200 and r.json() == {"rows": 40, "classes": ["no", "yes"], "features": ["a", "b"]}
     with client.websocket_connect(WS, headers=ORIGIN) as ws:
-        ws.send_json({"type": "hello", "hash": "#data=csv&test=0.25"})
+        ws.send_json({"type": "hello", "hash": "#data=csv&test=0.25", "session": "tab-aaaa1"})
         data = receive_until(ws, "data")
         assert len(data["train"]) == 30 and len(data["test"]) == 10
         X = np.array([p[:2] for p in data["train"] + data["test"]])
         assert abs(X.mean(axis=0)).max() < 0.2  # standardized, halved, jittered by the default noise
-    bad = client.post("/api/csv?target=nope", content=table)
+    bad = client.post("/api/csv?target=nope&session=tab-aaaa1", content=table)
     assert bad.status_code == 400 and "nope" in bad.json()["error"] and "/tmp" not in bad.json()["error"]
-    big = client.post("/api/csv?target=kind", content="a,b,kind\n" + "1,2,x\n" * 200_000)
+    big = client.post("/api/csv?target=kind&session=tab-aaaa1", content="a,b,kind\n" + "1,2,x\n" * 200_000)
     assert big.status_code == 413 and "limit" in big.json()["error"]
-    assert client.post("/api/csv?target=kind", content=table, headers={"origin": "http://evil.example"}).status_code == 403
+    assert client.post("/api/csv?target=kind&session=tab-aaaa1", content=table,
+                       headers={"origin": "http://evil.example"}).status_code == 403
+
+
+def test_k_classes_with_a_one_output_loss_switch_to_softmax_ce(client):
+    with client.websocket_connect(WS, headers=ORIGIN) as ws:
+        ws.send_json({"type": "hello", "hash": "#data=blobs&k=4&loss=hinge"})
+        state = receive_until(ws, "state")
+        assert state["state"]["loss"] == "softmax_ce" and "loss=softmax_ce" in state["hash"]
+        assert any("hinge" in e and "4 classes" in e for e in state["errors"])
+        data = receive_until(ws, "data")
+        assert data["classes"] == ["class 0", "class 1", "class 2", "class 3"]
+        assert {p[2] for p in data["train"]} == {0, 1, 2, 3}
+        frame = receive_until(ws, "frame")
+        assert frame["sizes"][-1] == 4 and frame["multi"] is True and len(frame["sample"]["probs"]) == 4
+
+
+def test_the_run_buttons_can_be_hidden_by_message_and_the_table_lists_them(client):
+    table = client.get("/api/table", headers=ORIGIN).json()
+    actions = {f["name"]: f for f in table if f["kind"] == "action"}
+    assert set(actions) == {"run", "walk"} and all(f["hideable"] for f in actions.values())
+    with client.websocket_connect(WS, headers=ORIGIN) as ws:
+        ws.send_json({"type": "hello", "hash": "#hide=walk"})
+        assert receive_until(ws, "state")["hidden"] == ["walk"]
+        ws.send_json({"type": "hide", "name": "run", "hide": True})
+        state = receive_until(ws, "state")
+        assert state["hidden"] == ["run", "walk"] and state["hash"].endswith("&hide=run,walk")
+        ws.send_json({"type": "hide", "name": "walk", "hide": False})
+        assert receive_until(ws, "state")["hash"].endswith("&hide=run")
+
+
+def test_an_uploaded_csv_belongs_to_its_tab(client):
+    table = "a,b,kind\n" + "".join(f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}\n" for i in range(40))
+    other = "p,q,c\n" + "".join(f"{i},{i % 3},{'u' if i % 4 else 'v'}\n" for i in range(24))
+    assert client.post("/api/csv?target=kind&session=tab-one-1", content=table, headers=ORIGIN).status_code == 200
+    assert client.post("/api/csv?target=c&session=tab-two-2", content=other, headers=ORIGIN).status_code == 200
+    missing = client.post("/api/csv?target=kind", content=table, headers=ORIGIN)
+    assert missing.status_code == 400 and "session" in missing.json()["error"]
+    assert client.post("/api/csv?target=kind&session=../x", content=table, headers=ORIGIN).status_code == 400
+    counts = {}
+    for tab in ("tab-one-1", "tab-two-2", "tab-three-3", None):
+        with client.websocket_connect(WS, headers=ORIGIN) as ws:
+            ws.send_json({"type": "hello", "hash": "#data=csv&test=0.25", "session": tab})
+            state = receive_until(ws, "state")
+            data = receive_until(ws, "data")
+            counts[tab] = (state["state"]["dataset"], len(data["train"]) + len(data["test"]), state["errors"])
+    assert counts["tab-one-1"] == ("csv", 40, []) and counts["tab-two-2"] == ("csv", 24, [])
+    # a tab that uploaded nothing (and a hello without an id) never sees another tab's table
+    for tab in ("tab-three-3", None):
+        dataset, _, errors = counts[tab]
+        assert dataset == "moons" and any("--csv" in e for e in errors)

@@ -91,7 +91,7 @@ def test_minibatch_steps_match_numpy_sgd(opt):
         *_, dWs, dbs = numpy_backprop(Wb, s.act_names, s.X_train[rows], s.t_train[rows], "bce")
         new = []
         for l, ((W, b), dW, db) in enumerate(zip(Wb, dWs, dbs)):
-            gW, gb = dW + 0.01 * W, db + 0.01 * b  # L2 as weight decay λ p, on every parameter
+            gW, gb = dW + 0.01 * W, db  # L2: ∂(λ/2·Σw²)/∂W = λW on the weights; the biases are not decayed
             vW, vb = (gW, gb) if i == 0 or mu == 0 else (mu * velocity[l][0] + gW, mu * velocity[l][1] + gb)
             velocity[l] = (vW, vb)
             new.append((W - 0.1 * vW, b - 0.1 * vb))
@@ -100,7 +100,7 @@ def test_minibatch_steps_match_numpy_sgd(opt):
     for (W, b), (W2, b2) in zip(Wb, weights(s)):
         np.testing.assert_allclose(W2, W, atol=1e-12)
         np.testing.assert_allclose(b2, b, atol=1e-12)
-    # the recorded losses are the full train and test losses
+    # the recorded losses are the full train and test data losses (without the penalty)
     L_train = numpy_backprop(Wb, s.act_names, s.X_train, s.t_train, "bce")[0]
     L_test = numpy_backprop(Wb, s.act_names, s.X_test, s.t_test, "bce")[0]
     assert s.history[-1] == (3, pytest.approx(L_train, rel=1e-12), pytest.approx(L_test, rel=1e-12))
@@ -162,3 +162,88 @@ def test_bench_workload_is_the_issue_s_and_runs():
     out: dict = {}
     lines = bench_pg.bench_frame({"repeats": 1}, set(), out)
     assert out["playground ms per frame"] > 0 and lines[2].startswith("| 10 |")
+
+
+def numpy_softmax_ce(Wb, acts, X, y):
+    """Softmax cross-entropy by hand: L = mean(logsumexp(z) − z[y]), δ_out = (softmax(z) − onehot(y)) / n."""
+    a, zs, As = X, [], []
+    for (W, b), name in zip(Wb, acts):
+        z = a @ W.T + b
+        a = G[name][0](z)
+        zs.append(z)
+        As.append(a)
+    out, n = As[-1], len(X)
+    m = out.max(1, keepdims=True)
+    p = np.exp(out - m) / np.exp(out - m).sum(1, keepdims=True)
+    onehot = np.eye(out.shape[1])[y]
+    L = np.mean(np.log(np.exp(out - m).sum(1)) + m[:, 0] - out[np.arange(n), y])
+    deltas = [None] * len(Wb)
+    deltas[-1] = (p - onehot) / n  # the output is linear: g' = 1
+    for l in range(len(Wb) - 2, -1, -1):
+        deltas[l] = (deltas[l + 1] @ Wb[l + 1][0]) * G[acts[l]][1](zs[l])
+    ins = [X, *As[:-1]]
+    return L, zs, As, deltas, [d.T @ a_in for d, a_in in zip(deltas, ins)], [d.sum(0) for d in deltas], p
+
+
+@pytest.mark.parametrize("state", [{"dataset": "iris", "iris_class": "all"},
+                                   {"dataset": "blobs", "classes": 4, "n_points": 80}])
+def test_softmax_ce_sample_matches_numpy(state):
+    s = Session({**state, "loss": "softmax_ce", "hidden": [5, 3], "activation": "tanh", "seed": 4, "lr": 0.1})
+    k_classes = 3 if state["dataset"] == "iris" else 4
+    assert s.sizes == [2, 5, 3, k_classes] and s.k == k_classes and set(s.y_train.tolist()) == set(range(k_classes))
+    s.step(9)
+    k = 7
+    got = s.sample(k)
+    y = s.y_train[k:k + 1].astype(int)
+    L, zs, As, deltas, dWs, dbs, p = numpy_softmax_ce(weights(s), s.act_names, s.X_train[k:k + 1], y)
+    assert got["loss"] == pytest.approx(L, rel=1e-9) and got["target"] == got["label"] == y[0]
+    np.testing.assert_allclose(got["probs"], p[0], atol=1e-9)
+    np.testing.assert_allclose(got["dL_dout"], deltas[-1][0], atol=1e-9)
+    for l in range(3):
+        np.testing.assert_allclose(got["z"][l], zs[l][0], atol=1e-9)
+        np.testing.assert_allclose(got["a"][l], As[l][0], atol=1e-9)
+        np.testing.assert_allclose(got["delta"][l], deltas[l][0], atol=1e-9)
+        np.testing.assert_allclose(got["dW"][l], dWs[l], atol=1e-9)
+        np.testing.assert_allclose(got["db"][l], dbs[l], atol=1e-9)
+
+
+def test_softmax_ce_steps_boundary_and_accuracy_match_numpy():
+    state = {"dataset": "blobs", "classes": 3, "n_points": 60, "loss": "softmax_ce", "hidden": [4], "lr": 0.2,
+             "batch_size": 6, "seed": 1, "grid": 10}
+    s = Session(state)
+    Wb, order = weights(s), s._order.copy()
+    for i in range(4):
+        rows = order[6 * i:6 * i + 6]
+        *_, dWs, dbs, _ = numpy_softmax_ce(Wb, s.act_names, s.X_train[rows], s.y_train[rows].astype(int))
+        Wb = [(W - 0.2 * dW, b - 0.2 * db) for (W, b), dW, db in zip(Wb, dWs, dbs)]
+    s.step(4)
+    for (W, b), (W2, b2) in zip(Wb, weights(s)):
+        np.testing.assert_allclose(W2, W, atol=1e-12)
+        np.testing.assert_allclose(b2, b, atol=1e-12)
+    L_test = numpy_softmax_ce(Wb, s.act_names, s.X_test, s.y_test.astype(int))[0]
+    assert s.history[-1][2] == pytest.approx(L_test, rel=1e-12)
+    # the boundary: predicted class c plus its probability p in each cell
+    xs = np.linspace(-PLANE, PLANE, 10)
+    gx, gy = np.meshgrid(xs, xs[::-1])
+    grid = np.stack([gx.ravel(), gy.ravel()], 1)
+    p = numpy_softmax_ce(Wb, s.act_names, grid, np.zeros(100, dtype=int))[-1]
+    f = s.frame()
+    got = np.frombuffer(base64.b64decode(f["boundary"]), dtype="<f4")
+    np.testing.assert_allclose(got, p.argmax(1) + p.max(1), atol=1e-5)
+    assert f["multi"] is True and f["sizes"] == [2, 4, 3]
+    p_train = numpy_softmax_ce(Wb, s.act_names, s.X_train, s.y_train.astype(int))[-1]
+    assert f["accuracy"]["train"] == pytest.approx(np.mean(p_train.argmax(1) == s.y_train))
+
+
+def test_softmax_ce_learns_iris_and_blobs_and_binary_losses_refuse_k_classes():
+    iris = Session({"dataset": "iris", "iris_class": "all", "loss": "softmax_ce", "lr": 0.1, "seed": 0})
+    iris.step(300)
+    assert iris.accuracy()["test"] > 0.85 and iris.points()["classes"] == ["setosa", "versicolor", "virginica"]
+    blobs = Session({"dataset": "blobs", "classes": 5, "n_points": 300, "loss": "softmax_ce", "lr": 0.1, "seed": 0})
+    blobs.step(300)
+    assert blobs.accuracy()["test"] > 0.85
+    from deltagrad.playground.state import StateError
+    with pytest.raises(StateError, match="softmax_ce"):
+        Session({"dataset": "blobs", "classes": 3, "loss": "bce"})
+    # softmax_ce on two classes: two outputs
+    assert Session({"dataset": "moons", "loss": "softmax_ce"}).sizes == [2, 4, 4, 2]

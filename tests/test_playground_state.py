@@ -108,3 +108,18 @@ def test_quiz_lists_quantities_only():
     for bad in ("quiz=W1", "quiz=delta9", "quiz=delta1;rm", "quiz=z1"):
         state, _, errors = from_hash(bad)
         assert state["quiz"] == [] and len(errors) == 1 and "not a quantity" in errors[0], bad
+
+
+def test_every_control_is_hideable_and_round_trips_through_the_url():
+    from deltagrad.playground.state import ACTIONS, HIDEABLE
+
+    # the buttons with no value (run, walk) and the settings drawn outside the panel (hidden, eg, quiz)
+    text = "data=xor&hide=run,hidden,eg,quiz,walk,lr"
+    state, hidden, errors = from_hash(text)
+    assert errors == [] and hidden == {"run", "hidden", "edge_grad", "quiz", "walk", "lr"}
+    assert state["dataset"] == "xor" and "run" not in state and "walk" not in state  # actions are not settings
+    again = from_hash(to_hash(state, hidden))
+    assert again[1] == hidden and again[0] == state and again[2] == []
+    assert to_hash(state, hidden).endswith("&hide=hidden,lr,eg,quiz,run,walk")  # table order, then the actions
+    assert {f.name for f in ACTIONS} == {"run", "walk"} and set(HIDEABLE) >= {"run", "walk", "hidden", "quiz"}
+    assert from_hash("hide=run2")[2] == ["URL: cannot hide 'run2' (not a hideable control)"]

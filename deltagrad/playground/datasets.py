@@ -1,7 +1,8 @@
-"""The playground's 2-D, two-class datasets, drawn from a seeded numpy generator.
+"""The playground's 2-D datasets, drawn from a seeded numpy generator.
 
 Every generator returns ``(X, y)``: X of shape (n, 2) (float64, points mostly inside the plane
-[-1.5, 1.5]²) and y of shape (n,) with labels 0 or 1. ``noise`` is the standard deviation of
+[-1.5, 1.5]²) and y of shape (n,) with class labels 0 … k−1 (k = 2, except Gaussian blobs with
+``classes`` > 2 and Iris with ``iris_class="all"``, k = 3). ``noise`` is the standard deviation of
 Gaussian jitter added to each coordinate, in the plane's units. Iris and CSV tables are
 standardized (z-scores) and halved, so they fit the same plane.
 """
@@ -14,7 +15,7 @@ import numpy as np
 
 from deltagrad.data import DataError, Dataset, load_csv, load_iris
 
-__all__ = ["MAX_CSV_BYTES", "PLANE", "load_table", "make_dataset", "table_points"]
+__all__ = ["MAX_CSV_BYTES", "PLANE", "class_names", "load_table", "make_dataset", "table_points"]
 
 PLANE = 1.5  # the input plane drawn by the page is [-PLANE, PLANE]²
 MAX_CSV_BYTES = 1_000_000  # the largest CSV the playground reads (from --csv or an upload)
@@ -72,17 +73,25 @@ def _spiral(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([r * np.sin(t), r * np.cos(t)], 1) * 1.2, y
 
 
-def _blobs(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    y = (np.arange(n) >= n // 2).astype(float)
-    centre = np.where(y[:, None] == 1, [0.6, 0.6], [-0.6, -0.6])
-    return centre + rng.normal(0.0, 0.3, (n, 2)), y
+def _blobs(n: int, rng: np.random.Generator, k: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """k Gaussian blobs (std 0.3, or 0.25 for k > 2): two on the diagonal, more on a circle of radius 0.85."""
+    if k == 2:
+        y = (np.arange(n) >= n // 2).astype(float)
+        centre = np.where(y[:, None] == 1, [0.6, 0.6], [-0.6, -0.6])
+        return centre + rng.normal(0.0, 0.3, (n, 2)), y
+    y = np.arange(n) * k // n  # k classes of (almost) equal size
+    angle = 2 * np.pi * y / k + np.pi / 2
+    centre = 0.85 * np.stack([np.cos(angle), np.sin(angle)], 1)
+    return centre + rng.normal(0.0, 0.25, (n, 2)), y.astype(float)
 
 
 GENERATORS = {"moons": _moons, "circles": _circles, "xor": _xor, "spiral": _spiral, "blobs": _blobs}
 
 
-def table_points(table: Dataset, fx: int, fy: int, positive: int) -> tuple[np.ndarray, np.ndarray]:
+def table_points(table: Dataset, fx: int, fy: int, positive: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Columns ``fx`` and ``fy`` of a table as standardized, halved points; y = 1 for class ``positive``.
+
+    With ``positive=None`` y is the table's class index (0 … k−1), for the softmax cross-entropy loss.
 
     Raises:
         DataError: if a column index is out of range or a chosen column is constant.
@@ -94,7 +103,9 @@ def table_points(table: Dataset, fx: int, fy: int, positive: int) -> tuple[np.nd
     sd = X.std(axis=0)
     if np.any(sd == 0):
         raise DataError(f"{table.name}: a chosen feature column is constant")
-    return (X - X.mean(axis=0)) / sd * 0.5, (np.asarray(table.y) == positive).astype(float)
+    y = np.asarray(table.y)
+    y = y.astype(float) if positive is None else (y == positive).astype(float)
+    return (X - X.mean(axis=0)) / sd * 0.5, y
 
 
 def make_dataset(state: dict, csv: Dataset | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -111,15 +122,36 @@ def make_dataset(state: dict, csv: Dataset | None = None) -> tuple[np.ndarray, n
     """
     rng = np.random.default_rng(state["seed"])
     name = state["dataset"]
-    if name in GENERATORS:
+    if name == "blobs":
+        X, y = _blobs(state["n_points"], rng, state.get("classes", 2))
+    elif name in GENERATORS:
         X, y = GENERATORS[name](state["n_points"], rng)
     elif name == "iris":
         from .state import IRIS_FEATURES
         iris = load_iris()
         X, y = table_points(iris, IRIS_FEATURES.index(state["iris_x"]), IRIS_FEATURES.index(state["iris_y"]),
-                            iris.class_names.index(state["iris_class"]))
+                            None if state["iris_class"] == "all" else iris.class_names.index(state["iris_class"]))
     elif csv is None:
         raise DataError("dataset csv: start the playground with --csv FILE --target COLUMN to use your own table")
     else:
         X, y = table_points(csv, 0, 1, 1)
     return X + rng.normal(0.0, state["noise"], X.shape), y
+
+
+def class_names(state: dict, csv: Dataset | None = None) -> list[str]:
+    """The names of the classes of ``state["dataset"]``, by label (what the page's legend shows).
+
+    >>> class_names({"dataset": "iris", "iris_class": "all"})
+    ['setosa', 'versicolor', 'virginica']
+    >>> class_names({"dataset": "blobs", "classes": 3})
+    ['class 0', 'class 1', 'class 2']
+    """
+    name = state["dataset"]
+    if name == "iris":
+        if state["iris_class"] == "all":
+            return list(load_iris().class_names)
+        return [f"not {state['iris_class']}", state["iris_class"]]
+    if name == "csv" and csv is not None:
+        return [str(c) for c in csv.class_names]
+    k = state.get("classes", 2) if name == "blobs" else 2
+    return [f"class {c}" for c in range(k)]

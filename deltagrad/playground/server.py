@@ -1,10 +1,10 @@
 """The playground's web app: Starlette routes, the Host/Origin guard and the WebSocket protocol.
 
 Routes: ``GET /`` (the page), ``GET /static/...`` (its ES modules and style, shipped in the
-package), ``GET /api/table`` (the state table as JSON), ``POST /api/csv?target=COLUMN`` (a CSV
-table for the ``csv`` dataset, at most 1 MB, read with deltagrad's CSV reader), ``WS /ws`` (the session).
+package), ``GET /api/table`` (the state table as JSON), ``POST /api/csv?target=COLUMN&session=ID`` (a
+CSV table for the ``csv`` dataset of that tab only, at most 1 MB, read with deltagrad's CSV reader), ``WS /ws`` (the session).
 
-Protocol on ``/ws`` (JSON objects, one per message). The page sends ``{"type": "hello", "hash": …}``
+Protocol on ``/ws`` (JSON objects, one per message). The page sends ``{"type": "hello", "hash": …, "session": ID}``
 first, then ``set`` (``name``, ``value``), ``play``, ``pause``, ``step``, ``reset``, ``select``
 (``index``), ``hide`` (``name``, ``hide``: a lesson hides that control), ``check`` and ``export``
 (``answers``: the exercise's typed values, see :mod:`.exercise`). The server answers ``state``
@@ -24,8 +24,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import tempfile
 import time
+from collections import OrderedDict
 from importlib import resources
 
 from starlette.applications import Starlette
@@ -41,13 +43,15 @@ from deltagrad.data import DataError
 from .datasets import MAX_CSV_BYTES, load_table
 from .exercise import check_answers, to_toml, worked_example
 from .session import Session
-from .state import STATE, STATE_TABLE, StateError, from_hash, to_hash, validate_one
+from .state import ACTIONS, HIDEABLE, STATE_TABLE, StateError, from_hash, to_hash, validate_one
 
 __all__ = ["HostGuard", "allowed_hosts", "create_app"]
 
 MAX_MESSAGE = 64 * 1024  # bytes of one WebSocket message from the page
 FRAME_INTERVAL = 1 / 30  # seconds: the play loop sends at most 30 frames per second
 LIVE = ("sample", "edge_grad", "steps_per_frame", "grid", "quiz")  # settings that change a frame, not the run
+SESSION_ID = re.compile(r"[A-Za-z0-9-]{8,64}")  # a tab's id (the page makes a random one per load)
+MAX_UPLOADS = 32  # uploaded tables kept, one per tab; the oldest is dropped first
 CONTROL = {"play", "pause", "step", "reset", "select", "set", "hello", "hide", "check", "export"}
 
 
@@ -108,10 +112,16 @@ class Connection:
     """One page's session: applies its messages and runs the play loop."""
 
     def __init__(self, ws: WebSocket, app_state):
-        self.ws, self.app_state = ws, app_state  # app_state.csv: the --csv or uploaded table (or None)
+        self.ws, self.app_state = ws, app_state  # app_state.csv: the --csv table (or None); .uploads: per tab
+        self.tab: str | None = None  # the page's session id (from hello): its uploaded CSV is its own
         self.state, self.hidden = from_hash("")[0], set()
         self.session: Session | None = None
         self.playing = False
+
+    @property
+    def csv(self):
+        """This tab's uploaded table, else the ``--csv`` table, else None (another tab's upload is never used)."""
+        return self.app_state.uploads.get(self.tab) or self.app_state.csv
 
     async def send_state(self, errors: list[str]) -> None:
         await self.ws.send_json({"type": "state", "state": self.state, "hash": to_hash(self.state, self.hidden),
@@ -119,11 +129,15 @@ class Connection:
 
     async def rebuild(self, errors: list[str]) -> None:
         try:
-            self.session = Session(self.state, self.app_state.csv)
+            self.session = Session(self.state, self.csv)
         except DataError as e:
             errors.append(str(e) + "; using moons")
             self.state["dataset"] = "moons"
-            self.session = Session(self.state, self.app_state.csv)
+            self.session = Session(self.state, self.csv)
+        except StateError as e:  # a one-output loss on a dataset of more than two classes
+            errors.append(str(e) + "; using softmax_ce")
+            self.state["loss"] = "softmax_ce"
+            self.session = Session(self.state, self.csv)
         await self.send_state(errors)
         await self.ws.send_json({"type": "data", **self.session.points()})
         await self.send_frame()
@@ -136,6 +150,8 @@ class Connection:
         if kind not in CONTROL:
             raise StateError(f"unknown message type {str(kind)[:40]!r}")
         if kind == "hello":
+            tab = msg.get("session")
+            self.tab = tab if isinstance(tab, str) and SESSION_ID.fullmatch(tab) else None
             hash_ = msg.get("hash", "")
             self.state, self.hidden, errors = from_hash(hash_ if isinstance(hash_, str) else "")
             await self.rebuild(errors)
@@ -155,7 +171,7 @@ class Connection:
             await self.send_frame()
         elif kind == "hide":
             name = msg.get("name")
-            if not isinstance(name, str) or name not in STATE or not STATE[name].hideable:
+            if not isinstance(name, str) or name not in HIDEABLE:
                 raise StateError(f"cannot hide {str(name)[:40]!r} (not a hideable control)")
             (self.hidden.add if msg.get("hide") is True else self.hidden.discard)(name)
             await self.send_state([])
@@ -232,6 +248,10 @@ def _read_upload(body: bytes, target: str):
 
 async def _upload(request):
     """``POST /api/csv?target=COLUMN`` with the CSV text as the body: the table for the ``csv`` dataset."""
+    tab = request.query_params.get("session", "")
+    if not SESSION_ID.fullmatch(tab):
+        return JSONResponse({"error": "the upload needs the page's session id (?session=, 8 to 64 letters, "
+                                      "digits or -)"}, status_code=400)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
@@ -242,7 +262,11 @@ async def _upload(request):
     except DataError as e:
         return JSONResponse({"error": str(e)}, status_code=400)
     table.name = "uploaded CSV"
-    request.app.state.csv = table
+    uploads = request.app.state.uploads
+    uploads[tab] = table  # this tab's only: the other tabs keep theirs
+    uploads.move_to_end(tab)
+    while len(uploads) > MAX_UPLOADS:
+        uploads.popitem(last=False)
     return JSONResponse({"rows": len(table.X), "classes": table.class_names, "features": table.feature_names[:2]})
 
 
@@ -251,7 +275,7 @@ async def _page(request):
 
 
 async def _table(request):
-    return JSONResponse([f.spec() for f in STATE_TABLE])
+    return JSONResponse([f.spec() for f in (*STATE_TABLE, *ACTIONS)])
 
 
 def create_app(host: str = "127.0.0.1", port: int = 8000, csv=None) -> HostGuard:
@@ -274,4 +298,5 @@ def create_app(host: str = "127.0.0.1", port: int = 8000, csv=None) -> HostGuard
         Mount("/static", StaticFiles(directory=_static_dir()), name="static"),
     ])
     app.state.csv = csv
+    app.state.uploads = OrderedDict()
     return HostGuard(app, allowed_hosts(host, port))

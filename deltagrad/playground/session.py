@@ -2,7 +2,8 @@
 
 The net is ``nn.Linear`` layers, each followed by ``nn.Activation`` (the hidden layers' activation;
 the output's depends on the loss, see :data:`HEADS`). Training is minibatch steps of
-``loss(net(X_batch), t_batch).backward(); optimizer.step()``. A frame adds, for the selected
+``(loss(net(X_batch), t_batch) + λ/2·Σ‖W‖²).backward(); optimizer.step()`` (L2 on the weights only,
+biases not; see :meth:`Session.penalty`). A frame adds, for the selected
 training sample k, one forward and backward pass of that sample alone: z, a and δ = ∂L/∂z per
 neuron and ∂L/∂W, ∂L/∂b, read from the engine's ``.grad`` fields, plus each hidden δ split into
 its chain-rule terms δⱼ = g'(zⱼ) · Σₖ Wₖⱼ δₖ (Rumelhart, Hinton & Williams 1986, eq. 14).
@@ -17,13 +18,14 @@ import numpy as np
 from deltagrad import nn
 from deltagrad.autograd import Tensor, no_grad, topo_order
 
-from .datasets import PLANE, make_dataset
-from .state import defaults
+from .datasets import PLANE, class_names, make_dataset
+from .state import BINARY_LOSSES, StateError, defaults
 
 __all__ = ["HEADS", "Session"]
 
-# loss -> (output activation, nn loss function, targets from labels y ∈ {0, 1})
+# loss -> (output activation, nn loss function, targets from labels y ∈ {0, 1}; softmax_ce: y ∈ {0 … k−1})
 HEADS = {
+    "softmax_ce": ("linear", nn.cross_entropy, lambda y: y.astype(np.int64)),
     "bce": ("linear", nn.binary_cross_entropy_with_logits, lambda y: y),
     "mse": ("tanh", nn.mse, lambda y: 2 * y - 1),
     "hinge": ("linear", nn.hinge, lambda y: 2 * y - 1),
@@ -80,19 +82,26 @@ class Session:
         n_test = min(len(X) - 1, max(1, round(len(X) * s["test_fraction"])))
         test, train = order[:n_test], order[n_test:]
         self.X_train, self.y_train, self.X_test, self.y_test = X[train], y[train], X[test], y[test]
+        self.class_names = class_names(s, csv)
+        self.k = len(self.class_names)
+        self.multi = s["loss"] not in BINARY_LOSSES  # one output per class (softmax cross-entropy)
+        if self.k > 2 and not self.multi:
+            raise StateError(f"loss {s['loss']} has one output for two classes; this dataset has {self.k} "
+                             "classes, so use softmax_ce (one output per class)")
         out_act, self.loss_fn, target = HEADS[s["loss"]]
-        self.t_train, self.t_test = target(self.y_train)[:, None], target(self.y_test)[:, None]
-        self.sizes = [2, *s["hidden"], 1]
+        self.t_train, self.t_test = target(self.y_train), target(self.y_test)
+        if not self.multi:
+            self.t_train, self.t_test = self.t_train[:, None], self.t_test[:, None]
+        self.sizes = [2, *s["hidden"], self.k if self.multi else 1]
         pairs = zip(self.sizes, self.sizes[1:])
         self.layers = [nn.Linear(a, b, layer=i + 1, rng=rng) for i, (a, b) in enumerate(pairs)]
         self.act_names = [s["activation"]] * len(s["hidden"]) + [out_act]
         self.acts = [nn.Activation(name) for name in self.act_names]
         params = [p for lin in self.layers for p in lin.parameters()]
-        if s["optimizer"] == "adam":
-            self.opt = nn.Adam(params, lr=s["lr"], weight_decay=s["l2"])
+        if s["optimizer"] == "adam":  # L2 is a penalty in the loss (weights only), not the optimizer's weight decay
+            self.opt = nn.Adam(params, lr=s["lr"])
         else:
-            self.opt = nn.SGD(params, lr=s["lr"], momentum=0.9 if s["optimizer"] == "momentum" else 0.0,
-                              weight_decay=s["l2"])
+            self.opt = nn.SGD(params, lr=s["lr"], momentum=0.9 if s["optimizer"] == "momentum" else 0.0)
         self._rng, self._order, self._pos = rng, rng.permutation(len(self.X_train)), 0
         self.steps, self.history = 0, []
         self._record()
@@ -108,11 +117,26 @@ class Session:
         return out
 
     def loss(self, X: np.ndarray, t: np.ndarray) -> Tensor:
-        """The data loss (mean over the rows; the L2 penalty is the optimizer's weight decay, not added here)."""
+        """The data loss, the mean over the rows (what the loss curves and the selected sample show)."""
         return self.loss_fn(self.forward(X)[-1][1], t)
 
+    def penalty(self) -> Tensor | None:
+        """The L2 penalty λ/2 · Σ w² over every weight matrix, biases excluded (None when λ = 0).
+
+        Added to each minibatch's data loss before ``backward``, so the engine's ∂/∂W gains λW and
+        biases get none: L2 regularisation as TensorFlow Playground applies it (Goodfellow, Bengio &
+        Courville 2016, §7.1.1, eq. 7.2), not torch's ``weight_decay`` (which decays biases too).
+        """
+        lam = self.state["l2"]
+        if lam == 0:
+            return None
+        total = (self.layers[0].W * self.layers[0].W).sum()
+        for lin in self.layers[1:]:
+            total = total + (lin.W * lin.W).sum()
+        return total * (lam / 2)
+
     def step(self, n: int = 1) -> None:
-        """``n`` minibatch steps: zero_grad, loss on the next ``batch_size`` shuffled training rows, backward, step."""
+        """``n`` minibatch steps: zero_grad, loss on the next ``batch_size`` shuffled rows (+ :meth:`penalty`), backward, step."""
         bs = min(self.state["batch_size"], len(self.X_train))
         for _ in range(n):
             if self._pos + bs > len(self._order):
@@ -120,7 +144,8 @@ class Session:
             rows = self._order[self._pos:self._pos + bs]
             self._pos += bs
             self.opt.zero_grad()
-            self.loss(self.X_train[rows], self.t_train[rows]).backward()
+            loss, penalty = self.loss(self.X_train[rows], self.t_train[rows]), self.penalty()
+            (loss if penalty is None else loss + penalty).backward()
             self.opt.step()
             self.steps += 1
         self._record()
@@ -136,13 +161,19 @@ class Session:
     def grid_values(self, g: int) -> tuple[np.ndarray, list[np.ndarray]]:
         """The output a and each layer's a over a g×g grid of the plane (row 0 is y = +PLANE, the top).
 
-        Returns ``(out (g*g,), [a of layer l, shape (g*g, sizes[l+1])])``.
+        Returns ``(out (g*g,), [a of layer l, shape (g*g, sizes[l+1])])``; ``out`` is the one output
+        (binary losses), or with softmax_ce the predicted class + its probability (argmax and max of
+        ``nn.softmax`` of the logits): class c with probability p is ``c + p`` (p in (0, 1]: c = ceil − 1).
         """
         xs = np.linspace(-PLANE, PLANE, g)
         gx, gy = np.meshgrid(xs, xs[::-1])
         with no_grad():
             outs = self.forward(np.stack([gx.ravel(), gy.ravel()], 1))
         acts = [a.data for _, a in outs]
+        if self.multi:
+            with no_grad():
+                p = nn.softmax(Tensor(acts[-1])).data
+            return p.argmax(1) + p.max(1), acts
         return acts[-1][:, 0], acts
 
     def sample(self, k: int) -> dict:
@@ -169,13 +200,17 @@ class Session:
                    for kk in range(self.sizes[l + 2])] for j in range(self.sizes[l + 1])]
                  for l in range(len(self.layers) - 1)]
         result = {
-            "index": k, "x": _full(x[0]), "label": int(self.y_train[k]), "target": float(t[0, 0]),
-            "loss": float(loss.data), "dL_dout": float(outs[-1][1].grad[0, 0]),
+            "index": k, "x": _full(x[0]), "label": int(self.y_train[k]),
+            "target": int(t[0]) if self.multi else float(t[0, 0]),
+            "loss": float(loss.data), "dL_dout": _full(outs[-1][1].grad[0]),
             "z": [_full(v) for v in z], "a": [_full(o[1].data[0]) for o in outs],
             "delta": [_full(v) for v in delta], "gprime": [_full(v) for v in gprime],
             "dW": [_full(lin.W.grad) for lin in self.layers], "db": [_full(lin.b.grad) for lin in self.layers],
             "terms": terms, "walk": self._walk(loss),
         }
+        if self.multi:
+            with no_grad():
+                result["probs"] = _full(nn.softmax(Tensor(outs[-1][1].data)).data[0])
         for p in self.opt.params:
             p.grad = np.zeros_like(p.data)
         return result
@@ -201,13 +236,15 @@ class Session:
         """The data as JSON: train and test points ``[x, y, label]``."""
         def rows(X, y):
             return [[*map(float, np.round(p, 4)), int(c)] for p, c in zip(X, y)]
-        return {"train": rows(self.X_train, self.y_train), "test": rows(self.X_test, self.y_test), "plane": PLANE}
+        return {"train": rows(self.X_train, self.y_train), "test": rows(self.X_test, self.y_test), "plane": PLANE,
+                "classes": self.class_names}
 
     def frame(self) -> dict:
         """Everything the page draws after the latest step, as JSON.
 
-        ``boundary`` (the output a) and ``heatmaps[l][j]`` (neuron j of hidden layer l+1, its a) are
-        grid×grid values, row 0 at the top of the plane, each packed with :func:`pack`.
+        ``boundary`` (the output a; softmax_ce: class + probability, see :meth:`grid_values`) and
+        ``heatmaps[l][j]`` (neuron j of hidden layer l+1, its a; with softmax_ce the output layer's
+        logits too) are grid×grid values, row 0 at the top of the plane, each packed with :func:`pack`.
         """
         g = self.state["grid"]
         out, acts = self.grid_values(g)
@@ -215,20 +252,25 @@ class Session:
             "steps": self.steps,
             "epoch": self.steps * min(self.state["batch_size"], len(self.X_train)) / len(self.X_train),
             "sizes": self.sizes,
+            "multi": self.multi,
             "activations": self.act_names,
             "history": [[s, round(a, 6), round(b, 6)] for s, a, b in self.history],
             "grid": g,
             "boundary": pack(out),
-            "heatmaps": [[pack(a[:, j]) for j in range(a.shape[1])] for a in acts[:-1]],
+            "heatmaps": [[pack(a[:, j]) for j in range(a.shape[1])] for a in (acts if self.multi else acts[:-1])],
             "W": [_round(lin.W.data, 6) for lin in self.layers],
             "b": [_round(lin.b.data, 6) for lin in self.layers],
             "sample": self.sample(self.state["sample"]),
             "accuracy": self.accuracy(),
         }
 
-    def accuracy(self) -> dict:
-        """Fraction of train and test points on the right side of the boundary (output > 0 is class 1)."""
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The predicted class per row of ``X``: output > 0 is class 1, or with softmax_ce the largest logit."""
         with no_grad():
-            tr = self.forward(self.X_train)[-1][1].data[:, 0] > 0
-            te = self.forward(self.X_test)[-1][1].data[:, 0] > 0
-        return {"train": float(np.mean(tr == (self.y_train == 1))), "test": float(np.mean(te == (self.y_test == 1)))}
+            out = self.forward(X)[-1][1].data
+        return out.argmax(1) if self.multi else (out[:, 0] > 0).astype(int)
+
+    def accuracy(self) -> dict:
+        """Fraction of train and test points whose predicted class (:meth:`predict`) is their label."""
+        return {"train": float(np.mean(self.predict(self.X_train) == self.y_train)),
+                "test": float(np.mean(self.predict(self.X_test) == self.y_test))}

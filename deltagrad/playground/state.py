@@ -14,10 +14,11 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-__all__ = ["STATE_TABLE", "Field", "StateError", "defaults", "from_hash", "to_hash", "validate", "validate_one"]
+__all__ = ["ACTIONS", "HIDEABLE", "STATE_TABLE", "Field", "StateError", "defaults", "from_hash", "to_hash", "validate", "validate_one"]
 
 MAX_LAYERS = 6  # hidden layers
 MAX_NEURONS = 8  # per hidden layer
+MAX_CLASSES = 6  # Gaussian blobs
 QUIZ_ITEM = re.compile(rf"(delta|dW|db)[1-{MAX_LAYERS + 1}]")
 
 
@@ -31,8 +32,9 @@ class Field:
 
     Attributes:
         name: the setting's name in messages (``"lr"``).
-        kind: ``"int"``, ``"float"``, ``"choice"``, ``"bool"``, ``"layers"`` (hidden sizes, e.g. ``[8, 8]``)
-            or ``"quiz"`` (the quantities an exercise hides, e.g. ``["delta2", "dW1"]``).
+        kind: ``"int"``, ``"float"``, ``"choice"``, ``"bool"``, ``"layers"`` (hidden sizes, e.g. ``[8, 8]``),
+            ``"quiz"`` (the quantities an exercise hides, e.g. ``["delta2", "dW1"]``) or ``"action"`` (a group
+            of buttons with no value, in :data:`ACTIONS`: it can only be hidden).
         default: the value when the URL or message gives none (or a bad one).
         lo, hi: the inclusive range of an int or float (for ``"layers"``: of each size).
         choices: the allowed strings of a ``"choice"``.
@@ -128,7 +130,8 @@ def _show(value: object) -> str:
 
 DATASETS = ("moons", "circles", "xor", "spiral", "blobs", "iris", "csv")
 IRIS_FEATURES = ("sepal_length", "sepal_width", "petal_length", "petal_width")
-LOSSES = ("bce", "mse", "hinge", "logistic")
+LOSSES = ("bce", "mse", "hinge", "logistic", "softmax_ce")
+BINARY_LOSSES = LOSSES[:4]  # one output, two classes; softmax_ce has one output per class
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear", "leaky_relu", "gelu")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
@@ -136,8 +139,9 @@ STATE_TABLE: tuple[Field, ...] = (
     Field("dataset", "choice", "moons", "data", "Dataset", choices=DATASETS),
     Field("iris_x", "choice", "petal_length", "ix", "Iris feature on x", choices=IRIS_FEATURES),
     Field("iris_y", "choice", "petal_width", "iy", "Iris feature on y", choices=IRIS_FEATURES),
-    Field("iris_class", "choice", "versicolor", "ic", "Iris class vs the rest",
-          choices=("setosa", "versicolor", "virginica")),
+    Field("iris_class", "choice", "versicolor", "ic", "Iris class vs the rest (all: 3 classes)",
+          choices=("setosa", "versicolor", "virginica", "all")),
+    Field("classes", "int", 2, "k", "Classes (Gaussian blobs)", lo=2, hi=MAX_CLASSES),
     Field("n_points", "int", 200, "n", "Points", lo=20, hi=1000),
     Field("noise", "float", 0.05, "noise", "Noise (std of the jitter)", lo=0.0, hi=0.5),
     Field("test_fraction", "float", 0.3, "test", "Test fraction", lo=0.1, hi=0.9),
@@ -148,15 +152,24 @@ STATE_TABLE: tuple[Field, ...] = (
     Field("optimizer", "choice", "sgd", "opt", "Optimizer", choices=OPTIMIZERS),
     Field("lr", "float", 0.03, "lr", "Learning rate", lo=1e-5, hi=10.0),
     Field("batch_size", "int", 10, "batch", "Batch size", lo=1, hi=1000),
-    Field("l2", "float", 0.0, "l2", "L2 (weight decay)", lo=0.0, hi=1.0),
+    Field("l2", "float", 0.0, "l2", "L2 λ (λ/2·Σw² on weights, not biases)", lo=0.0, hi=1.0),
     Field("steps_per_frame", "int", 1, "spf", "Steps per frame", lo=1, hi=100),
     Field("grid", "int", 40, "grid", "Boundary resolution", lo=10, hi=100),
     Field("sample", "int", 0, "sample", "Selected training sample", lo=0, hi=999),
     Field("edge_grad", "bool", False, "eg", "Edges show ∂L/∂w"),
     Field("quiz", "quiz", [], "quiz", "Exercise: hidden quantities"),
 )
+# Controls that are not settings (buttons with no value): a lesson may hide them too. Settings drawn outside the
+# panel are hidden by their own field: "hidden" hides the + layer / − layer and the neuron +/− buttons, "edge_grad"
+# the ∂L/∂w toggle, "quiz" the exercise's checkboxes (the answer rows stay).
+ACTIONS: tuple[Field, ...] = (
+    Field("run", "action", None, "run", "Play, pause, step and reset"),
+    Field("walk", "action", None, "walk", "Backward step buttons"),
+)
 STATE = {f.name: f for f in STATE_TABLE}
 BY_KEY = {f.key: f for f in STATE_TABLE}
+HIDEABLE = {f.name: f for f in (*STATE_TABLE, *ACTIONS) if f.hideable}  # what hide= and a hide message may name
+HIDE_BY_KEY = {f.key: f for f in HIDEABLE.values()}
 HIDE_KEY = "hide"
 
 
@@ -216,8 +229,8 @@ def from_hash(text: str) -> tuple[dict, set[str], list[str]]:
         seen.add(key)
         if key == HIDE_KEY:
             for k in filter(None, raw.split(",")):
-                f = BY_KEY.get(k)
-                if f is None or not f.hideable:
+                f = HIDE_BY_KEY.get(k)
+                if f is None:
                     errors.append(f"URL: cannot hide {_show(k)} (not a hideable control)")
                 else:
                     hidden.add(f.name)
@@ -241,7 +254,7 @@ def to_hash(state: dict, hidden: set[str] | frozenset[str] = frozenset()) -> str
     ('data=spiral', 'hide=lr')
     """
     parts = [f"{f.key}={quote(f.text(state[f.name]), safe=',.')}" for f in STATE_TABLE]
-    keys = [f.key for f in STATE_TABLE if f.name in hidden]
+    keys = [f.key for f in HIDEABLE.values() if f.name in hidden]
     if keys:
         parts.append(f"{HIDE_KEY}={','.join(keys)}")
     return "&".join(parts)

@@ -1,11 +1,12 @@
 // The settings panel, built from the server's state table (GET /api/table): one control per field.
 // The page never validates: it sends {type: "set", name, value} and shows what the server answers.
 
-const PANEL = ["dataset", "iris_x", "iris_y", "iris_class", "n_points", "noise", "test_fraction", "seed",
+const PANEL = ["dataset", "iris_x", "iris_y", "iris_class", "classes", "n_points", "noise", "test_fraction", "seed",
   "activation", "loss", "optimizer", "lr", "batch_size", "l2", "steps_per_frame", "grid"];
 
 const NAMES = {
   bce: "binary cross-entropy (logits)", mse: "MSE (tanh output, ±1)", hinge: "hinge (±1)", logistic: "logistic (±1)",
+  softmax_ce: "softmax cross-entropy (one output per class)", all: "all 3 classes",
   sgd: "SGD", momentum: "SGD + momentum 0.9", adam: "Adam",
 };
 
@@ -45,6 +46,28 @@ export function buildControls(root, table, send, onHide) {
   return inputs;
 }
 
+// The controls outside the panel (elements with data-hide="name": the run buttons, the architecture buttons, the
+// ∂L/∂w toggle, the backward-step buttons, the exercise's checkboxes): each gets a "hide" box for lesson mode.
+export function hideBoxes(onHide) {
+  for (const el of document.querySelectorAll("[data-hide]")) {
+    if (el.querySelector(":scope > .hide-box")) continue;  // the exercise's pick row is rebuilt: add it once each
+    const hide = document.createElement("label");
+    hide.className = "hide-box";
+    hide.innerHTML = `<input type="checkbox"> hide`;
+    hide.querySelector("input").addEventListener("change", e => onHide(el.dataset.hide, e.target.checked));
+    el.appendChild(hide);
+  }
+}
+
+export function showHidden(hidden) {
+  for (const el of document.querySelectorAll("[data-hide]")) {
+    const isHidden = hidden.includes(el.dataset.hide);
+    el.classList.toggle("hidden-control", isHidden);
+    const box = el.querySelector(":scope > .hide-box input");
+    if (box) box.checked = isHidden;
+  }
+}
+
 export function showState(inputs, state, hidden) {
   for (const [name, c] of Object.entries(inputs)) {
     if (document.activeElement !== c.input) c.input.value = String(state[name]);
@@ -54,5 +77,6 @@ export function showState(inputs, state, hidden) {
   }
   const iris = state.dataset === "iris";
   for (const n of ["iris_x", "iris_y", "iris_class"]) inputs[n]?.box.classList.toggle("unused", !iris);
+  inputs.classes?.box.classList.toggle("unused", state.dataset !== "blobs");
   inputs.n_points?.box.classList.toggle("unused", iris || state.dataset === "csv");
 }

@@ -29,7 +29,7 @@ export function buildExercise(root, sizes, quiz, send, kept) {
   const L = sizes.length - 1;
   root.replaceChildren();
   const pick = document.createElement("div");
-  pick.className = "quiz-pick";
+  pick.className = "quiz-pick"; pick.dataset.hide = "quiz";
   pick.append("hide and answer: ");
   for (const key of quantities(L)) {
     const lab = document.createElement("label");

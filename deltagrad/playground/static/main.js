@@ -1,8 +1,8 @@
 // The playground page: one WebSocket to the server, which owns the state and computes every number.
 // This module wires controls to messages and draws each frame; window.playground exposes the latest
 // state and frame (read by the browser test).
-import { buildControls, showState } from "./controls.js";
-import { drawBoundary, drawLosses, pick } from "./plots.js";
+import { buildControls, hideBoxes, showHidden, showState } from "./controls.js";
+import { CLASS_HEX, drawBoundary, drawLosses, pick } from "./plots.js";
 import { at, chainRule, drawNetwork, fmt, hiddenBy, weightGrads } from "./network.js";
 import { buildExercise, download, showVerdicts } from "./exercise.js";
 
@@ -21,9 +21,13 @@ function messages(list) {
 const table = await (await fetch("/api/table")).json();
 const ws = new WebSocket(`ws://${location.host}/ws`);  // after the await, so "open" cannot fire unheard
 const send = msg => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg)); };
-const inputs = buildControls($("controls"), table, send, (name, hide) => send({type: "hide", name, hide}));
+const onHide = (name, hide) => send({type: "hide", name, hide});
+const inputs = buildControls($("controls"), table, send, onHide);
 
-ws.addEventListener("open", () => send({type: "hello", hash: location.hash}));
+// this tab's id: its uploaded CSV is its own (the server keeps one table per id)
+const TAB = Array.from(crypto.getRandomValues(new Uint8Array(12)), b => b.toString(16).padStart(2, "0")).join("");
+view.tab = TAB;
+ws.addEventListener("open", () => send({type: "hello", hash: location.hash, session: TAB}));
 ws.addEventListener("close", () => messages(["the connection to the playground server is closed; restart " +
   "`deltagrad playground` and reload"]));
 ws.addEventListener("message", ev => {
@@ -35,6 +39,7 @@ ws.addEventListener("message", ev => {
     $("share").href = "#" + msg.hash;
     showState(inputs, msg.state, msg.hidden);
     $("edge-grad").checked = msg.state.edge_grad;
+    $("l2-note").hidden = !(msg.state.l2 > 0);
     $("play").textContent = msg.playing ? "❚❚ pause" : "▶ play";
     document.body.dataset.playing = msg.playing;
     const sizes = [2, ...msg.state.hidden, 1], quizKey = sizes.join() + "|" + msg.state.quiz.join();
@@ -42,8 +47,11 @@ ws.addEventListener("message", ev => {
       view.quizKey = quizKey;
       buildExercise($("exercise"), sizes, msg.state.quiz, send, view.answers);
     }
+    hideBoxes(onHide);
+    showHidden(msg.hidden);
   } else if (msg.type === "data") {
     view.data = msg;
+    classLegend(msg.classes);
   } else if (msg.type === "frame") {
     msg.boundary = unpack(msg.boundary);
     msg.heatmaps = msg.heatmaps.map(layer => layer.map(unpack));
@@ -59,6 +67,20 @@ ws.addEventListener("message", ev => {
     messages([msg.message]);
   }
 });
+
+// which colour is which class (the boundary is shaded by the predicted class's probability with softmax_ce)
+function classLegend(names) {
+  const items = names.map((name, c) => {
+    const s = document.createElement("span");
+    s.className = "class-key"; s.style.color = CLASS_HEX[c]; s.textContent = `● ${c}: ${name}`;
+    return s;
+  });
+  const note = document.createElement("span");
+  note.textContent = names.length > 2 || view.state?.loss === "softmax_ce"
+    ? "background: the predicted class (largest softmax probability), paler where it is less sure"
+    : "background: the output (orange > 0 predicts class 1, purple < 0 class 0)";
+  $("class-legend").replaceChildren(...items, note);
+}
 
 // a grid packed by the server (base64 of little-endian float32) as a Float32Array
 function unpack(text) {
@@ -85,7 +107,8 @@ function draw() {
       ? `∂L/∂w for sample #${f.sample.index}: <span class="pos">orange &gt; 0</span>, <span class="neg">purple &lt; 0</span>, `
         + "width ∝ |∂L/∂w|" + (view.walk !== null ? "; grey dashed: not computed yet." : ".")
       : `the weights: <span class="pos">orange w &gt; 0</span>, <span class="neg">purple w &lt; 0</span>, width ∝ |w|.`;
-    view.hit = drawNetwork($("network"), f, view.state.edge_grad, view.focus, walkView(), view.state.quiz);
+    const noArch = view.hidden.includes("hidden") && !document.body.classList.contains("lesson");
+    view.hit = drawNetwork($("network"), f, view.state.edge_grad, view.focus, walkView(), view.state.quiz, noArch);
     drawBoundary($("boundary"), f, view.data, f.sample.index);
     drawLosses($("losses"), f.history);
     if (view.focus) showTip(view.focus);
@@ -141,7 +164,10 @@ $("play").addEventListener("click", () => {
 $("step").addEventListener("click", () => send({type: "step"}));
 $("reset").addEventListener("click", () => send({type: "reset"}));
 $("edge-grad").addEventListener("change", e => send({type: "set", name: "edge_grad", value: e.target.checked}));
-$("lesson").addEventListener("change", e => document.body.classList.toggle("lesson", e.target.checked));
+$("lesson").addEventListener("change", e => {
+  document.body.classList.toggle("lesson", e.target.checked);
+  requestAnimationFrame(draw);  // the neuron +/− buttons of a hidden architecture show in lesson mode
+});
 $("share").addEventListener("click", e => { e.preventDefault(); navigator.clipboard?.writeText(location.href); });
 
 // a CSV for the csv dataset: POSTed as text (the server checks size, columns and classes), then selected
@@ -152,7 +178,7 @@ $("csv-send").addEventListener("click", async () => {
   await uploadCsv(await file.text(), $("csv-target").value);
 });
 async function uploadCsv(text, target) {
-  const r = await fetch("/api/csv?target=" + encodeURIComponent(target), {method: "POST", body: text,
+  const r = await fetch(`/api/csv?session=${TAB}&target=` + encodeURIComponent(target), {method: "POST", body: text,
     headers: {"Content-Type": "text/csv"}});
   const info = await r.json();
   if (!r.ok) { messages([info.error]); return info; }
@@ -187,4 +213,4 @@ net.addEventListener("mousemove", ev => {
   if (view.focus) showTip(view.focus); else $("tooltip").hidden = true;
 });
 net.addEventListener("mouseleave", () => { view.focus = null; $("tooltip").hidden = true; });
-window.addEventListener("hashchange", () => send({type: "hello", hash: location.hash}));
+window.addEventListener("hashchange", () => send({type: "hello", hash: location.hash, session: TAB}));

@@ -1,6 +1,6 @@
 // The network view on one canvas: a column per layer, each neuron's activation heatmap over the input plane,
 // z / a / δ for the selected sample under it, edges by sign and |w| (or ∂L/∂w). Numbers come from the server.
-import { color, heatmap } from "./plots.js";
+import { CLASS_HEX, color, heatmap } from "./plots.js";
 
 const BOX = 46, SLOT = BOX + 42, TOP = 44, POS = "#e66101", NEG = "#5e3c99";
 
@@ -20,7 +20,8 @@ export function layout(sizes, width) {
 
 // walk: null, or {done: Set of "delta,l,j" / "dW,l,j" keys already computed, at: the current step}
 // quiz: the quantities an exercise hides ("delta2", "dW1", ...): drawn as "?" and grey dashed edges
-export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = []) {
+// noArch: a lesson hides the architecture (the neuron +/− buttons are not drawn)
+export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = [], noArch = false) {
   const sizes = frame.sizes, s = frame.sample;
   const width = canvas.parentElement.clientWidth - 20;
   const height = TOP + 30 + Math.max(...sizes) * SLOT;
@@ -32,7 +33,7 @@ export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = 
   const ctx = canvas.getContext("2d");
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, width, height);
-  const pos = layout(sizes, width);
+  const pos = layout(sizes, frame.multi ? width - 60 : width);  // room for the output classes' names
   const hit = {neurons: [], buttons: []};
 
   // edges: weight W[l][k][j] from neuron j of column l to neuron k of column l+1
@@ -56,10 +57,11 @@ export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = 
   ctx.font = "11px system-ui, sans-serif"; ctx.fillStyle = "#666";
   sizes.forEach((n, c) => {
     const x = pos[c][0].x;
-    const head = c === 0 ? "input x" : c === sizes.length - 1 ? `output (${frame.activations[c - 1]})`
+    const head = c === 0 ? "input x" : c === sizes.length - 1
+      ? (frame.multi ? "output: z, p = softmax(z)" : `output (${frame.activations[c - 1]})`)
       : `layer ${c}: ${n} ${frame.activations[c - 1]}`;
     ctx.fillText(head, x - 6, TOP - 14);
-    if (c > 0 && c < sizes.length - 1) {
+    if (c > 0 && c < sizes.length - 1 && !noArch) {
       [["+", 1], ["−", -1]].forEach(([t, d], i) => {
         const bx = x + i * 24, by = TOP - 8;
         ctx.strokeStyle = "#aaa"; ctx.strokeRect(bx, by, 20, 18);
@@ -78,6 +80,10 @@ export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = 
       heatmap(ctx, vals, g, p.x, p.y, BOX, BOX);
     } else if (c < sizes.length - 1) {
       heatmap(ctx, frame.heatmaps[c - 1][j], g, p.x, p.y, BOX, BOX);
+    } else if (frame.multi) {  // one logit per class: its value over the plane, and the class's colour
+      heatmap(ctx, frame.heatmaps[c - 1][j], g, p.x, p.y, BOX, BOX);
+      ctx.fillStyle = CLASS_HEX[j]; ctx.fillRect(p.x + BOX + 4, p.y, 8, BOX);
+      ctx.font = "11px system-ui, sans-serif"; ctx.fillText(`class ${j}`, p.x + BOX + 14, p.y + 10);
     } else {
       heatmap(ctx, frame.boundary, g, p.x, p.y, BOX, BOX);
     }
@@ -87,6 +93,7 @@ export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = 
     ctx.font = "10px ui-monospace, monospace"; ctx.fillStyle = "#222";
     const lines = c === 0 ? [`x${j + 1} = ${fmt(s.x[j])}`]
       : [`z ${fmt(s.z[c - 1][j])}`, `a ${fmt(s.a[c - 1][j])}`, `δ ${known("delta", c - 1, j) ? fmt(s.delta[c - 1][j]) : "?"}`];
+    if (frame.multi && c === sizes.length - 1) lines[1] = `p ${fmt(s.probs[j])}`;  // a = z (linear): show softmax
     lines.forEach((t, i) => ctx.fillText(t, p.x - 2, p.y + BOX + 12 + 11 * i));
     hit.neurons.push({x: p.x, y: p.y, w: BOX, h: BOX, c, j});
   }));
@@ -99,10 +106,17 @@ export function chainRule(frame, c, j) {
   const s = frame.sample, l = c - 1, act = frame.activations[l];
   const d = s.delta[l][j], gp = s.gprime[l][j], me = `δ${c}[${j + 1}]`;
   if (c === frame.sizes.length - 1) {
+    if (s.probs) {  // softmax cross-entropy: δ = ∂L/∂z = softmax(z) − one-hot(label)
+      return [`output neuron ${j + 1} (class ${j}), sample #${s.index} (label ${s.label})`,
+        `loss L = −log softmax(z)[${s.label}] = ${fmt(s.loss)}`,
+        `${me} = softmax(z)[${j}] − [${j} = label]`,
+        `  = ${fmt(s.probs[j])} − ${j === s.label ? 1 : 0}`,
+        `  = ${fmt(d)}`].join("\n");
+    }
     return [`output neuron, sample #${s.index} (label ${s.label}, target ${fmt(s.target)})`,
       `loss L = ${fmt(s.loss)}`,
       `${me} = ∂L/∂a · g'(z)    (g = ${act})`,
-      `  = ${fmt(s.dL_dout)} × ${fmt(gp)}`,
+      `  = ${fmt(s.dL_dout[j])} × ${fmt(gp)}`,
       `  = ${fmt(d)}`].join("\n");
   }
   const n = c + 1;

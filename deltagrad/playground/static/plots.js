@@ -3,6 +3,10 @@
 
 const POS = [230, 97, 1];     // class 1, positive values (orange, as in deltagrad.viz)
 const NEG = [94, 60, 153];    // class 0, negative values (purple, as in deltagrad.viz)
+// k classes (softmax_ce): 0 purple and 1 orange as above, then Okabe & Ito's colour-blind-safe blue,
+// bluish green, reddish purple and sky blue
+export const CLASS_COLORS = [NEG, POS, [0, 114, 178], [0, 158, 115], [204, 121, 167], [86, 180, 233]];
+export const CLASS_HEX = CLASS_COLORS.map(c => "#" + c.map(v => v.toString(16).padStart(2, "0")).join(""));
 
 // value -> RGB: tanh(v) in [-1, 1] between purple, white and orange (deltagrad.viz's sign colours)
 export function color(v) {
@@ -27,6 +31,23 @@ export function heatmap(ctx, values, g, x, y, w, h) {
   ctx.drawImage(off, x, y, w, h);
 }
 
+// softmax_ce's boundary: each cell holds c + p (predicted class c, its probability p): the colour of
+// class c, from white at p = 1/k (no preference) to full at p = 1
+function classMap(ctx, values, g, k, S) {
+  const off = document.createElement("canvas");
+  off.width = g; off.height = g;
+  const octx = off.getContext("2d"), img = octx.createImageData(g, g);
+  for (let i = 0; i < g * g; i++) {
+    const c = Math.min(k - 1, Math.ceil(values[i]) - 1), p = values[i] - c;
+    const s = Math.max(0, Math.min(1, (p - 1 / k) / (1 - 1 / k))), col = CLASS_COLORS[c];
+    for (let ch = 0; ch < 3; ch++) img.data[4 * i + ch] = 255 + (col[ch] - 255) * s;
+    img.data[4 * i + 3] = 255;
+  }
+  octx.putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(off, 0, 0, S, S);
+}
+
 export function toPixel(p, plane, size) {
   return [(p[0] + plane) / (2 * plane) * size, (plane - p[1]) / (2 * plane) * size];
 }
@@ -35,16 +56,18 @@ export function drawBoundary(canvas, frame, data, selected) {
   const ctx = canvas.getContext("2d");
   const S = canvas.width;
   ctx.clearRect(0, 0, S, S);
-  heatmap(ctx, frame.boundary, frame.grid, 0, 0, S, S);
+  if (frame.multi) classMap(ctx, frame.boundary, frame.grid, data.classes.length, S);
+  else heatmap(ctx, frame.boundary, frame.grid, 0, 0, S, S);
   ctx.globalAlpha = 0.18;  // soften the background so the points stand out
   ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, S, S);
   ctx.globalAlpha = 1;
   const dot = (p, filled) => {
     const [px, py] = toPixel(p, data.plane, S);
-    const c = p[2] === 1 ? POS : NEG;
+    const c = CLASS_COLORS[p[2]];
     ctx.beginPath(); ctx.arc(px, py, 3.5, 0, 2 * Math.PI);
     ctx.lineWidth = 1.5;
-    if (filled) { ctx.fillStyle = `rgb(${c})`; ctx.fill(); ctx.strokeStyle = "#fff"; ctx.stroke(); }
+    // a dark ring on train points: white rings read as test points where the background has the point's colour
+    if (filled) { ctx.fillStyle = `rgb(${c})`; ctx.fill(); ctx.lineWidth = 1; ctx.strokeStyle = "#222"; ctx.stroke(); }
     else { ctx.fillStyle = "#fff"; ctx.fill(); ctx.strokeStyle = `rgb(${c})`; ctx.stroke(); }
   };
   data.test.forEach(p => dot(p, false));
