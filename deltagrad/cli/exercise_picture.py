@@ -11,8 +11,9 @@ exercise's tables carry every number.
 
 from __future__ import annotations
 
-import os
 import re
+
+from deltagrad.check.grading import write_atomic
 
 # a number after "z = ", "σ(z) = ", "σ'(z) = ", "δ = ", "∂L/∂w = " or the title's "L = " in the view's SVG text
 _BLANK = re.compile(r"(>(?:z|δ) = |\(z\) = |∂L/∂w = |· L = )[-+]?(?:\d[\d.]*(?:e[-+]?\d+)?|nan|inf)")
@@ -41,14 +42,11 @@ def draw_network(doc: dict, asked: list[str], path: str) -> str | None:
         root.label = "L"
         root.backward()
         names = [f"x{i + 1}" for i in range(sizes[0])]  # the exercise's names for the inputs
-        svg = viz.draw(root, view="network", color_by=None, edge_labels=True, input_names=names).source  # the network view is SVG
+        svg = viz.draw(root, view="network", color_by=None, edge_labels=True, input_names=names).source  # SVG
         blanked, n = _BLANK.subn(r"\1?", svg)
         if n == 0:
             raise ValueError("the network view's text changed: no number to blank was found")
-        tmp = f"{path}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(blanked)
-        os.replace(tmp, path)  # never a half-written picture
+        write_atomic(path, blanked)  # never a half-written picture, no temporary file left on failure
     except Exception as e:
         return f"network.svg not drawn ({type(e).__name__}: {e}); the tables in exercise.md carry every number"
     return None
