@@ -212,7 +212,7 @@ def test_playground_in_headless_chromium(server, tmp_path):
         rows = "".join(f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}\\n" for i in range(40))
         page.js(f"playground.uploadCsv('u,v,kind\\n{rows}', 'kind')")
         page.wait("playground.state.dataset === 'csv' && playground.data.train.length === 28")
-        assert "class 1 = yes" in page.js("document.getElementById('csv-info').textContent")
+        assert "1 = yes" in page.js("document.getElementById('csv-info').textContent")
         # another tab of the same server does not get this tab's table
         page.open(server + "#data=csv")
         assert page.state()["state"]["dataset"] == "moons" and any("--csv" in e for e in page.state()["errors"])
