@@ -213,6 +213,18 @@ def test_playground_in_headless_chromium(server, tmp_path):
         page.js(f"playground.uploadCsv('u,v,kind\\n{rows}', 'kind')")
         page.wait("playground.state.dataset === 'csv' && playground.data.train.length === 28")
         assert "1 = yes" in page.js("document.getElementById('csv-info').textContent")
+        assert page.js("document.querySelector('#ctl-loss option[value=bce]').disabled") is False
+        # three label values: three classes named from the data, softmax cross-entropy selected (with a message)
+        rows = "".join(f"{i % 7 + 9 * (i % 3)},{(i * 3) % 5 + 9 * (i % 3 == 2)},{['ash', 'birch', 'cedar'][i % 3]}\\n"
+                       for i in range(45))
+        page.js(f"playground.uploadCsv('u,v,tree\\n{rows}', 'tree')")
+        page.wait("playground.state.loss === 'softmax_ce' && playground.frame.sizes.join() === '2,3,3'")
+        # the exercise (δ2 and ∂L/∂W1 still hidden) now asks for 3 output δ: one per class
+        page.wait("document.querySelectorAll('.quiz-row[data-key=delta2] input').length === 3")
+        assert "3 classes: 0 = ash, 1 = birch, 2 = cedar" in page.js("document.getElementById('csv-info').textContent")
+        assert "2: cedar" in page.js("document.getElementById('class-legend').textContent")
+        assert any("3 classes" in e and "softmax_ce" in e for e in page.state()["errors"])
+        assert page.js("document.querySelector('#ctl-loss option[value=bce]').disabled") is True
         # another tab of the same server does not get this tab's table
         page.open(server + "#data=csv")
         assert page.state()["state"]["dataset"] == "moons" and any("--csv" in e for e in page.state()["errors"])
@@ -260,12 +272,90 @@ def test_k_classes_with_softmax_cross_entropy(server, tmp_path):
         browser.close()
 
 
+def fill(page: Page, typed: dict) -> None:
+    page.js("; ".join(f"(e => {{ e.value = '{v}'; e.dispatchEvent(new Event('input')); }})"
+                      f"(document.getElementById('{k}'))" for k, v in typed.items()))
+
+
+def test_exercise_with_three_classes_and_the_l2_term(server, tmp_path):
+    """Exercise mode on Iris' 3 classes (softmax cross-entropy): δ2 (3 numbers) and ∂L/∂W2 (3×4) answered right and
+    wrong, the export run through deltagrad check; then L2 in the sample view and the backward-step caption."""
+    from deltagrad.cli import main
+
+    browser = Chromium(CHROMIUM, str(tmp_path / "profile"))
+    page = Page(browser, os.environ.get("PLAYGROUND_SHOTS", ""))
+    try:
+        page.open(server + "#data=iris&ic=all&loss=softmax_ce&hidden=4&quiz=delta2,dW2&sample=5&seed=2&lr=0.1&spf=10")
+        page.wait("document.querySelectorAll('.quiz-row input').length === 3 + 12")
+        for _ in range(2):
+            page.click("step")
+        page.wait("playground.frame.steps === 20")
+        sample = page.state()["sample"]
+        assert page.state()["sizes"] == [2, 4, 3] and sample["probs"] and sum(sample["probs"]) == pytest.approx(1.0)
+        # δ2 = p − one-hot(label) is what the engine sent; the answer boxes are laid out as W2: 3 rows of 4
+        assert [round(d, 9) for d in sample["delta"][1]] == [
+            round(p - (c == sample["label"]), 9) for c, p in enumerate(sample["probs"])]
+        rows = page.js("(g => getComputedStyle(g).gridTemplateColumns.split(' ').length)"
+                       "(document.querySelector('.quiz-row[data-key=dW2] .quiz-grid'))")
+        assert rows == 4
+        assert "class 2: virginica" in page.js("document.getElementById('ans-delta2-2').title")
+        typed = {f"ans-delta2-{i}": f"{v:.4g}" for i, v in enumerate(sample["delta"][1])}
+        typed.update({f"ans-dW2-{i}": f"{v:.4g}" for i, v in enumerate(v for row in sample["dW"][1] for v in row)})
+        fill(page, typed)
+        page.click("quiz-check")
+        results = json.loads(page.wait("playground.checked && JSON.stringify(playground.checked)"))
+        assert [(r["key"], r["verdict"]) for r in results] == [("delta2", "OK"), ("dW2", "OK")]
+        page.js("playground.toml = null")
+        page.click("quiz-export")
+        good = tmp_path / "good.toml"
+        good.write_text(page.wait("playground.toml"))
+        assert 'activations = ["tanh", "softmax"]' in good.read_text() and main(["check", "--quiet", str(good)]) == 0
+        # one element of ∂L/∂W2 wrong (row 2, column 2): pinned, and deltagrad check fails the exported file
+        page.js("playground.checked = null")
+        fill(page, {"ans-dW2-5": f"{sample['dW'][1][1][1] + 0.3:.4g}"})
+        page.click("quiz-check")
+        results = json.loads(page.wait("playground.checked && JSON.stringify(playground.checked)"))
+        assert results[0]["ok"] and results[1]["verdict"] == "first wrong here" and results[1]["wrong"] == [5]
+        assert page.js("document.getElementById('ans-dW2-5').className") == "wrong"
+        assert page.js("document.querySelectorAll('.quiz-row input.right').length") == 14
+        page.shot("playground-exercise-3-classes.png")
+        page.js("playground.toml = null")
+        page.click("quiz-export")
+        bad = tmp_path / "bad.toml"
+        bad.write_text(page.wait("playground.toml"))
+        assert main(["check", "--quiet", str(bad)]) == 1
+
+        # L2: the sample's loss is ℓ + λ/2·Σw² and its ∂L/∂W = δ·a + λw, said on the page
+        page.open(server + "#data=iris&ic=all&loss=softmax_ce&hidden=4&quiz=dW1&sample=5&seed=2&l2=0.05")
+        sample = page.state()["sample"]
+        assert sample["penalty"] > 0 and sample["loss"] == pytest.approx(sample["data_loss"] + sample["penalty"])
+        info = page.js("document.getElementById('sample-info').textContent")
+        assert "λ/2·Σw²" in info and "= L" in info
+        assert not page.js("document.getElementById('l2-note').hidden")
+        assert "of the data loss (without λW)" in page.js("document.querySelector('.quiz-row[data-key=dW1] b').textContent")
+        for i in range(4):
+            page.click("walk-next")
+        caption = page.wait("document.body.dataset.walk === '3' && document.getElementById('walk-caption').textContent")
+        assert "δ2[1] · a1[j] + λ · W2[1,j]" in caption and "+ 0.05 × " in caption
+        shown = float(caption.splitlines()[1].rsplit("= ", 1)[1])
+        assert shown == pytest.approx(sample["dW"][1][0][0], rel=5e-3)
+        page.shot("playground-l2-backward-step.png")
+    finally:
+        browser.close()
+
+
 def test_a_lesson_hides_every_control(server, tmp_path):
     """hide= in the URL hides the run buttons, the architecture buttons, the ∂L/∂w toggle, the backward-step
     buttons and the exercise's checkboxes; lesson mode shows them dimmed with their hide boxes ticked."""
     browser = Chromium(CHROMIUM, str(tmp_path / "profile"))
     page = Page(browser, os.environ.get("PLAYGROUND_SHOTS", ""))
     display = "getComputedStyle(document.querySelector('{}')).display"
+    # the darkest grey of the + button's left border (a 20×18 box at x, y on the network canvas) over white: the
+    # larger, the paler
+    canvas_alpha = ("(() => {{ const c = document.getElementById('network'), d = c.getContext('2d').getImageData("
+                    "{0} * devicePixelRatio, {1} * devicePixelRatio, 1, 18 * devicePixelRatio).data; let m = 255;"
+                    " for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0) m = Math.min(m, Math.round("
+                    "255 - d[i + 3] / 255 * (255 - d[i]))); return m; }})()")
     groups = {"run": ".run", "hidden": ".arch", "edge_grad": "label[data-hide=edge_grad]", "walk": ".walk-tools",
               "quiz": ".quiz-pick", "lr": ".field[data-name=lr]"}
     try:
@@ -281,6 +371,20 @@ def test_a_lesson_hides_every_control(server, tmp_path):
         # the lesson's author sees them, dimmed, with the hide boxes ticked; unticking one updates the URL
         page.click("lesson")
         page.wait("document.body.classList.contains('lesson') && playground.hit.buttons.length === 2")
+        assert page.js("playground.hit.buttons.every(b => b.dim)")  # the canvas's +/− dimmed like .arch
+        button = json.loads(page.js("JSON.stringify(playground.hit.buttons[0])"))
+        dimmed = page.js(canvas_alpha.format(button["x"], button["y"]))
+        # showing the architecture again un-dims them at once (the state message redraws; no frame needed)
+        frames = page.js("playground.frames")
+        page.js("(b => { b.checked = false; b.dispatchEvent(new Event('change')); })"
+                "(document.querySelector('.arch > .hide-box input'))")
+        page.wait("!playground.hidden.includes('hidden') && playground.hit.buttons.every(b => !b.dim)")
+        assert page.js("playground.frames") == frames
+        full = page.js(canvas_alpha.format(button["x"], button["y"]))
+        assert dimmed > full + 10, (dimmed, full)  # the dimmed border is paler
+        page.js("(b => { b.checked = true; b.dispatchEvent(new Event('change')); })"
+                "(document.querySelector('.arch > .hide-box input'))")
+        page.wait("playground.hidden.includes('hidden') && playground.hit.buttons.every(b => b.dim)")
         for sel in (".run", ".arch", ".walk-tools", ".quiz-pick"):
             assert page.js(display.format(sel)) != "none", sel
             assert page.js(f"document.querySelector('{sel} > .hide-box input').checked") is True, sel
@@ -293,20 +397,36 @@ def test_a_lesson_hides_every_control(server, tmp_path):
 
 
 def test_frame_rate_of_the_speed_target(server, tmp_path):
-    """The issue's workload: 2-8-8-1, 500 points, 50×50 boundary and heatmaps, 10 SGD steps a frame."""
+    """The issue's workload: 2-8-8-1, 500 points, 50×50 boundary and heatmaps, 10 SGD steps a frame.
+
+    The rate is measured on the page's own clock (performance.now, read in the same script as the counters) over
+    three 2-second windows after a warm-up second, frames received and frames drawn; printed (pytest -s), not
+    asserted: speed lives in benchmarks (python -m deltagrad bench --only playground gives the server's ms a frame).
+    """
     browser = Chromium(CHROMIUM, str(tmp_path / "profile"))
     page = Page(browser, os.environ.get("PLAYGROUND_SHOTS", ""))
+    counters = "JSON.stringify([playground.frames, playground.drawn, performance.now()])"
     try:
         page.open(server + "#data=spiral&n=500&hidden=8,8&grid=50&spf=10&batch=10&act=tanh&lr=0.03")
+        assert page.state()["sizes"] == [2, 8, 8, 1] and len(page.js("playground.data.train")) == 350
         page.click("play")
-        page.wait("playground.frames > 3")
-        f0, t0 = page.js("playground.frames"), time.monotonic()
-        time.sleep(3)
-        f1, t1 = page.js("playground.frames"), time.monotonic()
+        page.wait("playground.frames > 5")
+        time.sleep(1.0)
+        received, drawn = [], []
+        for _ in range(3):
+            f0, d0, t0 = json.loads(page.js(counters))
+            time.sleep(2.0)
+            f1, d1, t1 = json.loads(page.js(counters))
+            received.append((f1 - f0) / (t1 - t0) * 1e3)
+            drawn.append((d1 - d0) / (t1 - t0) * 1e3)
         page.click("play")
-        fps = (f1 - f0) / (t1 - t0)
-        print(f"playground frame rate in chromium: {fps:.1f} frames/s (2-8-8-1, 500 points, 50x50, 10 steps/frame)")
-        assert fps > 1  # the figure is reported, not asserted (speed lives in benchmarks); frames must flow
+        page.wait("document.body.dataset.playing === 'false'")
+        med = lambda v: sorted(v)[1]
+        print(f"\nplayground frame rate in chromium (2-8-8-1, 500 points, 50x50 boundary and heatmaps, 10 SGD steps "
+              f"a frame; the server sends at most 30/s): received {med(received):.1f} frames/s "
+              f"(windows {min(received):.1f}-{max(received):.1f}), drawn {med(drawn):.1f} frames/s "
+              f"(windows {min(drawn):.1f}-{max(drawn):.1f})")
+        assert min(received) > 0 and min(drawn) > 0  # frames flow and are drawn; the rate itself is not asserted
         page.shot("playground-spiral-8-8.png")
     finally:
         browser.close()

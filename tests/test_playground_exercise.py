@@ -119,6 +119,8 @@ def test_softmax_ce_exercise_with_k_outputs(iris3):
     typed[6] = f"{float(typed[6]) + 0.05:.4g}"
     results = {r["key"]: r for r in check_answers(s, {"delta2": digits(deltas[1]), "dW2": typed})}
     assert results["delta2"]["ok"] and results["dW2"]["verdict"] == "first wrong here" and results["dW2"]["wrong"] == [6]
+    # the checker's row-major, 0-based element list is not passed on: the page names the boxes ([2,3]) itself
+    assert "element(s)" not in results["dW2"]["note"] and "the rest do not" not in results["dW2"]["note"]
 
 
 def test_softmax_ce_export_is_accepted_by_deltagrad_check(iris3, tmp_path):

@@ -111,10 +111,16 @@ def check_answers(session, answers: object) -> list[dict]:
     tolerance of the digits typed (answers for ∂L/∂W are given row-major, flat).
     """
     report = check_worked_example(worked_example(session, _answers(session, answers)))
-    return [{"key": r.key, "ok": bool(r.ok), "verdict": r.verdict, "note": r.note,
+    return [{"key": r.key, "ok": bool(r.ok), "verdict": r.verdict, "note": _note(r.note),
              "wrong": [int(np.ravel_multi_index(w, r.claimed.shape)) if isinstance(w, tuple) else int(w)
                        for w in r.wrong] if r.claimed.size > 1 else ([] if r.ok else [0])}
             for r in report.results]
+
+
+def _note(note: str) -> str:
+    """The checker's note without its row-major element list: the page names the wrong boxes itself ([row, col])."""
+    note = re.sub(r"element\(s\) [^;]* do follow from the claims before it; the rest do not", "", note)
+    return "; ".join(p for p in note.split("; ") if p and not p.startswith("printed with shape"))
 
 
 def _toml_value(v) -> str:

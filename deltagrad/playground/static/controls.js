@@ -6,7 +6,7 @@ const PANEL = ["dataset", "iris_x", "iris_y", "iris_class", "classes", "n_points
 
 const NAMES = {
   bce: "binary cross-entropy (logits)", mse: "MSE (tanh output, ±1)", hinge: "hinge (±1)", logistic: "logistic (±1)",
-  softmax_ce: "softmax cross-entropy (one output per class)", all: "all 3 classes",
+  softmax_ce: "softmax cross-entropy", all: "all 3 classes",
   sgd: "SGD", momentum: "SGD + momentum 0.9", adam: "Adam",
 };
 

@@ -117,7 +117,11 @@ export function showVerdicts(root, results) {
       input.classList.toggle("right", !r.wrong.includes(i));
       input.classList.toggle("wrong", r.wrong.includes(i));
     });
-    row.querySelector(".verdict").textContent = (r.ok ? "✓ " : "✗ ") + r.verdict + (r.note ? ` (${r.note})` : "");
+    // the wrong boxes by their labels (∂L/∂W2[2,2]: row 2, column 2), and the checker's keys as the page's names
+    const inputs = row.querySelectorAll("input"), named = t => t.replace(/\b(delta|dW|db)(\d)\b/g, k => label(k));
+    const where = r.ok ? "" : ": " + r.wrong.map(i => label(r.key) + inputs[i].placeholder).join(", ");
+    row.querySelector(".verdict").textContent = (r.ok ? "✓ " : "✗ ") + named(r.verdict) + where +
+      (r.note ? ` (${named(r.note)})` : "");
     row.classList.toggle("ok", r.ok);
   }
 }

@@ -19,7 +19,7 @@ export function layout(sizes, width) {
 }
 
 // walk: null, or {done: Set of "delta,l,j" / "dW,l,j" keys already computed, at: the current step}
-// quiz: the quantities an exercise hides ("delta2", "dW1", ...): drawn as "?" and grey dashed edges
+// quiz: the quantities an exercise hides ("delta2", "dW1", ...): δ drawn as "?", ∂L/∂w edges grey dashed
 // arch: the neuron +/− buttons: "on"; "off" when a lesson hides the architecture (not drawn, not clickable);
 // "dim" when it hides it and the lesson's author is editing (drawn pale, as the page's hidden controls, still working)
 export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = [], arch = "on") {
@@ -41,6 +41,8 @@ export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = 
   const mats = showGrad || walk ? s.dW : frame.W;
   const known = (kind, l, j) => !quiz.includes(kind + (l + 1)) && (!walk || walk.done.has(`${kind},${l},${j}`));
   const edgeKnown = (l, k) => !(showGrad || walk) || known("dW", l, k);
+  // δ: "?" when the exercise hides it (the learner's to find), "…" when the backward steps have not reached it yet
+  const deltaText = (l, j) => quiz.includes(`delta${l + 1}`) ? "?" : known("delta", l, j) ? fmt(s.delta[l][j]) : "…";
   let top = 1e-12;
   mats.forEach(M => M.forEach(row => row.forEach(v => { top = Math.max(top, Math.abs(v)); })));
   mats.forEach((M, l) => M.forEach((row, k) => row.forEach((v, j) => {
@@ -66,7 +68,7 @@ export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = 
       ctx.globalAlpha = arch === "dim" ? 0.45 : 1;  // the opacity of body.lesson .hidden-control
       [["+", 1], ["−", -1]].forEach(([t, d], i) => {
         const bx = x + i * 24, by = TOP - 8;
-        ctx.strokeStyle = "#aaa"; ctx.strokeRect(bx, by, 20, 18);
+        ctx.strokeStyle = "#aaa"; ctx.lineWidth = 1; ctx.strokeRect(bx, by, 20, 18);
         ctx.fillStyle = "#333"; ctx.fillText(t, bx + 6, by + 13); ctx.fillStyle = "#666";
         hit.buttons.push({x: bx, y: by, w: 20, h: 18, layer: c - 1, delta: d, dim: arch === "dim"});
       });
@@ -95,7 +97,7 @@ export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = 
     ctx.strokeRect(p.x, p.y, BOX, BOX);
     ctx.font = "10px ui-monospace, monospace"; ctx.fillStyle = "#222";
     const lines = c === 0 ? [`x${j + 1} = ${fmt(s.x[j])}`]
-      : [`z ${fmt(s.z[c - 1][j])}`, `a ${fmt(s.a[c - 1][j])}`, `δ ${known("delta", c - 1, j) ? fmt(s.delta[c - 1][j]) : "?"}`];
+      : [`z ${fmt(s.z[c - 1][j])}`, `a ${fmt(s.a[c - 1][j])}`, `δ ${deltaText(c - 1, j)}`];
     if (frame.multi && c === sizes.length - 1) lines[1] = `p ${fmt(s.probs[j])}`;  // a = z (linear): show softmax
     lines.forEach((t, i) => ctx.fillText(t, p.x - 2, p.y + BOX + 12 + 11 * i));
     hit.neurons.push({x: p.x, y: p.y, w: BOX, h: BOX, c, j});
@@ -163,7 +165,7 @@ export function edgeLegend(s, grad, walking) {
   if (!grad) return `the weights: <span class="pos">orange w &gt; 0</span>, <span class="neg">purple w &lt; 0</span>, width ∝ |w|.`;
   return `∂L/∂w for sample #${s.index}${s.l2 > 0 ? " (δ·a + λw: with the L2 term)" : ""}: ` +
     `<span class="pos">orange &gt; 0</span>, <span class="neg">purple &lt; 0</span>, width ∝ |∂L/∂w|` +
-    (walking ? "; grey dashed: not computed yet." : ".");
+    (walking ? "; grey dashed edges and δ …: not computed yet." : ".");
 }
 
 // what an exercise hides from a δ caption (layer c, reading layer c+1's δ) or a ∂L/∂W caption (layer l+1)
