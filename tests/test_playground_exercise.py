@@ -102,7 +102,7 @@ def iris3():
 
 
 def test_softmax_ce_exercise_with_k_outputs(iris3):
-    s, As, deltas, dWs, dbs, p = iris3
+    s, _, deltas, dWs, dbs, p = iris3
     assert s.sizes == [2, 4, 3] and np.isclose(p.sum(), 1.0)
     right = {"delta2": digits(deltas[1]), "dW2": digits(dWs[1]), "db2": digits(dbs[1]), "delta1": digits(deltas[0]),
              "dW1": digits(dWs[0])}
@@ -126,7 +126,7 @@ def test_softmax_ce_exercise_with_k_outputs(iris3):
 def test_softmax_ce_export_is_accepted_by_deltagrad_check(iris3, tmp_path):
     from deltagrad.cli import main
 
-    s, As, deltas, dWs, dbs, p = iris3
+    s, _, deltas, dWs, _, _ = iris3
     example = worked_example(s, {"delta2": digits(deltas[1]), "dW2": digits(dWs[1]), "delta1": digits(deltas[0])})
     assert example["network"] == {"sizes": [2, 4, 3], "activations": ["tanh", "softmax"], "loss": "cross_entropy"}
     assert example["data"]["y"] == np.eye(3)[int(s.y_train[9])].tolist()  # the label one-hot
