@@ -8,7 +8,7 @@ import { download, showVerdicts, syncExercise } from "./exercise.js";
 
 const $ = id => document.getElementById(id);
 const HIDDEN_NOTE = "(hidden: the exercise asks for these numbers)";
-const view = { checked: null, toml: null, quizKey: "", answers: {}, walk: null, state: null, hidden: [], frame: null, data: null, frames: 0, drawn: 0, received: [], hit: null, focus: null, playing: false,
+const view = { checked: null, toml: null, quizKey: "", answers: {}, walk: null, state: null, hidden: [], frame: null, data: null, frames: 0, drawn: 0, hit: null, focus: null, playing: false,
   errors: [] };
 window.playground = view;
 
@@ -52,8 +52,7 @@ ws.addEventListener("message", ev => {
   } else if (msg.type === "frame") {
     msg.boundary = unpack(msg.boundary);
     msg.heatmaps = msg.heatmaps.map(layer => layer.map(unpack));
-    view.frame = msg; view.frames += 1; view.received.push(performance.now());
-    if (view.received.length > 120) view.received.shift();
+    view.frame = msg; view.frames += 1;
     requestAnimationFrame(draw);
   } else if (msg.type === "checked") {
     view.checked = msg.results;
