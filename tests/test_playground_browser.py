@@ -212,7 +212,19 @@ def test_playground_in_headless_chromium(server, tmp_path):
         rows = "".join(f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}\\n" for i in range(40))
         page.js(f"playground.uploadCsv('u,v,kind\\n{rows}', 'kind')")
         page.wait("playground.state.dataset === 'csv' && playground.data.train.length === 28")
-        assert "class 1 = yes" in page.js("document.getElementById('csv-info').textContent")
+        assert "1 = yes" in page.js("document.getElementById('csv-info').textContent")
+        assert page.js("document.querySelector('#ctl-loss option[value=bce]').disabled") is False
+        # three label values: three classes named from the data, softmax cross-entropy selected (with a message)
+        rows = "".join(f"{i % 7 + 9 * (i % 3)},{(i * 3) % 5 + 9 * (i % 3 == 2)},{['ash', 'birch', 'cedar'][i % 3]}\\n"
+                       for i in range(45))
+        page.js(f"playground.uploadCsv('u,v,tree\\n{rows}', 'tree')")
+        page.wait("playground.state.loss === 'softmax_ce' && playground.frame.sizes.join() === '2,3,3'")
+        # the exercise (δ2 and ∂L/∂W1 still hidden) now asks for 3 output δ: one per class
+        page.wait("document.querySelectorAll('.quiz-row[data-key=delta2] input').length === 3")
+        assert "3 classes: 0 = ash, 1 = birch, 2 = cedar" in page.js("document.getElementById('csv-info').textContent")
+        assert "2: cedar" in page.js("document.getElementById('class-legend').textContent")
+        assert any("3 classes" in e and "softmax_ce" in e for e in page.state()["errors"])
+        assert page.js("document.querySelector('#ctl-loss option[value=bce]').disabled") is True
         # another tab of the same server does not get this tab's table
         page.open(server + "#data=csv")
         assert page.state()["state"]["dataset"] == "moons" and any("--csv" in e for e in page.state()["errors"])
@@ -266,6 +278,12 @@ def test_a_lesson_hides_every_control(server, tmp_path):
     browser = Chromium(CHROMIUM, str(tmp_path / "profile"))
     page = Page(browser, os.environ.get("PLAYGROUND_SHOTS", ""))
     display = "getComputedStyle(document.querySelector('{}')).display"
+    # the darkest grey of the + button's left border (a 20×18 box at x, y on the network canvas) over white: the
+    # larger, the paler
+    canvas_alpha = ("(() => {{ const c = document.getElementById('network'), d = c.getContext('2d').getImageData("
+                    "{0} * devicePixelRatio, {1} * devicePixelRatio, 1, 18 * devicePixelRatio).data; let m = 255;"
+                    " for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0) m = Math.min(m, Math.round("
+                    "255 - d[i + 3] / 255 * (255 - d[i]))); return m; }})()")
     groups = {"run": ".run", "hidden": ".arch", "edge_grad": "label[data-hide=edge_grad]", "walk": ".walk-tools",
               "quiz": ".quiz-pick", "lr": ".field[data-name=lr]"}
     try:
@@ -281,6 +299,20 @@ def test_a_lesson_hides_every_control(server, tmp_path):
         # the lesson's author sees them, dimmed, with the hide boxes ticked; unticking one updates the URL
         page.click("lesson")
         page.wait("document.body.classList.contains('lesson') && playground.hit.buttons.length === 2")
+        assert page.js("playground.hit.buttons.every(b => b.dim)")  # the canvas's +/− dimmed like .arch
+        button = json.loads(page.js("JSON.stringify(playground.hit.buttons[0])"))
+        dimmed = page.js(canvas_alpha.format(button["x"], button["y"]))
+        # showing the architecture again un-dims them at once (the state message redraws; no frame needed)
+        frames = page.js("playground.frames")
+        page.js("(b => { b.checked = false; b.dispatchEvent(new Event('change')); })"
+                "(document.querySelector('.arch > .hide-box input'))")
+        page.wait("!playground.hidden.includes('hidden') && playground.hit.buttons.every(b => !b.dim)")
+        assert page.js("playground.frames") == frames
+        full = page.js(canvas_alpha.format(button["x"], button["y"]))
+        assert dimmed > full + 10, (dimmed, full)  # the dimmed border is paler
+        page.js("(b => { b.checked = true; b.dispatchEvent(new Event('change')); })"
+                "(document.querySelector('.arch > .hide-box input'))")
+        page.wait("playground.hidden.includes('hidden') && playground.hit.buttons.every(b => b.dim)")
         for sel in (".run", ".arch", ".walk-tools", ".quiz-pick"):
             assert page.js(display.format(sel)) != "none", sel
             assert page.js(f"document.querySelector('{sel} > .hide-box input').checked") is True, sel
@@ -293,20 +325,36 @@ def test_a_lesson_hides_every_control(server, tmp_path):
 
 
 def test_frame_rate_of_the_speed_target(server, tmp_path):
-    """The issue's workload: 2-8-8-1, 500 points, 50×50 boundary and heatmaps, 10 SGD steps a frame."""
+    """The issue's workload: 2-8-8-1, 500 points, 50×50 boundary and heatmaps, 10 SGD steps a frame.
+
+    The rate is measured on the page's own clock (performance.now, read in the same script as the counters) over
+    three 2-second windows after a warm-up second, frames received and frames drawn; printed (pytest -s), not
+    asserted: speed lives in benchmarks (python -m deltagrad bench --only playground gives the server's ms a frame).
+    """
     browser = Chromium(CHROMIUM, str(tmp_path / "profile"))
     page = Page(browser, os.environ.get("PLAYGROUND_SHOTS", ""))
+    counters = "JSON.stringify([playground.frames, playground.drawn, performance.now()])"
     try:
         page.open(server + "#data=spiral&n=500&hidden=8,8&grid=50&spf=10&batch=10&act=tanh&lr=0.03")
+        assert page.state()["sizes"] == [2, 8, 8, 1] and len(page.js("playground.data.train")) == 350
         page.click("play")
-        page.wait("playground.frames > 3")
-        f0, t0 = page.js("playground.frames"), time.monotonic()
-        time.sleep(3)
-        f1, t1 = page.js("playground.frames"), time.monotonic()
+        page.wait("playground.frames > 5")
+        time.sleep(1.0)
+        received, drawn = [], []
+        for _ in range(3):
+            f0, d0, t0 = json.loads(page.js(counters))
+            time.sleep(2.0)
+            f1, d1, t1 = json.loads(page.js(counters))
+            received.append((f1 - f0) / (t1 - t0) * 1e3)
+            drawn.append((d1 - d0) / (t1 - t0) * 1e3)
         page.click("play")
-        fps = (f1 - f0) / (t1 - t0)
-        print(f"playground frame rate in chromium: {fps:.1f} frames/s (2-8-8-1, 500 points, 50x50, 10 steps/frame)")
-        assert fps > 1  # the figure is reported, not asserted (speed lives in benchmarks); frames must flow
+        page.wait("document.body.dataset.playing === 'false'")
+        med = lambda v: sorted(v)[1]
+        print(f"\nplayground frame rate in chromium (2-8-8-1, 500 points, 50x50 boundary and heatmaps, 10 SGD steps "
+              f"a frame; the server sends at most 30/s): received {med(received):.1f} frames/s "
+              f"(windows {min(received):.1f}-{max(received):.1f}), drawn {med(drawn):.1f} frames/s "
+              f"(windows {min(drawn):.1f}-{max(drawn):.1f})")
+        assert min(received) > 0 and min(drawn) > 0  # frames flow and are drawn; the rate itself is not asserted
         page.shot("playground-spiral-8-8.png")
     finally:
         browser.close()

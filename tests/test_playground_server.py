@@ -144,8 +144,25 @@ def test_cli_registers_playground_and_checks_csv(tmp_path):
         cli.read_csv(str(big), "c")
     three = tmp_path / "three.csv"
     three.write_text("a,b,c\n1,2,x\n2,3,y\n4,1,z\n")
-    with pytest.raises(DataError, match="exactly 2 classes"):
-        cli.read_csv(str(three), "c")
+    assert cli.read_csv(str(three), "c").class_names == ["x", "y", "z"]
+    cases = {  # the table, and what the message must say
+        "a,b,c\n1,2,x\n2,3,x\n": "1 class ('x')",
+        "a,b,c\n" + "".join(f"{i},{i % 3},v{i}\n" for i in range(9)): "9 distinct values ('v0', 'v1'",
+        "a,b,c\n1,2,x\n2,oops,y\n": "line 3, column 'b': 'oops' is not a finite number",
+        "a,c\n1,x\n2,y\n": "at least 2 numeric feature columns",
+    }
+    for text, message in cases.items():
+        bad = tmp_path / "bad.csv"
+        bad.write_text(text)
+        with pytest.raises(DataError, match=re.escape(message)) as e:
+            cli.read_csv(str(bad), "c")
+        assert "--drop" not in str(e.value)  # the playground has no --drop option
+    with pytest.raises(DataError, match="2 to 6 classes"):
+        bad.write_text("a,b,c\n" + "".join(f"{i},{i % 3},v{i}\n" for i in range(7)))
+        cli.read_csv(str(bad), "c")
+    bad.write_text("a,b,c\n1,2,x\n2,oops,y\n")
+    with pytest.raises(DataError, match="remove this one from the file"):
+        cli.read_csv(str(bad), "c")
     ok = tmp_path / "ok.csv"
     ok.write_text("a,b,c\n1,2,x\n2,3,y\n4,1,x\n0,0,y\n")
     assert cli.read_csv(str(ok), "c").class_names == ["x", "y"]
@@ -275,3 +292,28 @@ def test_an_uploaded_csv_belongs_to_its_tab(client):
     for tab in ("tab-three-3", None):
         dataset, _, errors = counts[tab]
         assert dataset == "moons" and any("--csv" in e for e in errors)
+
+
+def test_a_csv_with_three_classes_uses_softmax_ce_and_its_class_names(client):
+    """k = 3 label values become 3 classes (sorted), one output each; a one-output loss switches, with a message."""
+    rng = np.random.default_rng(0)
+    centres = {"ash": (0, 0), "birch": (4, 0), "cedar": (0, 4)}
+    rows = [f"{x + rng.normal():.3f},{y + rng.normal():.3f},{name}" for name, (x, y) in centres.items()
+            for _ in range(20)]
+    r = client.post("/api/csv?target=tree&session=tab-three3", content="u,v,tree\n" + "\n".join(rows) + "\n")
+    assert r.status_code == 200 and r.json()["classes"] == ["ash", "birch", "cedar"]
+    with client.websocket_connect(WS, headers=ORIGIN) as ws:
+        ws.send_json({"type": "hello", "hash": "#data=csv&loss=bce&hidden=4", "session": "tab-three3"})
+        state = receive_until(ws, "state")
+        assert state["state"]["loss"] == "softmax_ce" and any("3 classes" in e for e in state["errors"])
+        assert state["sizes"] == [2, 4, 3] and state["classes"] == ["ash", "birch", "cedar"]
+        data = receive_until(ws, "data")
+        assert data["classes"] == ["ash", "birch", "cedar"] and {p[2] for p in data["train"] + data["test"]} == {0, 1, 2}
+        # the labels follow the names: "birch" points are the ones centred on the right (x₁ large)
+        pts = np.array(data["train"] + data["test"])
+        assert pts[pts[:, 2] == 1][:, 0].mean() > pts[pts[:, 2] != 1][:, 0].mean() + 0.5
+        frame = receive_until(ws, "frame")
+        assert frame["multi"] and frame["sizes"] == [2, 4, 3] and len(frame["sample"]["probs"]) == 3
+    bad = client.post("/api/csv?target=u&session=tab-three3", content="u,v,tree\n" + "\n".join(rows) + "\n")
+    assert bad.status_code == 400 and "column 'tree': 'ash' is not a finite number" in bad.json()["error"]
+    assert "choose it as the label column" in bad.json()["error"] and "/tmp" not in bad.json()["error"]

@@ -247,3 +247,63 @@ def test_softmax_ce_learns_iris_and_blobs_and_binary_losses_refuse_k_classes():
         Session({"dataset": "blobs", "classes": 3, "loss": "bce"})
     # softmax_ce on two classes: two outputs
     assert Session({"dataset": "moons", "loss": "softmax_ce"}).sizes == [2, 4, 4, 2]
+
+
+def test_adam_with_l2_steps_match_numpy():
+    """Adam (Kingma & Ba 2015, Algorithm 1) on data loss + λ/2·Σ‖W‖² (weights only), 5 minibatch steps, by hand."""
+    lam, lr, b1, b2, eps = 0.05, 0.02, 0.9, 0.999, 1e-8
+    state = {"dataset": "moons", "n_points": 50, "hidden": [4, 3], "activation": "tanh", "loss": "bce", "lr": lr,
+             "batch_size": 7, "l2": lam, "optimizer": "adam", "seed": 8}
+    s = Session(state)
+    Wb, order = weights(s), s._order.copy()
+    m = [(np.zeros_like(W), np.zeros_like(b)) for W, b in Wb]
+    v = [(np.zeros_like(W), np.zeros_like(b)) for W, b in Wb]
+    for t in range(1, 6):
+        rows = order[7 * (t - 1):7 * t]
+        *_, dWs, dbs = numpy_backprop(Wb, s.act_names, s.X_train[rows], s.t_train[rows], "bce")
+        new = []
+        for l, ((W, b), dW, db) in enumerate(zip(Wb, dWs, dbs)):
+            upd = []
+            for i, (p, g) in enumerate(((W, dW + lam * W), (b, db))):  # ∂/∂W of λ/2·Σw² is λW; biases: none
+                m_i = b1 * m[l][i] + (1 - b1) * g
+                v_i = b2 * v[l][i] + (1 - b2) * g * g
+                m_hat, v_hat = m_i / (1 - b1 ** t), v_i / (1 - b2 ** t)
+                upd.append((p - lr * m_hat / (np.sqrt(v_hat) + eps), m_i, v_i))
+            m[l], v[l] = (upd[0][1], upd[1][1]), (upd[0][2], upd[1][2])
+            new.append((upd[0][0], upd[1][0]))
+        Wb = new
+    s.step(5)
+    for (W, b), (W2, b2) in zip(Wb, weights(s)):
+        np.testing.assert_allclose(W2, W, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(b2, b, rtol=1e-10, atol=1e-12)
+    # without the penalty the weights end elsewhere: the test can see L2
+    plain = Session({**state, "l2": 0.0})
+    plain.step(5)
+    assert np.abs(weights(plain)[0][0] - Wb[0][0]).max() > 1e-4
+
+
+@pytest.mark.parametrize("loss", ["bce", "softmax_ce"])
+def test_sample_view_includes_the_l2_term(loss):
+    """With λ > 0 the sample's loss is ℓ + λ/2·Σw² and its ∂L/∂W is δ aᵀ + λW; δ and ∂L/∂b are the data loss's."""
+    lam = 0.3
+    state = {"dataset": "blobs", "classes": 3 if loss == "softmax_ce" else 2, "n_points": 60, "hidden": [4],
+             "activation": "tanh", "loss": loss, "l2": lam, "lr": 0.1, "seed": 6}
+    s = Session(state)
+    s.step(6)
+    k = 5
+    got, Wb = s.sample(k), weights(s)
+    x = s.X_train[k:k + 1]
+    if loss == "bce":
+        L, _, _, deltas, dWs, dbs = numpy_backprop(Wb, s.act_names, x, s.t_train[k:k + 1], "bce")
+    else:
+        L, _, _, deltas, dWs, dbs, _ = numpy_softmax_ce(Wb, s.act_names, x, s.y_train[k:k + 1].astype(int))
+    penalty = lam / 2 * sum(np.sum(W ** 2) for W, _ in Wb)
+    assert got["data_loss"] == pytest.approx(L, rel=1e-12) and got["penalty"] == pytest.approx(penalty, rel=1e-12)
+    assert got["loss"] == pytest.approx(L + penalty, rel=1e-12) and got["l2"] == lam
+    for l, (W, _) in enumerate(Wb):
+        np.testing.assert_allclose(got["dW"][l], dWs[l] + lam * W, atol=1e-12)
+        np.testing.assert_allclose(got["db"][l], dbs[l], atol=1e-12)
+        np.testing.assert_allclose(got["delta"][l], deltas[l][0], atol=1e-12)
+    # λ = 0: the loss is the data loss and there is no penalty
+    zero = Session({**state, "l2": 0.0}).sample(k)
+    assert zero["penalty"] == 0.0 and zero["loss"] == zero["data_loss"]

@@ -25,8 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="address to bind (default 127.0.0.1; anything else warns: the page trains on your machine)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser; print the URL only")
     p.add_argument("--csv", metavar="FILE", help="a CSV table (header row) for the csv dataset: its first two "
-                   "feature columns are the plane, the second class of --target (sorted) is positive "
-                   f"(at most {MAX_CSV_BYTES} bytes)")
+                   "feature columns are the plane, the 2 to 6 distinct values of --target (sorted) its classes "
+                   f"(more than 2: softmax cross-entropy; at most {MAX_CSV_BYTES} bytes)")
     p.add_argument("--target", metavar="COLUMN", help="the label column of --csv")
 
 

@@ -2,7 +2,8 @@
 
 Every generator returns ``(X, y)``: X of shape (n, 2) (float64, points mostly inside the plane
 [-1.5, 1.5]²) and y of shape (n,) with class labels 0 … k−1 (k = 2, except Gaussian blobs with
-``classes`` > 2 and Iris with ``iris_class="all"``, k = 3). ``noise`` is the standard deviation of
+``classes`` > 2, Iris with ``iris_class="all"`` (k = 3) and a CSV table, whose label column's k distinct
+values are its classes, 2 ≤ k ≤ :data:`MAX_CSV_CLASSES`). ``noise`` is the standard deviation of
 Gaussian jitter added to each coordinate, in the plane's units. Iris and CSV tables are
 standardized (z-scores) and halved, so they fit the same plane.
 """
@@ -10,23 +11,38 @@ standardized (z-scores) and halved, so they fit the same plane.
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 
 from deltagrad.data import DataError, Dataset, load_csv, load_iris
 
-__all__ = ["MAX_CSV_BYTES", "PLANE", "class_names", "load_table", "make_dataset", "table_points"]
+__all__ = ["MAX_CSV_BYTES", "MAX_CSV_CLASSES", "PLANE", "class_names", "load_table", "make_dataset", "table_points"]
 
 PLANE = 1.5  # the input plane drawn by the page is [-PLANE, PLANE]²
 MAX_CSV_BYTES = 1_000_000  # the largest CSV the playground reads (from --csv or an upload)
+MAX_CSV_CLASSES = 6  # the page has six class colours (as Gaussian blobs' ``classes``); one output neuron per class
+_DROP_HINT = re.compile(r" \(an id or name column\? leave it out with --drop [^)]*\)")
 
 
 def load_table(path: str | os.PathLike, target: str | None) -> Dataset:
     """A CSV table for the ``csv`` dataset, checking its size first (``--csv`` and uploads).
 
+    Every column but ``target`` must be numeric (the first two are the plane's x₁ and x₂); the k
+    distinct values of ``target`` (sorted, see :func:`deltagrad.data.load_csv`) are the classes
+    0 … k−1, with 2 ≤ k ≤ :data:`MAX_CSV_CLASSES` (k > 2 needs the softmax cross-entropy loss).
+
     Raises:
-        DataError: over :data:`MAX_CSV_BYTES`, no ``target``, fewer than 2 features or not 2 classes
-            (and as :func:`deltagrad.data.load_csv` for a malformed table).
+        DataError: over :data:`MAX_CSV_BYTES`; no ``target``; fewer than 2 feature columns; 1 class or
+            more than :data:`MAX_CSV_CLASSES`; a non-numeric feature (names the line and column); and as
+            :func:`deltagrad.data.load_csv` for a malformed table.
+
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = pathlib.Path(tmp, "t.csv")
+    ...     _ = p.write_text("u,v,kind\\n1,2,b\\n3,4,a\\n5,1,c\\n")
+    ...     load_table(p, "kind").class_names
+    ['a', 'b', 'c']
     """
     if not target:
         raise DataError("a CSV needs its label column (--target COLUMN)")
@@ -36,10 +52,20 @@ def load_table(path: str | os.PathLike, target: str | None) -> Dataset:
         raise DataError(f"{path}: cannot read ({e.strerror})") from None
     if size > MAX_CSV_BYTES:
         raise DataError(f"{path}: {size} bytes is over the playground's limit of {MAX_CSV_BYTES} bytes")
-    table = load_csv(path, target)
-    if table.n_features < 2 or len(table.class_names) != 2:
-        raise DataError(f"{path}: the playground needs at least 2 feature columns and exactly 2 classes in "
-                        f"{target!r}, got {table.n_features} and {len(table.class_names)}")
+    try:
+        table = load_csv(path, target)
+    except DataError as e:  # the playground has no --drop: say what to do with a text column instead
+        text = _DROP_HINT.sub(" (every column but the label column must be numeric: remove this one from the file, "
+                              "or choose it as the label column)", str(e))
+        raise DataError(text) from None
+    if table.n_features < 2:
+        raise DataError(f"{path}: the playground needs at least 2 numeric feature columns besides {target!r}, "
+                        f"got {table.n_features}")
+    k = len(table.class_names)
+    if not 2 <= k <= MAX_CSV_CLASSES:
+        shown = ", ".join(repr(c) for c in table.class_names[:8]) + (", ..." if k > 8 else "")
+        raise DataError(f"{path}: column {target!r} has {k} distinct values ({shown}); the playground needs 2 to "
+                        f"{MAX_CSV_CLASSES} classes (is {target!r} the label column?)")
     return table
 
 
@@ -134,7 +160,7 @@ def make_dataset(state: dict, csv: Dataset | None = None) -> tuple[np.ndarray, n
     elif csv is None:
         raise DataError("dataset csv: start the playground with --csv FILE --target COLUMN to use your own table")
     else:
-        X, y = table_points(csv, 0, 1, 1)
+        X, y = table_points(csv, 0, 1, None)  # y = the class index 0 … k−1
     return X + rng.normal(0.0, state["noise"], X.shape), y
 
 

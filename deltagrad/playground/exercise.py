@@ -7,8 +7,13 @@ and gets its step-local verdict ("OK", "first wrong here", "follows from the ear
 
 Mapping of the playground's heads onto the worked-example format: binary cross-entropy on a linear
 output (logit z) is the format's ``cross_entropy`` with a sigmoid last layer (the same z, δ and
-gradients); MSE with a tanh output is ``mse`` with tanh. Hinge and logistic losses, and
-activations other than sigmoid, tanh, relu and linear, have no worked-example form.
+gradients); MSE with a tanh output is ``mse`` with tanh; softmax cross-entropy on k linear outputs
+(logits z) is ``cross_entropy`` with a softmax last layer and the label one-hot in ``y`` (δ = softmax(z) − y
+for both, and the same ∂L/∂W). Hinge and logistic losses, and activations other than sigmoid, tanh,
+relu and linear, have no worked-example form.
+
+The format has no L2 term: with λ > 0 the answers for ∂L/∂W are the data loss's (δ aᵀ, without
+λW; δ and ∂L/∂b have no L2 part anyway), and the page says so on those answer rows.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from .state import StateError
 __all__ = ["NUMBER", "check_answers", "quantity_keys", "to_toml", "worked_example"]
 
 NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d{1,3})?")  # a decimal literal as a learner types it
-HEADS = {"bce": ("sigmoid", "cross_entropy"), "mse": ("tanh", "mse")}
+HEADS = {"bce": ("sigmoid", "cross_entropy"), "mse": ("tanh", "mse"), "softmax_ce": ("softmax", "cross_entropy")}
 HIDDEN_ACTS = ("sigmoid", "tanh", "relu", "linear")
 
 
@@ -40,7 +45,8 @@ def quantity_keys(n_layers: int) -> list[str]:
 def _head(session) -> tuple[list[str], str]:
     s = session.state
     if s["loss"] not in HEADS:
-        raise StateError(f"exercise mode needs the bce or mse loss (a worked example has no {s['loss']} loss)")
+        raise StateError(f"exercise mode needs the bce, mse or softmax_ce loss (a worked example has no "
+                         f"{s['loss']} loss)")
     if s["hidden"] and s["activation"] not in HIDDEN_ACTS:
         raise StateError(f"exercise mode needs a {', '.join(HIDDEN_ACTS)} activation, not {s['activation']}")
     last, loss = HEADS[s["loss"]]
@@ -67,6 +73,13 @@ def _answers(session, answers: object) -> dict[str, list[str]]:
     return out
 
 
+def _target(session, k: int) -> list[float]:
+    """Sample k's target as the format's y: the one-hot label for softmax_ce, else the one output's target."""
+    if session.multi:
+        return np.eye(session.k)[int(session.t_train[k])].tolist()
+    return session.t_train[k].tolist()
+
+
 def worked_example(session, answers: dict[str, list[str]] | None = None) -> dict:
     """The worked example of the selected sample with the current weights; ``answers`` become its claims.
 
@@ -87,7 +100,7 @@ def worked_example(session, answers: dict[str, list[str]] | None = None) -> dict
         claims[key] = values
     return {"source": {"title": f"deltagrad playground: training sample #{k} after {session.steps} steps"},
             "network": {"sizes": session.sizes, "activations": acts, "loss": loss},
-            "data": {"x": session.X_train[k].tolist(), "y": session.t_train[k].tolist()},
+            "data": {"x": session.X_train[k].tolist(), "y": _target(session, k)},
             "parameters": params, "claims": claims}
 
 
@@ -98,10 +111,16 @@ def check_answers(session, answers: object) -> list[dict]:
     tolerance of the digits typed (answers for ∂L/∂W are given row-major, flat).
     """
     report = check_worked_example(worked_example(session, _answers(session, answers)))
-    return [{"key": r.key, "ok": bool(r.ok), "verdict": r.verdict, "note": r.note,
+    return [{"key": r.key, "ok": bool(r.ok), "verdict": r.verdict, "note": _note(r.note),
              "wrong": [int(np.ravel_multi_index(w, r.claimed.shape)) if isinstance(w, tuple) else int(w)
                        for w in r.wrong] if r.claimed.size > 1 else ([] if r.ok else [0])}
             for r in report.results]
+
+
+def _note(note: str) -> str:
+    """The checker's note without its row-major element list: the page names the wrong boxes itself ([row, col])."""
+    note = re.sub(r"element\(s\) [^;]* do follow from the claims before it; the rest do not", "", note)
+    return "; ".join(p for p in note.split("; ") if p and not p.startswith("printed with shape"))
 
 
 def _toml_value(v) -> str:

@@ -8,8 +8,8 @@ Protocol on ``/ws`` (JSON objects, one per message). The page sends ``{"type": "
 first, then ``set`` (``name``, ``value``), ``play``, ``pause``, ``step``, ``reset``, ``select``
 (``index``), ``hide`` (``name``, ``hide``: a lesson hides that control), ``check`` and ``export``
 (``answers``: the exercise's typed values, see :mod:`.exercise`). The server answers ``state``
-(the validated state, its URL hash, the hidden controls, and ``errors``: one message per
-rejected value), ``data`` (the points), ``frame`` (see :meth:`Session.frame`), ``checked`` (a
+(the validated state, its URL hash, the hidden controls, ``errors``: one message per
+rejected value, and the run's layer ``sizes`` and ``classes`` names), ``data`` (the points), ``frame`` (see :meth:`Session.frame`), ``checked`` (a
 verdict per quantity), ``toml`` (the worked example) and ``error`` (a bad message: the page
 shows it; nothing is raised).
 
@@ -124,8 +124,10 @@ class Connection:
         return self.app_state.uploads.get(self.tab) or self.app_state.csv
 
     async def send_state(self, errors: list[str]) -> None:
+        s = self.session
         await self.ws.send_json({"type": "state", "state": self.state, "hash": to_hash(self.state, self.hidden),
-                                 "hidden": sorted(self.hidden), "errors": errors, "playing": self.playing})
+                                 "hidden": sorted(self.hidden), "errors": errors, "playing": self.playing,
+                                 "sizes": s.sizes if s else None, "classes": s.class_names if s else None})
 
     async def rebuild(self, errors: list[str]) -> None:
         try:

@@ -58,10 +58,10 @@ class Session:
 
     Args:
         state: a full state (see :func:`deltagrad.playground.state.validate`); missing keys take defaults.
-        csv: a table for ``dataset="csv"`` (its first two feature columns; class index 1 is positive).
+        csv: a table for ``dataset="csv"`` (its first two feature columns; its k classes, k > 2 needs softmax_ce).
 
     Attributes:
-        X_train, y_train, X_test, y_test: the split points, shapes (n, 2) and (n,), labels 0/1.
+        X_train, y_train, X_test, y_test: the split points, shapes (n, 2) and (n,), labels 0 … k−1.
         layers: the ``nn.Linear`` layers; ``layers[l].W`` has shape (n_out, n_in).
         steps: optimizer steps taken.
 
@@ -181,13 +181,19 @@ class Session:
 
         ``terms[l][j]`` (hidden layers) lists ``[k, W[k, j], δ_k]`` of layer l+1's neurons, and
         ``gprime[l][j]`` is g'(zⱼ), taken from the engine by a backward pass through the activation.
+
+        With L2 (λ > 0) the sample's loss is what a training step minimises, L = ℓ(x, t) + λ/2·Σw²
+        (:meth:`penalty`): ``loss`` is L, ``data_loss`` ℓ and ``penalty`` λ/2·Σw²; ``dW`` = ∂L/∂W =
+        δ aᵀ + λW (the engine's backward through both terms). δ and ∂L/∂b are the data loss's alone,
+        since the penalty depends on neither z nor b.
         """
         k = min(max(0, k), len(self.X_train) - 1)
         x, t = self.X_train[k:k + 1], self.t_train[k:k + 1]
         for p in self.opt.params:
             p.grad = np.zeros_like(p.data)
         outs = self.forward(x)
-        loss = self.loss_fn(outs[-1][1], t)
+        data_loss, penalty = self.loss_fn(outs[-1][1], t), self.penalty()
+        loss = data_loss if penalty is None else data_loss + penalty
         loss.backward()
         z = [o[0].data[0] for o in outs]
         delta = [o[0].grad[0] for o in outs]
@@ -202,7 +208,8 @@ class Session:
         result = {
             "index": k, "x": _full(x[0]), "label": int(self.y_train[k]),
             "target": int(t[0]) if self.multi else float(t[0, 0]),
-            "loss": float(loss.data), "dL_dout": _full(outs[-1][1].grad[0]),
+            "loss": float(loss.data), "data_loss": float(data_loss.data), "l2": self.state["l2"],
+            "penalty": 0.0 if penalty is None else float(penalty.data), "dL_dout": _full(outs[-1][1].grad[0]),
             "z": [_full(v) for v in z], "a": [_full(o[1].data[0]) for o in outs],
             "delta": [_full(v) for v in delta], "gprime": [_full(v) for v in gprime],
             "dW": [_full(lin.W.grad) for lin in self.layers], "db": [_full(lin.b.grad) for lin in self.layers],

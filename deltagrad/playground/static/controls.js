@@ -6,7 +6,7 @@ const PANEL = ["dataset", "iris_x", "iris_y", "iris_class", "classes", "n_points
 
 const NAMES = {
   bce: "binary cross-entropy (logits)", mse: "MSE (tanh output, ±1)", hinge: "hinge (±1)", logistic: "logistic (±1)",
-  softmax_ce: "softmax cross-entropy (one output per class)", all: "all 3 classes",
+  softmax_ce: "softmax cross-entropy", all: "all 3 classes",
   sgd: "SGD", momentum: "SGD + momentum 0.9", adam: "Adam",
 };
 
@@ -68,7 +68,8 @@ export function showHidden(hidden) {
   }
 }
 
-export function showState(inputs, state, hidden) {
+// classes: the run's class names; with more than two, the one-output losses are greyed out in the loss menu
+export function showState(inputs, state, hidden, classes = null) {
   for (const [name, c] of Object.entries(inputs)) {
     if (document.activeElement !== c.input) c.input.value = String(state[name]);
     const isHidden = hidden.includes(name);
@@ -79,4 +80,16 @@ export function showState(inputs, state, hidden) {
   for (const n of ["iris_x", "iris_y", "iris_class"]) inputs[n]?.box.classList.toggle("unused", !iris);
   inputs.classes?.box.classList.toggle("unused", state.dataset !== "blobs");
   inputs.n_points?.box.classList.toggle("unused", iris || state.dataset === "csv");
+  const k = classes ? classes.length : 2;
+  for (const o of inputs.loss?.input.options || []) {
+    o.disabled = k > 2 && o.value !== "softmax_ce";
+    o.title = o.disabled ? `one output for two classes; this data has ${k}: use softmax cross-entropy` : "";
+  }
+}
+
+// what an uploaded CSV became: rows, the plane's two features, the classes (label value -> class index)
+export function csvSummary(info) {
+  const k = info.classes.length;
+  return `${info.rows} rows; x₁ = ${info.features[0]}, x₂ = ${info.features[1]}; ${k} classes: ` +
+    info.classes.map((c, i) => `${i} = ${c}`).join(", ") + (k > 2 ? " (softmax cross-entropy)" : "");
 }

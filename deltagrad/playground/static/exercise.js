@@ -15,17 +15,28 @@ export function label(key) {
   return `${NAME[m[1]]}${m[2]}`;
 }
 
-// how many numbers a quantity has, and the label of element i
+// the labels of a quantity's numbers, row-major, and its number of columns (∂L/∂W: n_in; δ and ∂L/∂b: 1 row)
 function shape(key, sizes) {
   const m = key.match(/^(delta|dW|db)(\d)$/), l = Number(m[2]);
   if (m[1] === "dW") {
     const cols = sizes[l - 1];
-    return Array.from({length: sizes[l] * cols}, (_, i) => `[${Math.floor(i / cols) + 1},${i % cols + 1}]`);
+    return {cols, labels: Array.from({length: sizes[l] * cols}, (_, i) => `[${Math.floor(i / cols) + 1},${i % cols + 1}]`)};
   }
-  return Array.from({length: sizes[l]}, (_, i) => `[${i + 1}]`);
+  return {cols: sizes[l], labels: Array.from({length: sizes[l]}, (_, i) => `[${i + 1}]`)};
 }
 
-export function buildExercise(root, sizes, quiz, send, kept) {
+// Rebuild the exercise when what it asks changes (the layer sizes, the hidden quantities, L2 on or off, the classes).
+// msg: the server's "state" message (sizes: the run's layer sizes, k outputs with softmax_ce; classes: their names).
+export function syncExercise(root, msg, send, view) {
+  const sizes = msg.sizes || [2, ...msg.state.hidden, 1], l2 = msg.state.l2 > 0, classes = msg.classes || [];
+  const key = [sizes.join(), msg.state.quiz.join(), l2, msg.state.loss, classes.join()].join("|");
+  if (key === view.quizKey) return;
+  view.quizKey = key;
+  buildExercise(root, sizes, msg.state.quiz, send, view.answers, {l2, multi: msg.state.loss === "softmax_ce", classes});
+}
+
+// opts: {l2: λ > 0, multi: one output per class (softmax cross-entropy), classes: their names}
+export function buildExercise(root, sizes, quiz, send, kept, opts = {}) {
   const L = sizes.length - 1;
   root.replaceChildren();
   const pick = document.createElement("div");
@@ -45,20 +56,34 @@ export function buildExercise(root, sizes, quiz, send, kept) {
   root.appendChild(pick);
   const live = quiz.filter(k => quantities(L).includes(k));
   if (live.length === 0) return;
+  if (opts.multi && live.some(k => k.endsWith(String(L)))) {
+    const note = document.createElement("div");
+    note.className = "quiz-note";
+    note.textContent = `output layer ${L}: one neuron per class, p = softmax(z); δ${L} = p − y with y the label one-hot ` +
+      `(1 for the sample's class, 0 for the others).`;
+    root.appendChild(note);
+  }
   for (const key of live) {
     const row = document.createElement("div");
     row.className = "quiz-row"; row.dataset.key = key;
     const name = document.createElement("b");
-    name.textContent = label(key) + " =";
+    const dataOnly = opts.l2 && key.startsWith("dW");
+    name.textContent = label(key) + (dataOnly ? " of the data loss (without λW)" : "") + " =";
+    if (dataOnly) name.title = "the worked example (deltagrad check) has no L2 term: type δ·aᵀ, the data loss's part";
     row.appendChild(name);
-    shape(key, sizes).forEach((el, i) => {
+    const {cols, labels} = shape(key, sizes), out = opts.multi && (key === `delta${L}` || key === `db${L}`);
+    const grid = document.createElement("span");
+    grid.className = "quiz-grid"; grid.style.gridTemplateColumns = `repeat(${cols}, auto)`;
+    labels.forEach((el, i) => {
       const input = document.createElement("input");
-      input.type = "text"; input.size = 7; input.title = label(key) + el; input.placeholder = el;
+      const cls = out && opts.classes?.[i] !== undefined ? ` (class ${i}: ${opts.classes[i]})` : "";
+      input.type = "text"; input.size = 7; input.title = label(key) + el + cls; input.placeholder = el;
       input.id = `ans-${key}-${i}`;
       input.value = kept[input.id] || "";
       input.addEventListener("input", () => { kept[input.id] = input.value; });
-      row.appendChild(input);
+      grid.appendChild(input);
     });
+    row.appendChild(grid);
     const verdict = document.createElement("span");
     verdict.className = "verdict";
     row.appendChild(verdict);
@@ -92,7 +117,11 @@ export function showVerdicts(root, results) {
       input.classList.toggle("right", !r.wrong.includes(i));
       input.classList.toggle("wrong", r.wrong.includes(i));
     });
-    row.querySelector(".verdict").textContent = (r.ok ? "✓ " : "✗ ") + r.verdict + (r.note ? ` (${r.note})` : "");
+    // the wrong boxes by their labels (∂L/∂W2[2,2]: row 2, column 2), and the checker's keys as the page's names
+    const inputs = row.querySelectorAll("input"), named = t => t.replace(/\b(delta|dW|db)(\d)\b/g, k => label(k));
+    const where = r.ok ? "" : ": " + r.wrong.map(i => label(r.key) + inputs[i].placeholder).join(", ");
+    row.querySelector(".verdict").textContent = (r.ok ? "✓ " : "✗ ") + named(r.verdict) + where +
+      (r.note ? ` (${named(r.note)})` : "");
     row.classList.toggle("ok", r.ok);
   }
 }

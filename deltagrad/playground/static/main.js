@@ -1,14 +1,14 @@
 // The playground page: one WebSocket to the server, which owns the state and computes every number.
 // This module wires controls to messages and draws each frame; window.playground exposes the latest
 // state and frame (read by the browser test).
-import { buildControls, hideBoxes, showHidden, showState } from "./controls.js";
+import { buildControls, csvSummary, hideBoxes, showHidden, showState } from "./controls.js";
 import { CLASS_HEX, drawBoundary, drawLosses, pick } from "./plots.js";
-import { at, chainRule, drawNetwork, fmt, hiddenBy, weightGrads } from "./network.js";
-import { buildExercise, download, showVerdicts } from "./exercise.js";
+import { at, chainRule, drawNetwork, edgeLegend, hiddenBy, sampleSummary, weightGrads } from "./network.js";
+import { download, showVerdicts, syncExercise } from "./exercise.js";
 
 const $ = id => document.getElementById(id);
 const HIDDEN_NOTE = "(hidden: the exercise asks for these numbers)";
-const view = { checked: null, toml: null, quizKey: "", answers: {}, walk: null, state: null, hidden: [], frame: null, data: null, frames: 0, hit: null, focus: null, playing: false,
+const view = { checked: null, toml: null, quizKey: "", answers: {}, walk: null, state: null, hidden: [], frame: null, data: null, frames: 0, drawn: 0, hit: null, focus: null, playing: false,
   errors: [] };
 window.playground = view;
 
@@ -37,18 +37,15 @@ ws.addEventListener("message", ev => {
     messages(msg.errors);
     history.replaceState(null, "", "#" + msg.hash);
     $("share").href = "#" + msg.hash;
-    showState(inputs, msg.state, msg.hidden);
+    showState(inputs, msg.state, msg.hidden, msg.classes);
     $("edge-grad").checked = msg.state.edge_grad;
     $("l2-note").hidden = !(msg.state.l2 > 0);
     $("play").textContent = msg.playing ? "❚❚ pause" : "▶ play";
     document.body.dataset.playing = msg.playing;
-    const sizes = [2, ...msg.state.hidden, 1], quizKey = sizes.join() + "|" + msg.state.quiz.join();
-    if (quizKey !== view.quizKey) {
-      view.quizKey = quizKey;
-      buildExercise($("exercise"), sizes, msg.state.quiz, send, view.answers);
-    }
+    syncExercise($("exercise"), msg, send, view);
     hideBoxes(onHide);
     showHidden(msg.hidden);
+    requestAnimationFrame(draw);  // what a hide changes on the canvas (the neuron +/− buttons)
   } else if (msg.type === "data") {
     view.data = msg;
     classLegend(msg.classes);
@@ -101,19 +98,16 @@ function draw() {
     $("train-loss").textContent = h[1].toFixed(3);
     $("test-loss").textContent = h[2].toFixed(3);
     $("test-acc").textContent = (100 * f.accuracy.test).toFixed(0) + "%";
-    $("sample-info").textContent = `#${f.sample.index} (label ${f.sample.label}, loss ${fmt(f.sample.loss)})`;
-    const grad = view.state.edge_grad || view.walk !== null;
-    $("edge-legend").innerHTML = grad
-      ? `∂L/∂w for sample #${f.sample.index}: <span class="pos">orange &gt; 0</span>, <span class="neg">purple &lt; 0</span>, `
-        + "width ∝ |∂L/∂w|" + (view.walk !== null ? "; grey dashed: not computed yet." : ".")
-      : `the weights: <span class="pos">orange w &gt; 0</span>, <span class="neg">purple w &lt; 0</span>, width ∝ |w|.`;
-    const noArch = view.hidden.includes("hidden") && !document.body.classList.contains("lesson");
-    view.hit = drawNetwork($("network"), f, view.state.edge_grad, view.focus, walkView(), view.state.quiz, noArch);
+    $("sample-info").textContent = sampleSummary(f.sample, view.data.classes);
+    $("edge-legend").innerHTML = edgeLegend(f.sample, view.state.edge_grad || view.walk !== null, view.walk !== null);
+    const arch = !view.hidden.includes("hidden") ? "on" : document.body.classList.contains("lesson") ? "dim" : "off";
+    view.hit = drawNetwork($("network"), f, view.state.edge_grad, view.focus, walkView(), view.state.quiz, arch);
     drawBoundary($("boundary"), f, view.data, f.sample.index);
     drawLosses($("losses"), f.history);
     if (view.focus) showTip(view.focus);
     document.body.dataset.steps = f.steps;
     document.body.dataset.sizes = f.sizes.join();  // what is drawn (and where playground.hit's buttons are)
+    view.drawn += 1;
   } finally {
     pending = false;
   }
@@ -182,8 +176,7 @@ async function uploadCsv(text, target) {
     headers: {"Content-Type": "text/csv"}});
   const info = await r.json();
   if (!r.ok) { messages([info.error]); return info; }
-  $("csv-info").textContent = `${info.rows} rows; x₁ = ${info.features[0]}, x₂ = ${info.features[1]}; ` +
-    `class 1 = ${info.classes[1]}`;
+  $("csv-info").textContent = csvSummary(info);
   send({type: "set", name: "dataset", value: "csv"});
   return info;
 }

@@ -19,9 +19,10 @@ export function layout(sizes, width) {
 }
 
 // walk: null, or {done: Set of "delta,l,j" / "dW,l,j" keys already computed, at: the current step}
-// quiz: the quantities an exercise hides ("delta2", "dW1", ...): drawn as "?" and grey dashed edges
-// noArch: a lesson hides the architecture (the neuron +/− buttons are not drawn)
-export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = [], noArch = false) {
+// quiz: the quantities an exercise hides ("delta2", "dW1", ...): δ drawn as "?", ∂L/∂w edges grey dashed
+// arch: the neuron +/− buttons: "on"; "off" when a lesson hides the architecture (not drawn, not clickable);
+// "dim" when it hides it and the lesson's author is editing (drawn pale, as the page's hidden controls, still working)
+export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = [], arch = "on") {
   const sizes = frame.sizes, s = frame.sample;
   const width = canvas.parentElement.clientWidth - 20;
   const height = TOP + 30 + Math.max(...sizes) * SLOT;
@@ -40,6 +41,8 @@ export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = 
   const mats = showGrad || walk ? s.dW : frame.W;
   const known = (kind, l, j) => !quiz.includes(kind + (l + 1)) && (!walk || walk.done.has(`${kind},${l},${j}`));
   const edgeKnown = (l, k) => !(showGrad || walk) || known("dW", l, k);
+  // δ: "?" when the exercise hides it (the learner's to find), "…" when the backward steps have not reached it yet
+  const deltaText = (l, j) => quiz.includes(`delta${l + 1}`) ? "?" : known("delta", l, j) ? fmt(s.delta[l][j]) : "…";
   let top = 1e-12;
   mats.forEach(M => M.forEach(row => row.forEach(v => { top = Math.max(top, Math.abs(v)); })));
   mats.forEach((M, l) => M.forEach((row, k) => row.forEach((v, j) => {
@@ -61,13 +64,15 @@ export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = 
       ? (frame.multi ? "output: z, p = softmax(z)" : `output (${frame.activations[c - 1]})`)
       : `layer ${c}: ${n} ${frame.activations[c - 1]}`;
     ctx.fillText(head, x - 6, TOP - 14);
-    if (c > 0 && c < sizes.length - 1 && !noArch) {
+    if (c > 0 && c < sizes.length - 1 && arch !== "off") {
+      ctx.globalAlpha = arch === "dim" ? 0.45 : 1;  // the opacity of body.lesson .hidden-control
       [["+", 1], ["−", -1]].forEach(([t, d], i) => {
         const bx = x + i * 24, by = TOP - 8;
-        ctx.strokeStyle = "#aaa"; ctx.strokeRect(bx, by, 20, 18);
+        ctx.strokeStyle = "#aaa"; ctx.lineWidth = 1; ctx.strokeRect(bx, by, 20, 18);
         ctx.fillStyle = "#333"; ctx.fillText(t, bx + 6, by + 13); ctx.fillStyle = "#666";
-        hit.buttons.push({x: bx, y: by, w: 20, h: 18, layer: c - 1, delta: d});
+        hit.buttons.push({x: bx, y: by, w: 20, h: 18, layer: c - 1, delta: d, dim: arch === "dim"});
       });
+      ctx.globalAlpha = 1;
     }
   });
 
@@ -92,7 +97,7 @@ export function drawNetwork(canvas, frame, showGrad, focus, walk = null, quiz = 
     ctx.strokeRect(p.x, p.y, BOX, BOX);
     ctx.font = "10px ui-monospace, monospace"; ctx.fillStyle = "#222";
     const lines = c === 0 ? [`x${j + 1} = ${fmt(s.x[j])}`]
-      : [`z ${fmt(s.z[c - 1][j])}`, `a ${fmt(s.a[c - 1][j])}`, `δ ${known("delta", c - 1, j) ? fmt(s.delta[c - 1][j]) : "?"}`];
+      : [`z ${fmt(s.z[c - 1][j])}`, `a ${fmt(s.a[c - 1][j])}`, `δ ${deltaText(c - 1, j)}`];
     if (frame.multi && c === sizes.length - 1) lines[1] = `p ${fmt(s.probs[j])}`;  // a = z (linear): show softmax
     lines.forEach((t, i) => ctx.fillText(t, p.x - 2, p.y + BOX + 12 + 11 * i));
     hit.neurons.push({x: p.x, y: p.y, w: BOX, h: BOX, c, j});
@@ -108,13 +113,13 @@ export function chainRule(frame, c, j) {
   if (c === frame.sizes.length - 1) {
     if (s.probs) {  // softmax cross-entropy: δ = ∂L/∂z = softmax(z) − one-hot(label)
       return [`output neuron ${j + 1} (class ${j}), sample #${s.index} (label ${s.label})`,
-        `loss L = −log softmax(z)[${s.label}] = ${fmt(s.loss)}`,
+        `loss ℓ = −log softmax(z)[${s.label}] = ${fmt(s.data_loss)}` + penaltyNote(s),
         `${me} = softmax(z)[${j}] − [${j} = label]`,
         `  = ${fmt(s.probs[j])} − ${j === s.label ? 1 : 0}`,
         `  = ${fmt(d)}`].join("\n");
     }
     return [`output neuron, sample #${s.index} (label ${s.label}, target ${fmt(s.target)})`,
-      `loss L = ${fmt(s.loss)}`,
+      `loss ℓ = ${fmt(s.data_loss)}` + penaltyNote(s),
       `${me} = ∂L/∂a · g'(z)    (g = ${act})`,
       `  = ${fmt(s.dL_dout[j])} × ${fmt(gp)}`,
       `  = ${fmt(d)}`].join("\n");
@@ -132,13 +137,35 @@ export function chainRule(frame, c, j) {
   return out.join("\n");
 }
 
-// ∂L/∂W row k of layer l+1 (and ∂L/∂b_k) for the selected sample: δ_k times the previous layer's a.
+// with L2 (λ > 0) the sample's L = ℓ + λ/2·Σw²: the penalty adds nothing to δ (it does not depend on z)
+function penaltyNote(s) {
+  return s.l2 > 0 ? `;  L = ℓ + λ/2·Σw² = ${fmt(s.data_loss)} + ${fmt(s.penalty)} = ${fmt(s.loss)} (δ: the same)` : "";
+}
+
+// ∂L/∂W row k of layer l+1 (and ∂L/∂b_k) for the selected sample: δ_k times the previous layer's a (+ λ w with L2).
 export function weightGrads(frame, l, k) {
   const s = frame.sample, prev = l === 0 ? s.x : s.a[l - 1], name = l === 0 ? "x" : `a${l}`, L = l + 1, K = k + 1;
-  const out = [`layer ${L}, neuron ${K}: ∂L/∂W${L}[${K},j] = δ${L}[${K}] · ${name}[j]   and   ∂L/∂b${L}[${K}] = δ${L}[${K}]`];
-  prev.forEach((aj, j) => out.push(`  ∂L/∂W${L}[${K},${j + 1}] = ${fmt(s.delta[l][k])} × ${fmt(aj)} = ${fmt(s.dW[l][k][j])}`));
-  out.push(`  ∂L/∂b${L}[${K}] = ${fmt(s.db[l][k])}`);
+  const l2 = s.l2 > 0, pen = l2 ? ` + λ · W${L}[${K},j]` : "";
+  const out = [`layer ${L}, neuron ${K}: ∂L/∂W${L}[${K},j] = δ${L}[${K}] · ${name}[j]${pen}   and   ∂L/∂b${L}[${K}] = δ${L}[${K}]`];
+  prev.forEach((aj, j) => out.push(`  ∂L/∂W${L}[${K},${j + 1}] = ${fmt(s.delta[l][k])} × ${fmt(aj)}` +
+    (l2 ? ` + ${fmt(s.l2)} × ${fmt(frame.W[l][k][j])}` : "") + ` = ${fmt(s.dW[l][k][j])}`));
+  out.push(`  ∂L/∂b${L}[${K}] = ${fmt(s.db[l][k])}` + (l2 ? "   (biases are not penalised)" : ""));
   return out.join("\n");
+}
+
+// the selected sample in one line: its index, label (and class name), and loss (with L2: ℓ + λ/2·Σw² = L)
+export function sampleSummary(s, classes = []) {
+  const name = classes[s.label] !== undefined && !/^class \d+$/.test(classes[s.label]) ? ` ${classes[s.label]}` : "";
+  const loss = s.l2 > 0 ? `loss ℓ ${fmt(s.data_loss)} + λ/2·Σw² ${fmt(s.penalty)} = L ${fmt(s.loss)}` : `loss ${fmt(s.loss)}`;
+  return `#${s.index} (label ${s.label}${name}, ${loss})`;
+}
+
+// what the edges show: the weights, or ∂L/∂w of the selected sample (with L2: δ·a + λw)
+export function edgeLegend(s, grad, walking) {
+  if (!grad) return `the weights: <span class="pos">orange w &gt; 0</span>, <span class="neg">purple w &lt; 0</span>, width ∝ |w|.`;
+  return `∂L/∂w for sample #${s.index}${s.l2 > 0 ? " (δ·a + λw: with the L2 term)" : ""}: ` +
+    `<span class="pos">orange &gt; 0</span>, <span class="neg">purple &lt; 0</span>, width ∝ |∂L/∂w|` +
+    (walking ? "; grey dashed edges and δ …: not computed yet." : ".");
 }
 
 // what an exercise hides from a δ caption (layer c, reading layer c+1's δ) or a ∂L/∂W caption (layer l+1)
