@@ -127,7 +127,7 @@ def claim_graph(report: WorkedReport, unanswered=(), summary: str | None = None)
     ...     "claims": {"z1": 0.6, "a1": "0.6457", "delta1": -0.0887}})
     >>> g = claim_graph(r)
     >>> [(n.key, n.kind) for n in g.nodes]  # doctest: +NORMALIZE_WHITESPACE
-    [('z1', 'first wrong'), ('a1', 'follows'), ('loss', 'not claimed'), ('delta1', 'first wrong'),
+    [('z1', 'first wrong'), ('a1', 'follows'), ('loss', 'not claimed'), ('delta1', 'ok'),
      ('dW1', 'not claimed'), ('db1', 'not claimed')]
     >>> sorted(g.edges)  # doctest: +NORMALIZE_WHITESPACE
     [('a1', 'delta1'), ('a1', 'loss'), ('delta1', 'dW1'), ('delta1', 'db1'), ('z1', 'a1'), ('z1', 'delta1')]

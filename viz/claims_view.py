@@ -10,6 +10,8 @@ the loss, one layer's backward pass or one layer's update.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .drawing import Drawing
@@ -64,8 +66,8 @@ def claims_source(graph) -> str:
     kinds = {n.key: n.kind for n in graph.nodes}
     lines = [
         "digraph claims {",
-        f'  graph [rankdir=TB, nodesep=0.3, ranksep=0.45, fontname="{FONT}", labelloc=t, labeljust=l, '
-        f"label=<{_title(graph, {n.kind for n in graph.nodes})}>];",
+        (f'  graph [rankdir=TB, nodesep=0.3, ranksep=0.45, fontname="{FONT}", labelloc=t, labeljust=l, '
+         f"label=<{_title(graph, {n.kind for n in graph.nodes})}>];"),
         f'  node [shape=box, fontname="{FONT}", fontsize=11, margin="0.08,0.04"];',
         f'  edge [color="{EDGE}", arrowsize=0.7];',
     ]
@@ -76,7 +78,7 @@ def claims_source(graph) -> str:
         lines.append("  { rank=same; " + " ".join([f"row{r};"] + [f'"{n.key}";' for n in members]) + " }")
         for n in members:
             lines.append(_box(n))
-    lines.extend(f"  row{a} -> row{b} [style=invis];" for a, b in zip(used, used[1:]))
+    lines.extend(f"  row{a} -> row{b} [style=invis];" for a, b in itertools.pairwise(used))
     for a, b in graph.edges:
         hot = kinds[b] == "follows" and kinds[a] in ("first wrong", "follows")
         lines.append(f'  "{a}" -> "{b}"' + (f' [color="{FOLLOWS}", penwidth=1.8];' if hot else ";"))
@@ -106,11 +108,12 @@ def _box(n) -> str:
     colour, style, pen, glyph, _ = STYLE[n.kind]
     text = "black" if n.kind in ("ok", "first wrong", "follows") else DIM
     p = _precision(n.claimed, n.engine, n.kind in ("first wrong", "follows"))
-    rows = [f'<tr><td align="left"><b>{escape_html(n.key)}</b>  '
-            f'<font point-size="10">{escape_html(n.step)}</font></td></tr>']
+    rows = [(f'<tr><td align="left"><b>{escape_html(n.key)}</b>  '
+             f'<font point-size="10">{escape_html(n.step)}</font></td></tr>')]
     value = n.claimed if n.claimed is not None else n.engine
     if value is not None and np.size(value) > SHOWN:
-        rows.append(_row("shape", f"{' × '.join(map(str, np.shape(value)))}, first entries row-major"))
+        # the shape as numpy writes it: "3 × 2" would put a verdict's × into a box that may be right
+        rows.append(_row("shape", f"{tuple(np.shape(value))}, first entries row-major"))
     if n.claimed is not None:
         rows.append(_row("claimed", _numbers(n.claimed, p)))
     if n.engine is not None:
