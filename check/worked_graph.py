@@ -173,7 +173,7 @@ def _node(key, row, r, report, unanswered: str | None, acts, loss) -> ClaimNode:
     note = ""
     m = re.search(r"more digits of (.+?) than printed", r.note)
     if kind == "first wrong" and r.rounding and m:
-        note = f"(or the rounding of {m.group(1)})"
+        note = f"(within the rounding of {m.group(1)})"
     return ClaimNode(key, step, row, kind, words, np.asarray(r.claimed, dtype=float),
                      np.asarray(r.engine, dtype=float), r.line, note)
 

@@ -134,7 +134,7 @@ def test_seed_example_verdicts_are_the_reports(tmp_path, capsys):
     assert boxes["z1"].line("×") == "× first wrong here (line 28)"
     assert boxes["a1"].line("←") == "← follows from z1 (line 29)"
     assert boxes["db1"].line("←") == "← follows from delta1 (line 39)"
-    assert boxes["dW2"].lines[-1] == "(or the rounding of delta2, a1)"  # the report's "unless ... more digits"
+    assert boxes["dW2"].lines[-1] == "(within the rounding of delta2, a1)"  # the report's "unless ... more digits"
 
 
 @pytest.mark.parametrize("plant, first, follows", [

@@ -11,6 +11,7 @@ the loss, one layer's backward pass or one layer's update.
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -100,8 +101,15 @@ def _title(graph, kinds: set) -> str:
     key = "   ".join(f'<font color="{STYLE[k][0]}">{escape_html(STYLE[k][3] + " " + STYLE[k][4])}</font>'
                      for k in STYLE if k in kinds)
     rows = [f"<b>{escape_html(graph.title)}</b>", escape_html(graph.summary), key,
-            escape_html("an arrow A → B: B is computed from A (from the engine's graph)")]
+            escape_html("an arrow A → B: B is computed from A (from the engine's graph)"
+                        + ("; max |err|: a matrix's largest |claimed − engine|" if _summarised(graph) else ""))]
     return "<br align=\"left\"/>".join(r for r in rows if r) + '<br align="left"/>'
+
+
+def _summarised(graph) -> bool:
+    """Whether some box shows a ``max |err|`` line (a wrong claim of more than SHOWN entries)."""
+    return any(n.claimed is not None and n.engine is not None and np.size(n.claimed) > SHOWN and n.kind != "ok"
+               for n in graph.nodes)
 
 
 def _box(n) -> str:
@@ -121,7 +129,7 @@ def _box(n) -> str:
         # digits show that the engine's number rounds to the claim
         q = p + 2 if n.kind == "ok" and n.claimed is not None and _numbers(n.claimed, p) != _numbers(n.engine, p) else p
         rows.append(_row("engine", _numbers(n.engine, q)))
-    if n.claimed is not None and n.engine is not None and np.size(n.claimed) > SHOWN and n.kind != "ok":
+    if _summarised(SimpleNamespace(nodes=[n])):
         err = np.abs(np.asarray(n.claimed, float) - np.asarray(n.engine, float))
         ix = np.unravel_index(int(np.argmax(err)), err.shape)
         at = ", ".join(f"{name} {int(i)}" for name, i in zip(("row", "col"), ix)) if err.ndim <= 2 else str(ix)
