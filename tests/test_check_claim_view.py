@@ -249,3 +249,17 @@ def test_claims_source_refuses_unknown_kinds_and_dangling_edges():
     node.kind = "not claimed"
     with pytest.raises(ValueError, match="'z1' -> 'a1' names a key with no node"):
         claims_source(N(title="t", summary="", rows=["r"], nodes=[node], edges=[("z1", "a1")]))
+
+
+def test_svg_with_json_writes_both_and_a_failed_drawing_writes_neither(tmp_path, capsys):
+    import json
+
+    svg, js = tmp_path / "a.svg", tmp_path / "r.json"
+    rc = main(["check", str(CORRECTED), "--svg", str(svg), "--json", str(js)])
+    out, err = capsys.readouterr()
+    assert rc == 0 and err == "" and json.loads(js.read_text())["score"] == 15.0
+    assert len(read(svg)[0]) == 15 and f"wrote {svg}" in out
+    js.unlink()
+    rc = main(["check", str(CORRECTED), "--svg", str(tmp_path / "no" / "a.svg"), "--json", str(js)])
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == "" and err.count("\n") == 1 and "cannot write" in err and not js.exists()
