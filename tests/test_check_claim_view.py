@@ -263,3 +263,21 @@ def test_svg_with_json_writes_both_and_a_failed_drawing_writes_neither(tmp_path,
     rc = main(["check", str(CORRECTED), "--svg", str(tmp_path / "no" / "a.svg"), "--json", str(js)])
     out, err = capsys.readouterr()
     assert rc == 2 and out == "" and err.count("\n") == 1 and "cannot write" in err and not js.exists()
+
+
+def test_a_small_matrix_is_shown_row_by_row(tmp_path, capsys):
+    W1, b1, W2, b2 = np.array([[0.1, -0.2], [0.3, 0.4]]), np.array([0.0, 0.1]), np.array([[0.5, -0.6]]), 0.2
+    x, y = np.array([1.0, 2.0]), 1.0
+    a1 = 1 / (1 + np.exp(-(W1 @ x + b1)))
+    z2 = W2 @ a1 + b2  # linear output, ½(z2 - y)²
+    d1 = (W2.T @ (z2 - y)) * a1 * (1 - a1)
+    dW1 = np.outer(d1, x)  # by hand: δ1 xᵀ
+    path = tmp_path / "small.toml"
+    path.write_text(f'[network]\nsizes = [2, 2, 1]\nactivations = ["sigmoid", "linear"]\nloss = "half_mse"\n'
+                    f"[data]\nx = {x.tolist()}\ny = [{y}]\n[parameters]\nW1 = {W1.tolist()}\nb1 = {b1.tolist()}\n"
+                    f"W2 = {W2.tolist()}\nb2 = [{b2}]\n[claims]\ndW1 = {np.round(dW1, 6).tolist()}\n")
+    rc, _, (boxes, _, _, _) = _check_svg(tmp_path, capsys, path)
+    assert rc == 0 and boxes["dW1"].lines[-1].startswith("√ right")
+    engine = boxes["dW1"].line("engine ")
+    assert engine.startswith("engine [[") and engine.count("], [") == 1  # two rows of two, not a flat list
+    np.testing.assert_allclose(boxes["dW1"].numbers("engine "), dW1.ravel(), rtol=6e-4)

@@ -11,7 +11,6 @@ the loss, one layer's backward pass or one layer's update.
 from __future__ import annotations
 
 import itertools
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -107,9 +106,13 @@ def _title(graph, kinds: set) -> str:
 
 
 def _summarised(graph) -> bool:
-    """Whether some box shows a ``max |err|`` line (a wrong claim of more than SHOWN entries)."""
-    return any(n.claimed is not None and n.engine is not None and np.size(n.claimed) > SHOWN and n.kind != "ok"
-               for n in graph.nodes)
+    """Whether some box shows a ``max |err|`` line."""
+    return any(_has_err(n) for n in graph.nodes)
+
+
+def _has_err(n) -> bool:
+    """A wrong claim of more than SHOWN entries: its box says where it is furthest from the engine."""
+    return n.claimed is not None and n.engine is not None and np.size(n.claimed) > SHOWN and n.kind != "ok"
 
 
 def _box(n) -> str:
@@ -129,7 +132,7 @@ def _box(n) -> str:
         # digits show that the engine's number rounds to the claim
         q = p + 2 if n.kind == "ok" and n.claimed is not None and _numbers(n.claimed, p) != _numbers(n.engine, p) else p
         rows.append(_row("engine", _numbers(n.engine, q)))
-    if _summarised(SimpleNamespace(nodes=[n])):
+    if _has_err(n):
         err = np.abs(np.asarray(n.claimed, float) - np.asarray(n.engine, float))
         ix = np.unravel_index(int(np.argmax(err)), err.shape)
         at = ", ".join(f"{name} {int(i)}" for name, i in zip(("row", "col"), ix)) if err.ndim <= 2 else str(ix)
@@ -157,10 +160,13 @@ def _flat(a) -> np.ndarray:
 
 
 def _numbers(a, p: int) -> str:
-    """A value in one line: the number, ``[a, b, c]``, or its first entries then ``…``."""
+    """A value in one line: the number, ``[a, b, c]``, ``[[a, b], [c, d]]`` (a small matrix of several
+    rows and columns), or its first entries then ``…``."""
     flat = _flat(a)
     if np.ndim(a) == 0 or flat.size == 1:
         return number(float(flat[0]), p)
+    if flat.size <= SHOWN and np.ndim(a) == 2 and min(np.shape(a)) > 1:
+        return "[" + ", ".join(_numbers(row, p) for row in np.asarray(a, dtype=float)) + "]"
     shown = flat if flat.size <= SHOWN else flat[: SHOWN - 1]
     return "[" + ", ".join(number(v, p) for v in shown) + (", …]" if flat.size > SHOWN else "]")
 
