@@ -53,6 +53,15 @@ def _by_hand(doc):
     return out
 
 
+def _shown(a):
+    """The entries a box shows (the documented rule): all up to 4; of a larger matrix the first row (up to
+    3 of its columns); else the first 3 entries."""
+    a = np.asarray(a, float)
+    if a.size <= 4:
+        return a.ravel()
+    return (a[0] if a.ndim == 2 and min(a.shape) > 1 else a.ravel())[:3]
+
+
 def test_seed_example_one_box_per_claim_rows_by_layer_and_size(tmp_path, capsys):
     rc, out, (boxes, rows, arrows, (width, height)) = _check_svg(tmp_path, capsys, SEED)
     assert rc == 1 and "wrote" in out
@@ -81,19 +90,20 @@ def test_seed_example_numbers_equal_numpy_by_hand(tmp_path, capsys):
     _, _, (boxes, _, _, _) = _check_svg(tmp_path, capsys, SEED)
     for key in CLAIMS:
         box = boxes[key]
-        engine, claimed = np.ravel(hand[key]), np.ravel(np.array(doc["claims"][key], float))
+        engine, claimed = hand[key], np.array(doc["claims"][key], float).reshape(np.shape(hand[key]))
         shown_e, shown_c = box.numbers("engine "), box.numbers("claimed ")
-        if engine.size > 4:  # summarised: the shape, the first three entries, the largest |claimed - engine|
-            assert box.line("shape ").startswith(f"shape {np.shape(hand[key])}")
-            engine, claimed = engine[:3], claimed[:3]
+        if engine.size > 4:  # summarised: the shape, the first row, the largest |claimed - engine|
+            assert box.line("shape ") == f"shape {np.shape(hand[key])}; shown: row 0"
             err = np.abs(np.array(doc["claims"][key], float).reshape(np.shape(hand[key])) - hand[key])
             i, j = np.unravel_index(np.argmax(err), err.shape)
             big, *at = box.numbers("max |err| ")
             assert np.isclose(big, err.max(), rtol=6e-4) and at == [i, j, 0]  # "at row i, col j (from 0)"
+        engine, claimed = _shown(engine), _shown(claimed)
         assert len(shown_e) == engine.size and len(shown_c) == claimed.size, key
         np.testing.assert_allclose(shown_e, engine, rtol=6e-4, err_msg=key)  # 4+ significant digits
         np.testing.assert_allclose(shown_c, claimed, rtol=6e-4, err_msg=key)
-        assert "[[" not in " ".join(box.lines)  # a (1, n) value is shown as one row
+        if np.ndim(hand[key]) <= 1 or np.shape(hand[key])[0] == 1:
+            assert "[[" not in " ".join(box.lines)  # a (1, n) value is shown as one row
 
 
 def _verdicts(out: str) -> dict:
@@ -186,8 +196,7 @@ def test_no_claims_still_draws_every_quantity_with_the_engine_value(tmp_path, ca
     for key, box in boxes.items():
         assert box.lines[-1] == "○ not claimed" and box.stroke == DIM and box.dash
         assert not any(t.startswith("claimed") for t in box.lines)
-        np.testing.assert_allclose(box.numbers("engine "), np.ravel(hand[key])[: 4 if hand[key].size <= 4 else 3],
-                                   rtol=6e-4)
+        np.testing.assert_allclose(box.numbers("engine "), _shown(hand[key]), rtol=6e-4)
 
 
 def test_answers_file_is_graded_and_drawn_without_giving_answers_away(tmp_path, capsys):
@@ -224,8 +233,9 @@ def test_delta_is_shown_per_sample_and_large_matrices_are_summarised(tmp_path, c
     np.testing.assert_allclose(boxes["delta2"].numbers("engine "), d2.ravel(), rtol=6e-4)
     assert boxes["delta2"].lines[-1].startswith("√ right")
     dw = boxes["dW1"]
-    assert dw.line("shape ").startswith("shape (6, 6)") and len(dw.numbers("claimed ")) == 3
-    np.testing.assert_allclose(dw.numbers("engine "), dW1.ravel()[:3], rtol=6e-4)
+    assert dw.line("shape ") == "shape (6, 6); shown: row 0, columns 0-2" and len(dw.numbers("claimed ")) == 3
+    assert dw.line("engine ").endswith(", …], …]")
+    np.testing.assert_allclose(dw.numbers("engine "), dW1[0, :3], rtol=6e-4)
     assert dw.numbers("max |err| ")[0] == pytest.approx(0.01, rel=1e-3)
     assert ("z2", "a2") in {(a, b) for a, b, _ in arrows}  # a linear layer: a2 is z2 itself
     assert ("a2", "loss") in {(a, b) for a, b, _ in arrows}

@@ -124,7 +124,7 @@ def _box(n) -> str:
     value = n.claimed if n.claimed is not None else n.engine
     if value is not None and np.size(value) > SHOWN:
         # the shape as numpy writes it: "3 × 2" would put a verdict's × into a box that may be right
-        rows.append(_row("shape", f"{tuple(np.shape(value))}, first entries row-major"))
+        rows.append(_row("shape", _shown(np.shape(value))))
     if n.claimed is not None:
         rows.append(_row("claimed", _numbers(n.claimed, p)))
     if n.engine is not None:
@@ -159,16 +159,32 @@ def _flat(a) -> np.ndarray:
     return a.reshape(-1)
 
 
+def _shown(shape: tuple) -> str:
+    """What a summarised value's line shows, e.g. ``(3, 2); shown: row 0`` or ``(12,); shown: entries 0-2``."""
+    if len(shape) == 2 and min(shape) > 1:
+        return f"{shape}; shown: row 0" + (f", columns 0-{SHOWN - 2}" if shape[1] > SHOWN - 1 else "")
+    return f"{shape}; shown: entries 0-{SHOWN - 2}"
+
+
 def _numbers(a, p: int) -> str:
     """A value in one line: the number, ``[a, b, c]``, ``[[a, b], [c, d]]`` (a small matrix of several
-    rows and columns), or its first entries then ``…``."""
+    rows and columns); a larger value its first entries then ``…``, a larger matrix its first row:
+    ``[[a, b, c, …], …]`` (see :func:`_shown`)."""
     flat = _flat(a)
     if np.ndim(a) == 0 or flat.size == 1:
         return number(float(flat[0]), p)
-    if flat.size <= SHOWN and np.ndim(a) == 2 and min(np.shape(a)) > 1:
-        return "[" + ", ".join(_numbers(row, p) for row in np.asarray(a, dtype=float)) + "]"
-    shown = flat if flat.size <= SHOWN else flat[: SHOWN - 1]
-    return "[" + ", ".join(number(v, p) for v in shown) + (", …]" if flat.size > SHOWN else "]")
+    if np.ndim(a) == 2 and min(np.shape(a)) > 1:  # a matrix of several rows and columns
+        rows = np.asarray(a, dtype=float)
+        if flat.size <= SHOWN:
+            return "[" + ", ".join(_numbers(row, p) for row in rows) + "]"
+        return "[" + _entries(rows[0], p, more=rows.shape[1] >= SHOWN) + ", …]"
+    return _entries(flat, p, more=flat.size > SHOWN)
+
+
+def _entries(flat: np.ndarray, p: int, more: bool) -> str:
+    """``[a, b, c]``, or with ``more`` the first SHOWN - 1 of them and ``…``."""
+    shown = [number(v, p) for v in (flat[: SHOWN - 1] if more else flat)]
+    return "[" + ", ".join(shown + ["…"] * more) + "]"
 
 
 def _precision(claimed, engine, wrong: bool) -> int:
