@@ -43,7 +43,8 @@ class ClaimNode:
         engine: the engine's value, same shape (δ per sample: samples · ∂L/∂z, as claimed); None
             when it is withheld (an unanswered claim of an answers file).
         line: the claim's line in the file, or None.
-        note: a short remark (a miss that may be rounding), or "".
+        note: a short remark (a miss that may be rounding; a right number that the claims before it
+            do not give), or "".
     """
 
     key: str
@@ -174,6 +175,8 @@ def _node(key, row, r, report, unanswered: str | None, acts, loss) -> ClaimNode:
     m = re.search(r"more digits of (.+?) than printed", r.note)
     if kind == "first wrong" and r.rounding and m:
         note = f"(within the rounding of {m.group(1)})"
+    elif kind == "ok" and "though not the claims before it" in r.note:  # the report's words: a right number
+        note = "(but not what the claims before it give)"  # that an earlier wrong claim does not lead to
     return ClaimNode(key, step, row, kind, words, np.asarray(r.claimed, dtype=float),
                      np.asarray(r.engine, dtype=float), r.line, note)
 
