@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "also draw the derivation (one FILE only) to PATH: one box per quantity (z, a, loss, δ, dW, db, "
             "W_new, b_new), a row per layer top to bottom (forward, loss, backward, update), an arrow A → B when "
             "the engine computes B from A. Each box shows the claimed and the engine's number (a matrix as its "
-            "shape, first entries and largest error) and the verdict of the report: √ right (green), × first "
+            "shape, first row or entries and largest error) and the verdict of the report: √ right (green), × first "
             "wrong here (red: the step that made the error), ← follows from an earlier error (orange, dashed: "
             "e.g. \"follows from z1\"), ○ not claimed (grey: the engine's number). An answers file is graded "
             "and drawn; an unanswered claim's box shows no number"
