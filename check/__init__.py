@@ -22,8 +22,11 @@ from .worked import (
     graph_verdicts,
     load_worked_example,
 )
+from .worked_graph import ClaimGraph, ClaimNode, claim_graph
 
 __all__ = [
+    "ClaimGraph",
+    "ClaimNode",
     "CompareReport",
     "Exercise",
     "Explanation",
@@ -33,6 +36,7 @@ __all__ = [
     "WorkedReport",
     "assert_grads_close",
     "check_worked_example",
+    "claim_graph",
     "compare_grads",
     "explain",
     "grade",

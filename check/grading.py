@@ -338,11 +338,14 @@ def _short(a) -> str:
 
 
 def report_grade(path: str, json_path: str | None = None, policy: GradingPolicy | None = None,
-                 quiet: bool = False) -> int:
+                 quiet: bool = False, draw=None) -> int:
     """``deltagrad check`` on an answers file: print the checker's report and the grade, write ``json_path``.
 
+    ``draw`` (optional) is called with the :class:`Grade` before anything is printed or written
+    (``deltagrad check --svg`` draws the claim view there); it returns an error message or None.
+
     Returns the exit status: 0 every claim answered and right, 1 otherwise, 2 a file that cannot be
-    read or a ``json_path`` that cannot be written -- one error line on stderr, nothing written.
+    read, a drawing that fails or a ``json_path`` that cannot be written -- one error line on stderr.
 
     >>> report_grade("examples/tiny_neuron.toml", quiet=True)  # doctest: +SKIP
     examples/tiny_neuron.toml: score 8 / 8
@@ -354,6 +357,10 @@ def report_grade(path: str, json_path: str | None = None, policy: GradingPolicy 
     except WorkedExampleError as e:
         sys.stdout.flush()
         print(f"deltagrad: error: {e}", file=sys.stderr)
+        return 2
+    err = draw(g) if draw is not None else None
+    if err:
+        print(f"deltagrad: error: {err}", file=sys.stderr)
         return 2
     if json_path is not None:
         try:

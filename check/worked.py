@@ -87,7 +87,9 @@ class WorkedReport:
     """The results in the order of the derivation; truthy when every claim holds.
 
     ``graph`` is the engine's loss node (after its backward) and ``nodes`` its named nodes (x, y,
-    W1, b1, z1, a1, ..., loss), for drawing: see :func:`graph_expectations`.
+    W1, b1, z1, a1, ..., loss), for drawing: see :func:`graph_expectations`. ``engine`` holds the
+    engine's value of every claimable quantity (claimed or not; δ per sample, as claimed) and
+    ``network`` is ``(sizes, activations, loss, learning_rate)``: see :func:`deltagrad.check.claim_graph`.
     """
 
     source: str
@@ -95,6 +97,8 @@ class WorkedReport:
     results: list[ClaimResult] = field(default_factory=list)
     graph: object = None
     nodes: dict = field(default_factory=dict, repr=False)
+    engine: dict = field(default_factory=dict, repr=False)
+    network: tuple = ()
 
     @property
     def ok(self) -> bool:
@@ -202,7 +206,7 @@ def check_loaded(doc: Mapping, text: str, name: str, strings: bool) -> WorkedRep
     base = {"x": xs, "y": ys, **params}
     report = WorkedReport(name, f"{'-'.join(map(str, sizes))} network ({', '.join(acts)}), {loss}"
                           + (f", learning rate {lr:g}" if lr is not None else "") + f", {m} sample{'s' * (m > 1)}",
-                          graph=root, nodes=nodes)
+                          graph=root, nodes=nodes, engine=eng, network=(list(sizes), list(acts), loss, lr))
     derived, dtol, roots = dict(base), {}, {}
     for key in claim_order(len(sizes) - 1):
         if lr is None and key.endswith("_new"):

@@ -48,54 +48,38 @@ def test_bad_files_exit_2_with_one_line(tmp_path, capsys, text, needle):
     assert needle in lines[0] and "Traceback" not in err
 
 
-# ---------------------------------------------------------------- --svg: the engine's graph with every claim marked
-
-
-def _svg_nodes(path):
-    """{node title: [its text lines]} of a Graphviz SVG (parsing it as XML on the way)."""
-    import xml.etree.ElementTree as ET
-
-    ns = {"s": "http://www.w3.org/2000/svg"}
-    root = ET.parse(path).getroot()
-    out = {}
-    for g in root.iter("{http://www.w3.org/2000/svg}g"):
-        if g.get("class") == "node":
-            texts = ["".join(t.itertext()) for t in g.findall("s:text", ns)]
-            out[texts[0] if texts else g.findtext("s:title", namespaces=ns)] = texts
-    return out
+# ---------------------------------------------------------------- --svg: the claim view, every claim marked
 
 
 def test_svg_of_the_seed_example_marks_z1_wrong(tmp_path, capsys):
+    from claimsvg import read
+
     svg = tmp_path / "seed.svg"
     rc, out, err = _run(capsys, [str(EX / "seed_001_worked_example.toml"), "--svg", str(svg)])
     assert rc == 1 and err == ""
-    assert f"wrote {svg}; not drawn: W1_new" in out
-    nodes = _svg_nodes(svg)
-    z1 = nodes["z1"]
-    assert any(t.startswith("data") and t.endswith("×") for t in z1)      # z1 = 0.42 … claimed, 0.3775 … is right
-    assert any(t.startswith("grad") and t.endswith("×") for t in z1)      # δ1 is wrong too
-    assert "× first wrong here (z1): expected [[0.42, 0.67, 0.92]]" in z1
-    assert {"W1", "b1", "a1", "W2", "b2", "z2", "a2", "loss"} <= set(nodes)
+    assert out.rstrip().endswith(f"wrote {svg}") and "not drawn" not in out  # the updated weights are drawn too
+    boxes, rows, _, (width, height) = read(svg)
+    assert boxes["z1"].lines[-1] == "× first wrong here (line 28)"      # z1 = 0.42 … claimed, 0.3775 … is right
+    assert boxes["delta1"].lines[-1] == "× first wrong here (line 35)"  # δ1 is wrong too
+    assert boxes["z1"].line("claimed ") == "claimed [0.42, 0.67, 0.92]"
+    assert set(boxes) == {"z1", "a1", "z2", "a2", "loss", "delta2", "dW2", "db2", "delta1", "dW1", "db1",
+                          "W1_new", "b1_new", "W2_new", "b2_new"}  # one box per claim: no x @ W.T, no ᵀ nodes
     assert not list(tmp_path.glob(".*"))  # written atomically: no temporary left behind
-    import re
-
-    size = re.search(r'<svg width="([\d.]+)pt"\s+height="([\d.]+)pt"', svg.read_text())
-    width, height = float(size.group(1)), float(size.group(2))
-    assert width <= 2000 and height > width  # top to bottom by layer (it was 8,584 units wide in one row)
-    # x @ W.T: the transposes are a ᵀ on W's edge, not nodes of their own (one record per claim)
-    texts = [t for v in nodes.values() for t in v]
-    assert "T" not in texts and svg.read_text().count(">ᵀ</text>") == 2
+    # top to bottom by layer (it was 8,584 units wide in one row): the forward rows above the backward rows
+    assert width <= 2000 and height <= 1200
+    assert rows["layer 1 · forward"] < rows["layer 2 · forward"] < rows["loss"] < rows["layer 2 · backward"]
 
 
 def test_svg_of_the_corrected_example_has_no_mismatch(tmp_path, capsys):
+    from claimsvg import read
+
     svg = tmp_path / "ok.svg"
-    rc, out, err = _run(capsys, [str(EX / "seed_001_corrected.toml"), "--svg", str(svg)])
+    rc, _, err = _run(capsys, [str(EX / "seed_001_corrected.toml"), "--svg", str(svg)])
     assert rc == 0 and err == ""
     text = svg.read_text(encoding="utf-8")
-    nodes = _svg_nodes(svg)
-    assert "×" not in text
-    marked = [k for k, v in nodes.items() if any(t.endswith("√") for t in v)]
-    assert sorted(marked) == ["W1", "W2", "a1", "a2", "b1", "b2", "loss", "z1", "z2"]
+    boxes, _, _, _ = read(svg)
+    assert "×" not in text and "←" not in text.replace("an arrow A → B", "")
+    assert len(boxes) == 15 and all(b.lines[-1].startswith("√ right (line ") for b in boxes.values())
 
 
 def test_svg_needs_exactly_one_file(tmp_path, capsys):

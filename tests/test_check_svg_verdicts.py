@@ -1,55 +1,29 @@
-"""check --svg marks each claim as the text report judges it: × first wrong, ← follows from an earlier error."""
+"""check --svg marks each claim as the text report judges it: × first wrong, ← follows from an earlier error.
+
+(The claim view's structure and numbers: tests/test_check_claim_view.py; ``ops_source(verdicts=...)`` here.)"""
 
 import re
 import tomllib
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
+from claimsvg import read
 from deltagrad.viz.ops_view import DIM, FOLLOWS, ops_source
 from deltagrad.viz.style import MATCH, MISMATCH
 
 from deltagrad.cli import main
 
 EX = Path(__file__).resolve().parent.parent / "examples"
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-def _nodes(path):
-    """{first text line: (texts, border stroke, border dashed, text colours, a record?)} of each Graphviz node."""
-    out = {}
-    for g in ET.parse(path).getroot().iter(f"{SVG}g"):
-        if g.get("class") != "node":
-            continue
-        texts = ["".join(t.itertext()) for t in g.findall(f"{SVG}text")]
-        border = g.find(f"{SVG}polygon")
-        if border is None:
-            border = g.find(f"{SVG}ellipse")
-        if border is None:
-            continue  # a legend (HTML table) without a border
-        fills = {t.get("fill", "black") for t in g.findall(f"{SVG}text")}
-        out[texts[0] if texts else g.findtext(f"{SVG}title")] = (
-            texts, border.get("stroke"), border.get("stroke-dasharray") is not None, fills, border.tag == f"{SVG}polygon")
-    return out
 
 
 def _report_verdicts(out: str) -> dict:
     """{claim: "OK" | "first wrong here" | "follows from the earlier error at X"} from the text report."""
     found = {}
     for line in out.splitlines():
-        m = re.match(r"^(\w+)\s+.*?\s(OK|WRONG)(?:: (.*?))?(?: \(line \d+\))?$", line)
+        m = re.match(r"^([A-Za-z]\w*)\s+.*?\s(OK|WRONG)(?:: (.*?))?(?: \(line \d+\))?$", line)
         if m:
             found[m.group(1)] = "OK" if m.group(2) == "OK" else m.group(3)
     return found
-
-
-def _where(claim: str) -> tuple[str, str]:
-    kind = claim.rstrip("0123456789")
-    if kind in ("z", "a", "loss"):
-        return claim, "data"
-    if kind == "delta":
-        return "z" + claim[5:], "grad"
-    return claim[1:], "grad"  # dW, db
 
 
 def test_seed_example_picture_says_what_the_report_says(tmp_path, capsys):
@@ -59,28 +33,25 @@ def test_seed_example_picture_says_what_the_report_says(tmp_path, capsys):
     assert rc == 1
     verdicts = _report_verdicts(out)
     assert len(verdicts) == 15
-    nodes = _nodes(svg)
+    boxes, _, _, _ = read(svg)
     drawn = 0
     for claim, verdict in verdicts.items():
-        if claim.endswith("_new"):
-            continue  # updated weights have no node (said in "not drawn: ...")
-        name, fld = _where(claim)
-        texts, stroke, _, _, _ = nodes[name]
-        (line,) = [t for t in texts if t.startswith(fld + " ")]
+        box = boxes[claim]  # one box per claim, the updated weights too
+        (line,) = [t for t in box.lines if t[0] in "√×←"]
         drawn += 1
         if verdict == "OK":
-            assert line.endswith("√")
+            assert line.startswith("√ right")
         elif verdict == "first wrong here":
-            assert line.endswith("×") and any(t.startswith(f"× first wrong here ({claim})") for t in texts)
-            assert stroke == MISMATCH  # a node holding a first-wrong claim has the red border
+            assert line.startswith("× first wrong here (line ")
+            assert box.stroke == MISMATCH and box.dash is None  # the step that made the error: red, solid
         else:
             culprit = verdict.removeprefix("follows from the earlier error at ")
-            assert line.endswith("←") and any(t.startswith(f"← follows from {culprit}:") for t in texts)
+            assert line.startswith(f"← follows from {culprit} (line ")
             assert "×" not in line
-    assert drawn == 11
-    # a node whose only claims follow from earlier errors is orange and dashed, not red
-    for name in ("a1", "a2", "b1", "b2"):
-        assert nodes[name][1] == FOLLOWS and nodes[name][2], name
+    assert drawn == 15
+    # a claim that only follows from earlier errors is orange and dashed, not red
+    for name in ("a1", "a2", "db1", "db2", "delta2"):
+        assert boxes[name].stroke == FOLLOWS and boxes[name].dash, name
 
 
 def test_seed_example_first_wrong_and_follows_by_hand(tmp_path, capsys):
@@ -100,20 +71,18 @@ def test_seed_example_first_wrong_and_follows_by_hand(tmp_path, capsys):
     svg = tmp_path / "seed.svg"
     main(["check", str(EX / "seed_001_worked_example.toml"), "--svg", str(svg)])
     capsys.readouterr()
-    nodes = _nodes(svg)
-    assert "× first wrong here (z1): expected [[0.42, 0.67, 0.92]]" in nodes["z1"][0]
-    assert "← follows from z1: expected [[0.42, 0.67, 0.92]]" in nodes["a1"][0]
-    assert "× first wrong here (z2): expected 1.439" in nodes["z2"][0]
-    assert "← follows from z2: expected 1.439" in nodes["a2"][0]
-    ops = [k for k, v in nodes.items() if v[3] == {DIM} and not v[4]]
-    assert sorted(ops) == ["**2", "-", "@", "Σ"]  # their ops are grey too (the two @ share a key)
-    # one node per claim stands out: the results that are no claim (x @ W1ᵀ, a1 @ W2ᵀ, a2 - y, **2, Σ)
-    # and the loss's constant ½ are small grey records with their data only
-    dim = {k: v for k, v in nodes.items() if v[3] == {DIM} and v[1] == DIM and v[4]}
-    assert len(dim) == 6 and all(len(v[0]) == 1 and not v[0][0].startswith(("data", "grad")) for v in dim.values())
-    assert nodes["[[1.121]]"][0] == ["[[1.121]]"]  # a2 - y = 1.131 - 0.01
-    size = re.search(r'<svg width="([\d.]+)pt"', svg.read_text())
-    assert float(size.group(1)) <= 2000
+    boxes, _, arrows, (width, _) = read(svg)
+    assert boxes["z1"].lines[1:] == ["claimed [0.42, 0.67, 0.92]", "engine [0.3775, 0.3925, 0.4075]",
+                                     "× first wrong here (line 28)"]
+    assert boxes["a1"].lines[1:] == ["claimed [0.42, 0.67, 0.92]", "engine [0.3775, 0.3925, 0.4075]",
+                                     "← follows from z1 (line 29)"]
+    assert boxes["z2"].lines[1:] == ["claimed 1.439", "engine 1.131", "× first wrong here (line 30)"]
+    assert boxes["a2"].lines[1:] == ["claimed 1.439", "engine 1.131", "← follows from z2 (line 31)"]
+    assert ("z1", "a1", FOLLOWS) in arrows and ("z2", "a2", FOLLOWS) in arrows
+    # one box per claim and nothing else: the results that are no claim (x @ W1ᵀ, a1 @ W2ᵀ, a2 - y, **2, Σ),
+    # the transposes, the loss's constant ½ and the parameters are folded away
+    assert len(boxes) == 15 and not {"@", "**2", "-", "Σ", "T", "W1", "b1", "W2", "b2", "x", "y"} & set(boxes)
+    assert width <= 2000
 
 
 def test_verdicts_option_on_a_small_graph():

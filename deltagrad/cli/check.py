@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from deltagrad.check.grading import GradingPolicy, is_answers, report_grade
-from deltagrad.check.worked import WorkedExampleError, check_worked_example, graph_expectations, graph_verdicts
+from deltagrad.check.worked import WorkedExampleError, check_worked_example
 
 HELP = "check a worked backprop example (TOML): every claimed z, a, loss, δ, gradient and update"
 
@@ -33,12 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         default=None,
         help=(
-            "also draw the engine's graph of the example (one FILE only) to PATH, top to bottom, every claim "
-            "marked as the report judges it: √ right (green), × first wrong here (red: the step that made the "
-            "error), ← follows from an earlier error (orange, dashed: e.g. \"follows from z1\"). z, a and loss "
-            "sit on the data of their node, δ on the grad of z (divided by the number of samples: δ is per "
-            "sample), dW and db on the grad of W and b; intermediate nodes that are no claim (x @ W1ᵀ, the "
-            "loss's terms) are small and grey. Updated weights (W_new, b_new) have no node and are left out"
+            "also draw the derivation (one FILE only) to PATH: one box per quantity (z, a, loss, δ, dW, db, "
+            "W_new, b_new), a row per layer top to bottom (forward, loss, backward, update), an arrow A → B when "
+            "the engine computes B from A. Each box shows the claimed and the engine's number (a matrix as its "
+            "shape, first row or entries and largest error) and the verdict of the report: √ right (green), × first "
+            "wrong here (red: the step that made the error), ← follows from an earlier error (orange, dashed: "
+            "e.g. \"follows from z1\"), ○ not claimed (grey: the engine's number). An answers file is graded "
+            "and drawn; an unanswered claim's box shows no number"
         ),
     )
 
@@ -71,9 +72,10 @@ def run(args: argparse.Namespace) -> int:
     status is the worst of them (2 over 1 over 0). A file with no claims reports "no claims to
     check" and counts as 0.
 
-    With ``svg`` set (one file only), the engine's graph is drawn there first with every claim
-    marked (see :func:`deltagrad.check.worked.graph_expectations`); a drawing that cannot be written is a
-    one-line error and exit 2.
+    With ``svg`` set (one file only), the claim view (:func:`deltagrad.check.claim_graph`,
+    :func:`deltagrad.viz.claims_view.claims_source`) is drawn there first, every claim marked as the
+    report judges it; a file with no claims still draws (every box "not claimed"), an answers file is
+    graded and drawn. A drawing that cannot be written is a one-line error and exit 2.
 
     >>> run(argparse.Namespace(files=["examples/seed_001_corrected.toml"], quiet=True, svg=None))  # doctest: +SKIP
     0
@@ -82,21 +84,6 @@ def run(args: argparse.Namespace) -> int:
     if svg is not None and len(args.files) != 1:
         print(f"deltagrad: error: --svg draws one worked example; got {len(args.files)} files", file=sys.stderr)
         return 2
-    if svg is not None:
-        try:
-            report = check_worked_example(args.files[0])
-        except WorkedExampleError as e:
-            print(f"deltagrad: error: {e}", file=sys.stderr)
-            return 2
-        err = _draw(report, svg)
-        if err:
-            print(f"deltagrad: error: {err}", file=sys.stderr)
-            return 2
-        _print(args.files[0], report, args.quiet)
-        if not args.quiet:
-            _, _, left_out = graph_expectations(report)
-            print(f"wrote {svg}" + (f"; not drawn: {', '.join(left_out)}" if left_out else ""))
-        return 0 if report else 1
     if getattr(args, "json", None) and len(args.files) != 1:
         print(f"deltagrad: error: --json grades one answers file; got {len(args.files)} files", file=sys.stderr)
         return 2
@@ -107,8 +94,12 @@ def run(args: argparse.Namespace) -> int:
     status = 0  # the worst of the files: a bad file (2) does not hide the reports of the others
     for path in args.files:
         if _grading(args, path):
-            status = max(status, report_grade(path, getattr(args, "json", None), GradingPolicy(method_credit=credit),
-                                              args.quiet))
+            draw = None if svg is None else lambda g: _draw(g.report, svg, _unanswered(g), _score_line(g))
+            rc = report_grade(path, getattr(args, "json", None), GradingPolicy(method_credit=credit), args.quiet,
+                              draw=draw)
+            if svg is not None and rc != 2 and not args.quiet:
+                print(f"wrote {svg}")
+            status = max(status, rc)
             continue
         try:
             report = check_worked_example(path)
@@ -117,9 +108,26 @@ def run(args: argparse.Namespace) -> int:
             print(f"deltagrad: error: {e}", file=sys.stderr)
             status = 2
             continue
+        if svg is not None:
+            err = _draw(report, svg)
+            if err:
+                print(f"deltagrad: error: {err}", file=sys.stderr)
+                return 2
         _print(path, report, args.quiet)
+        if svg is not None and not args.quiet:
+            print(f"wrote {svg}")
         status = max(status, 0 if report else 1)
     return status
+
+
+def _score_line(g) -> str:
+    n = sum(c.status == "unanswered" for c in g.claims)
+    return f"score {g.score:g} / {g.max_score:g}" + (f"; {n} unanswered" if n else "")
+
+
+def _unanswered(g) -> dict:
+    """{claim: status} of the answers that have no number to compare (their boxes show none)."""
+    return {c.key: c.status for c in g.claims if c.status in ("unanswered", "invalid formula", "wrong size")}
 
 
 def _print(path: str, report, quiet: bool) -> None:
@@ -127,19 +135,14 @@ def _print(path: str, report, quiet: bool) -> None:
     print(f"{path}: {text.splitlines()[-1]}" if quiet else text, flush=True)
 
 
-def _draw(report, path: str) -> str | None:
-    """Draw ``report``'s engine graph with every claim marked to ``path`` (atomically); an error message or None."""
+def _draw(report, path: str, unanswered=(), summary: str | None = None) -> str | None:
+    """Draw ``report``'s claim view to ``path`` (atomically); an error message or None."""
     from deltagrad import viz
-    expected, atol, _left_out = graph_expectations(report)
-    try:
-        from deltagrad.viz.drawing import Drawing
-        from deltagrad.viz.ops_view import ops_source
+    from deltagrad.check.worked_graph import claim_graph
+    from deltagrad.viz.claims_view import draw_claims
 
-        # top to bottom: a network's layers stack, so the picture stays narrow (the seed example: 735
-        # units wide instead of 8,584 left to right); W.T inside x @ W.T is a ᵀ on W's edge, not a node
-        source = ops_source(report.graph, rankdir="TB", expected=expected or None, atol=atol + 1e-12, rtol=1e-9,
-                            fold_transpose=True, verdicts=graph_verdicts(report), dim_unclaimed=True)
-        Drawing(source).save(path, "svg")
+    try:
+        draw_claims(claim_graph(report, unanswered, summary)).save(path, "svg")
     except OSError as e:
         return f"cannot write {path}: {e.strerror or e}"
     except (ValueError, viz.RendererNotFound, viz.RenderError) as e:

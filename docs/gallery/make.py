@@ -92,6 +92,16 @@ def mnist_sized():
     return loss, caption
 
 
+def check_seed() -> None:
+    """`deltagrad check examples/seed_001_worked_example.toml --svg`: the claim view of the seed's worked example."""
+    from deltagrad.check import check_worked_example, claim_graph
+    from deltagrad.viz.claims_view import draw_claims
+
+    report = check_worked_example(HERE.parent.parent / "examples" / "seed_001_worked_example.toml")
+    report.source = "examples/seed_001_worked_example.toml"  # the same title wherever make.py runs from
+    save(draw_claims(claim_graph(report)), "check_seed_001", svg=True)
+
+
 def save(drawing, name: str, svg: bool = False) -> None:
     t = time.perf_counter()
     drawing.save(HERE / f"{name}.png")
@@ -122,6 +132,7 @@ def main() -> int:
     digits = [f"digit {d}" for d in range(10)]
     save(viz.draw(big, view="network", output_names=digits, caption=caption), "network_784-256-10", svg=True)
     save(viz.draw(big, color_by="grad"), "ops_784-256-10")
+    check_seed()
     return 0
 
 
