@@ -10,7 +10,7 @@ from deltagrad.autograd import topo_order
 from . import calculus
 from .colors import auto_symlog
 from .compare import ATOL, RTOL, mismatch_text, resolve
-from .ops_shape import auto_rankdir
+from .ops_shape import auto_shape, row_of, row_starts, text_size
 from .style import (
     DIM,
     FLAG_GLYPH,
@@ -195,16 +195,24 @@ def too_big(n: int, max_nodes: int, what: str, advice: str) -> ValueError:
     )
 
 
-def _edge_text(local, contrib, want: str, precision: int, tensor: bool) -> str:
-    parts = []
-    if want in ("local", "both"):
-        parts.append(
-            "local "
-            + ("J too big" if local is None else show(local, precision) if tensor else number(local, precision))
-        )
-    if want in ("contribution", "both") and contrib is not None:
-        parts.append("contrib " + (show(contrib, precision) if tensor else number(contrib, precision)))
-    return "\\n".join(escape_text(p) for p in parts)
+def _edge_texts(node, want: str, precision: int) -> list[list[str]]:
+    """The label lines of each in-edge of ``node`` (an op's result): ``local …`` and/or ``contrib …`` (not escaped)."""
+    tensor = calculus.is_tensor(node)
+    local = calculus.local_derivatives(node) if want != "contribution" else (None,) * len(node.parents)
+    contrib = calculus.contributions(node)
+    out = []
+    for k, p in enumerate(node.parents):
+        parts = []
+        if want in ("local", "both"):
+            lk = local[k]
+            parts.append("local " + ("J too big" if lk is None else show(lk, precision) if tensor else number(lk, precision)))
+        if want in ("contribution", "both") and has_grad(p):
+            parts.append("contrib " + (show(contrib[k], precision) if tensor else number(contrib[k], precision)))
+        out.append(parts)
+    return out
+
+
+_KEY = "edges: local = ∂out/∂in, contrib = grad(out) · local\\n(the contribs leaving a node sum to its grad)"
 
 
 def _coloured(order: list, color_by) -> list:
@@ -293,9 +301,20 @@ def ops_source(
     scale = max_abs(signed_peak(n.grad) for n in coloured)
     fills = {n: signed_peak(n.grad) for n in coloured}
     symlog = check_color_scale(color_scale, fills.values())
+    labels = None
+    if edge_labels != "none":
+        labels = {(i, k): lines for i, n in enumerate(order) if n.op is not None
+                  for k, lines in enumerate(_edge_texts(n, edge_labels, precision))}
+    cuts = frozenset()
     if rankdir == "auto":
-        records = {n: _record(n, precision, checks.get(n, []), None).strip("{} ").split(" | ") for n in order}
-        rankdir = auto_rankdir(order, records)
+        fields = {i: _record(n, precision, checks.get(n, []), None).strip("{} ").split(" | ") for i, n in enumerate(order)}
+        ops = {i: op_text(n.op, n.ctx, precision) for i, n in enumerate(order) if n.op is not None}
+        side = [text_size(_KEY.split("\\n"), 9)] if labels is not None else []
+        if color_by is not None:  # the legend: a row of ticks (about 300 pt), then one row per note
+            longest = 120 if _blocked(order) else 53
+            side.append((max(300.0, longest * 5.4 + 12), (4 if longest < 100 else 5) * 17.0))
+        shape = auto_shape(order, fields, ops, labels, tuple(side))
+        rankdir, cuts = shape.rankdir, shape.cuts
     out = [
         "digraph ops {",
         f'  graph [rankdir={rankdir}, fontname="{FONT}", nodesep=0.25, ranksep=0.35{_layout_caps(order)}];',
@@ -313,10 +332,7 @@ def ops_source(
     if verdicts:
         out.append(verdict_legend({k for fields in verdicts.values() for k, _ in fields.values()}))
     if edge_labels != "none":
-        out.append(
-            '  edge_key [shape=plaintext, fontsize=9, label="edges: local = ∂out/∂in, '
-            'contrib = grad(out) · local\\n(the contribs leaving a node sum to its grad)"];'
-        )
+        out.append(f'  edge_key [shape=plaintext, fontsize=9, label="{_KEY}"];')
     folded = set()
     if fold_transpose and edge_labels == "none":
         folded = {
@@ -375,26 +391,44 @@ def ops_source(
         oid = f', id="o{i}"' if ids else ""
         small = f', fontcolor="{DIM}", color="{DIM}"' if quiet else ""
         out.append(f'  o{i} [label="{text}", shape=ellipse, fontsize=10, margin="0.04,0.02", height=0.3{oid}{small}];')
-        tensor = calculus.is_tensor(node)
-        if edge_labels != "none":
-            local = calculus.local_derivatives(node) if edge_labels != "contribution" else (None,) * len(node.parents)
-            contrib = calculus.contributions(node)
         for k, p in enumerate(node.parents):
             attrs = []
             if calculus.numbered(node):
                 attrs.append(f'headlabel="{k}"')
-            if edge_labels != "none":
-                c = contrib[k] if has_grad(p) else None
-                # decorate: Graphviz underlines the label and draws a line to its own edge, so a label
-                # placed between two edges still says which one it belongs to
-                attrs.append(f'label="{_edge_text(local[k], c, edge_labels, precision, tensor)}", decorate=true')
             if ids:
                 attrs.append(f'id="e{i}_{k}"')
             if p in folded:
                 attrs.append('label="ᵀ", fontsize=12')
                 p = p.parents[0]
-            out.append(f"  v{index[p]} -> o{i}" + (f" [{', '.join(attrs)}];" if attrs else ";"))
-        out.append(f"  o{i} -> v{i}" + (f' [id="r{i}"];' if ids else ";"))
+            tail = f"v{index[p]}"
+            if labels and labels[(i, k)]:
+                # the label is a node on the edge's own path (parent -> label -> op): layout keeps it
+                # beside its edge, never between two, and a + a gets one label per edge
+                lid = f'l{i}_{k}'
+                text = "\\n".join(escape_text(t) for t in labels[(i, k)])
+                out.append(f'  {lid} [label="{text}", shape=plaintext, fontsize=9, height=0.2, width=0.3, '
+                           f'margin="0.04,0.01"' + (f', id="{lid}"' if ids else "") + "];")
+                out.append(f"  {tail} -> {lid} [arrowhead=none" + (f', id="t{i}_{k}"' if ids else "") + "];")
+                tail = lid
+            out.append(f"  {tail} -> o{i}" + (f" [{', '.join(attrs)}];" if attrs else ";"))
+        result = ([f'id="r{i}"'] if ids else []) + (["constraint=false"] if i in cuts else [])
+        out.append(f"  o{i} -> v{i}" + (f" [{', '.join(result)}];" if result else ";"))
+    if cuts:  # each row a borderless cluster, so that Graphviz keeps the rows apart
+        vrow, orow = row_of(order, cuts)
+        starts = row_starts(order, cuts, labels is not None)
+        members: dict = {}
+        for i, node in enumerate(order):
+            if node not in folded:
+                members.setdefault(vrow[i], []).append(f"v{i}")
+            if i in orow:
+                members.setdefault(orow[i], []).append(f"o{i}")
+                members[orow[i]] += [f"l{i}_{k}" for k in range(len(node.parents)) if labels and labels[(i, k)]]
+        # an invisible anchor starts each row; the anchors share one rank, in order, so the rows stack top down
+        out.append('  node [shape=point, style=invis, width=0, height=0, label=""];')
+        for r, m in sorted(members.items()):
+            out.append(f"  subgraph cluster_row{r} {{ peripheries=0; {'; '.join(m)}; }}")
+            out.append(f"  row{r} -> v{starts[r]} [style=invis];")
+        out.append("  { rank=same; " + " -> ".join(f"row{r}" for r in sorted(members)) + " [style=invis]; }")
     out.append("}")
     return "\n".join(out) + "\n"
 
