@@ -284,3 +284,36 @@ def row_starts(order: list, cuts, labelled: bool) -> list[int]:
         if r not in best or rank[("v", i)] < rank[("v", best[r])]:
             best[r] = i
     return [best[r] for r in sorted(best)]
+
+
+def row_clusters(order: list, cuts, folded=frozenset(), labels: dict | None = None) -> list[str]:
+    """DOT lines that keep the rows of a wrapped op view apart and in order, top down.
+
+    Each row is a borderless cluster (Graphviz keeps a cluster's nodes together, away from other
+    clusters); an invisible anchor per row points at the row's first value, and the anchors share one
+    rank, chained left to right, which Graphviz's left-to-right layout turns into top to bottom; a
+    key says what the dashed return arrows (``o{i} -> v{i}`` for ``i`` in ``cuts``) are.
+    ``folded``: nodes not drawn (a folded transpose); ``labels``: as :func:`auto_shape` (label nodes
+    ``l{i}_{k}`` go with their op).
+
+    >>> from deltagrad.autograd import Value, topo_order
+    >>> order = topo_order(Value(1.0).tanh().tanh())
+    >>> row_clusters(order, {2})[-1]
+    '  { rank=same; row0 -> row1 [style=invis]; }'
+    """
+    vrow, orow = row_of(order, cuts)
+    starts = row_starts(order, cuts, labels is not None)
+    members: dict = {}
+    for i, node in enumerate(order):
+        if node not in folded:
+            members.setdefault(vrow[i], []).append(f"v{i}")
+        if i in orow:
+            members.setdefault(orow[i], []).append(f"o{i}")
+            members[orow[i]] += [f"l{i}_{k}" for k in range(len(node.parents)) if labels and labels[(i, k)]]
+    out = ['  wrap_key [shape=plaintext, fontsize=9, label="dashed grey arrow: the result starts the next row"];',
+           '  node [shape=point, style=invis, width=0, height=0, label=""];']
+    for r, m in sorted(members.items()):
+        out.append(f"  subgraph cluster_row{r} {{ peripheries=0; {'; '.join(m)}; }}")
+        out.append(f"  row{r} -> v{starts[r]} [style=invis];")
+    out.append("  { rank=same; " + " -> ".join(f"row{r}" for r in sorted(members)) + " [style=invis]; }")
+    return out

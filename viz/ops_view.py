@@ -10,7 +10,9 @@ from deltagrad.autograd import topo_order
 from . import calculus
 from .colors import auto_symlog
 from .compare import ATOL, RTOL, mismatch_text, resolve
-from .ops_shape import auto_shape, row_of, row_starts, text_size
+from .ops_shape import auto_shape, row_clusters, text_size
+from .ops_terms import EDGE_KEY, edge_texts, has_grad, show
+from .ops_terms import blocked as blocked_relus
 from .style import (
     DIM,
     FLAG_GLYPH,
@@ -28,9 +30,7 @@ from .style import (
     max_abs,
     number,
     signed_peak,
-    summary,
     text_colour,
-    unwrap,
     verdict_legend,
 )
 
@@ -104,39 +104,6 @@ def op_text(op, ctx: tuple, precision: int) -> str:
     return f"{symbol}({', '.join(consts)})"
 
 
-def show(x, precision: int) -> str:
-    """A node's data or grad as text: one number for a Value, :func:`viz.style.summary` for a Tensor."""
-    return summary(x, precision) if np.ndim(unwrap(x)) else number(x, precision)
-
-
-def has_grad(node) -> bool:
-    """False for a constant (or an input that asked for no gradient) and for a grad cleared to None."""
-    if node.grad is None:  # `p.grad = None` or an optimizer's zero_grad(): no gradient yet, shown as "—"
-        return False
-    return bool(node.requires_grad or np.any(as_array(node.grad) != 0))
-
-
-def _blocked(order: list) -> dict:
-    """Scalar nodes whose grad is exactly 0 because of an inactive ReLU, not because it vanished.
-
-    ``"inactive"``: the input z of a relu at z <= 0 (relu'(z) = 0); ``"blocked"``: every node that
-    consumes it is inactive or blocked, so no path to the output lets a gradient through.
-    """
-    consumers: dict = {}
-    for n in order:
-        for p in n.parents:
-            consumers.setdefault(p, []).append(n)
-    marks: dict = {}
-    for n in reversed(order):  # consumers before the nodes they consume
-        if not isinstance(n.grad, float) or n.grad != 0.0 or n not in consumers:
-            continue
-        if any(c.op.name == "relu" and not n.data > 0.0 for c in consumers[n]):
-            marks[n] = "inactive"
-        elif all(c in marks for c in consumers[n]):
-            marks[n] = "blocked"
-    return marks
-
-
 def finite(x) -> bool:
     """True when every element of ``x`` (a float, array or node data/grad) is finite; None (no grad) counts as finite."""
     return x is None or bool(np.isfinite(as_array(x)).all())
@@ -195,26 +162,6 @@ def too_big(n: int, max_nodes: int, what: str, advice: str) -> ValueError:
     )
 
 
-def _edge_texts(node, want: str, precision: int) -> list[list[str]]:
-    """The label lines of each in-edge of ``node`` (an op's result): ``local …`` and/or ``contrib …`` (not escaped)."""
-    tensor = calculus.is_tensor(node)
-    local = calculus.local_derivatives(node) if want != "contribution" else (None,) * len(node.parents)
-    contrib = calculus.contributions(node)
-    out = []
-    for k, p in enumerate(node.parents):
-        parts = []
-        if want in ("local", "both"):
-            lk = local[k]
-            parts.append("local " + ("J too big" if lk is None else show(lk, precision) if tensor else number(lk, precision)))
-        if want in ("contribution", "both") and has_grad(p):
-            parts.append("contrib " + (show(contrib[k], precision) if tensor else number(contrib[k], precision)))
-        out.append(parts)
-    return out
-
-
-_KEY = "edges: local = ∂out/∂in, contrib = grad(out) · local\\n(the contribs leaving a node sum to its grad)"
-
-
 def _coloured(order: list, color_by) -> list:
     if color_by == "grad":
         return [n for n in order if has_grad(n)]
@@ -253,7 +200,14 @@ def ops_source(
     Args:
         edge_labels: ``"local"`` writes ∂out/∂in on each edge (for a Tensor, the Jacobian's summary),
             ``"contribution"`` the share g·∂out/∂in of the parent's grad that arrives along it (the
-            contributions on a node's out-edges sum to its grad), ``"both"``, or ``"none"``.
+            contributions on a node's out-edges sum to its grad), ``"both"``, or ``"none"``. The label
+            is a small text node on the edge's own path (parent -> label -> op, the line entering the
+            text on one side and leaving on the other), so Graphviz places it beside its edge and
+            never between two; ``a + a`` gets one label per edge.
+        rankdir: ``"LR"``, ``"TB"``, ``"RL"``, ``"BT"``, or ``"auto"``: left to right unless that
+            would be over 4:1, then top to bottom or left to right wrapped into rows, whichever
+            :func:`viz.ops_shape.auto_shape` estimates nearer square (a row ends at an op whose result
+            starts the next row: that edge is drawn as a return arrow and does not constrain layout).
         color_by: ``"grad"`` fills each node by its grad (a Tensor by its largest-|·| element),
             ``"delta"`` only the pre-activations z (tag role ``"z"``) by δ = z.grad; blue–white–orange,
             ±(max |value|) at the ends, with a legend; vanishing/exploding values get ▼/▲ (see
@@ -276,7 +230,8 @@ def ops_source(
             (``x @ W1ᵀ``, the loss's ``-``, ``**2``, ``Σ``), or an unlabelled constant (the loss's ½),
             small and grey with its data only, so the named nodes (one per claim) stand out.
         ids: give every node and edge an SVG id (``v3``, ``o3``, ``e3_0`` = edge from parent 0 into op 3,
-            ``r3`` = op 3 to its result) for scripts such as :func:`viz.animate`.
+            ``r3`` = op 3 to its result) for scripts such as :func:`viz.animate`; with edge labels,
+            ``e3_0`` is the leg from the label into the op, ``t3_0`` the leg from the parent, ``l3_0`` the label.
 
     Raises:
         ValueError: if the graph has more than ``max_nodes`` nodes, or for an unknown option.
@@ -304,24 +259,24 @@ def ops_source(
     labels = None
     if edge_labels != "none":
         labels = {(i, k): lines for i, n in enumerate(order) if n.op is not None
-                  for k, lines in enumerate(_edge_texts(n, edge_labels, precision))}
+                  for k, lines in enumerate(edge_texts(n, edge_labels, precision))}
     cuts = frozenset()
     if rankdir == "auto":
         fields = {i: _record(n, precision, checks.get(n, []), None).strip("{} ").split(" | ") for i, n in enumerate(order)}
         ops = {i: op_text(n.op, n.ctx, precision) for i, n in enumerate(order) if n.op is not None}
-        side = [text_size(_KEY.split("\\n"), 9)] if labels is not None else []
+        side = [text_size(EDGE_KEY.split("\\n"), 9)] if labels is not None else []
         if color_by is not None:  # the legend: a row of ticks (about 300 pt), then one row per note
-            longest = 120 if _blocked(order) else 53
+            longest = 120 if blocked_relus(order) else 53
             side.append((max(300.0, longest * 5.4 + 12), (4 if longest < 100 else 5) * 17.0))
         shape = auto_shape(order, fields, ops, labels, tuple(side))
-        rankdir, cuts = shape.rankdir, shape.cuts
+        rankdir, cuts = shape.rankdir, shape.cuts if not fold_transpose else frozenset()  # a fold hides nodes
     out = [
         "digraph ops {",
         f'  graph [rankdir={rankdir}, fontname="{FONT}", nodesep=0.25, ranksep=0.35{_layout_caps(order)}];',
         f'  node [fontname="{FONT}", fontsize=11, shape=record, height=0.3];',
         f'  edge [fontname="{FONT}", fontsize=9, arrowsize=0.6, labelfontsize=8, labelfontcolor="#555555"];',
     ]
-    blocked = _blocked(order)
+    blocked = blocked_relus(order)
     if color_by is not None:
         title = "fill: grad = ∂L/∂node" if color_by == "grad" else "fill: δ = ∂L/∂z"
         notes = ["▼ vanishing: |g| &lt; 1e-6 · max, ▲ exploding: |g| &gt; 1e3"]
@@ -332,7 +287,7 @@ def ops_source(
     if verdicts:
         out.append(verdict_legend({k for fields in verdicts.values() for k, _ in fields.values()}))
     if edge_labels != "none":
-        out.append(f'  edge_key [shape=plaintext, fontsize=9, label="{_KEY}"];')
+        out.append(f'  edge_key [shape=plaintext, fontsize=9, label="{EDGE_KEY}"];')
     folded = set()
     if fold_transpose and edge_labels == "none":
         folded = {
@@ -411,24 +366,10 @@ def ops_source(
                 out.append(f"  {tail} -> {lid} [arrowhead=none" + (f', id="t{i}_{k}"' if ids else "") + "];")
                 tail = lid
             out.append(f"  {tail} -> o{i}" + (f" [{', '.join(attrs)}];" if attrs else ";"))
-        result = ([f'id="r{i}"'] if ids else []) + (["constraint=false"] if i in cuts else [])
+        result = ([f'id="r{i}"'] if ids else []) + (["constraint=false", "style=dashed", f"color=\"{DIM}\""] if i in cuts else [])
         out.append(f"  o{i} -> v{i}" + (f" [{', '.join(result)}];" if result else ";"))
-    if cuts:  # each row a borderless cluster, so that Graphviz keeps the rows apart
-        vrow, orow = row_of(order, cuts)
-        starts = row_starts(order, cuts, labels is not None)
-        members: dict = {}
-        for i, node in enumerate(order):
-            if node not in folded:
-                members.setdefault(vrow[i], []).append(f"v{i}")
-            if i in orow:
-                members.setdefault(orow[i], []).append(f"o{i}")
-                members[orow[i]] += [f"l{i}_{k}" for k in range(len(node.parents)) if labels and labels[(i, k)]]
-        # an invisible anchor starts each row; the anchors share one rank, in order, so the rows stack top down
-        out.append('  node [shape=point, style=invis, width=0, height=0, label=""];')
-        for r, m in sorted(members.items()):
-            out.append(f"  subgraph cluster_row{r} {{ peripheries=0; {'; '.join(m)}; }}")
-            out.append(f"  row{r} -> v{starts[r]} [style=invis];")
-        out.append("  { rank=same; " + " -> ".join(f"row{r}" for r in sorted(members)) + " [style=invis]; }")
+    if cuts:
+        out += row_clusters(order, cuts, folded, labels)
     out.append("}")
     return "\n".join(out) + "\n"
 
