@@ -1,4 +1,4 @@
-"""The op view keeps a readable shape: rankdir="auto" turns a long chain top to bottom; a layered net stays LR."""
+"""The op view keeps a readable shape: rankdir="auto" wraps a long chain into rows; a layered net stays within 4:1."""
 
 import re
 
@@ -12,14 +12,24 @@ def _aspect(d) -> float:
     return max(w / h, h / w)
 
 
-def test_a_long_chain_turns_top_to_bottom_and_gets_closer_to_square():
+def test_a_long_chain_wraps_into_rows_and_gets_closer_to_square():
     x = Value(1.0, label="x")
     y = x
     for _ in range(30):
         y = y * 1.0
     lr, auto = draw(y, rankdir="LR"), draw(y)
-    assert "rankdir=TB" in auto.source and _aspect(lr) > 4
-    assert _aspect(auto) < _aspect(lr) / 2  # measured on Graphviz's own layout, not the estimate
+    assert "rankdir=LR" in auto.source and "constraint=false" in auto.source  # left to right, in rows
+    assert _aspect(lr) > 4
+    assert _aspect(auto) <= 4 and _aspect(auto) < _aspect(lr) / 2  # measured on Graphviz's own layout
+    assert "constraint=false" not in lr.source  # an explicit direction is kept, one row
+
+
+def test_a_short_chain_stays_in_one_row():
+    y = Value(1.0, label="x")
+    for _ in range(3):
+        y = y.tanh()
+    d = draw(y)
+    assert "rankdir=LR" in d.source and "constraint=false" not in d.source
 
 
 def test_a_layered_net_stays_left_to_right_within_4_to_1():

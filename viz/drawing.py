@@ -162,9 +162,10 @@ def draw(
         path: if given, also write the rendered file there (atomically).
         format: ``"svg"``, ``"png"``, ``"jpg"``, ``"pdf"`` or ``"dot"``; default from the suffix of
             ``path`` (an unknown suffix is a ValueError), else svg.
-        rankdir: op view direction: ``"auto"`` (default: left to right, unless a long chain would
-            make the picture over 4 times wider than tall and top to bottom is closer to square;
-            :func:`viz.ops_shape.auto_rankdir`), ``"LR"``, ``"TB"``, ``"RL"``, ``"BT"``. The network
+        rankdir: op view direction: ``"auto"`` (default: left to right, unless that would make the
+            picture over 4 times wider than tall; then top to bottom, or left to right wrapped into
+            rows, whichever is nearer square: :func:`viz.ops_shape.auto_shape`), ``"LR"``, ``"TB"``,
+            ``"RL"``, ``"BT"`` (one row or column, never wrapped). The network
             view always draws its layers as columns, left to right.
         precision: significant digits of every number shown (>= 1).
         sample: network view only -- which sample (forward pass or batch row) to show; default the

@@ -10,7 +10,9 @@ from deltagrad.autograd import topo_order
 from . import calculus
 from .colors import auto_symlog
 from .compare import ATOL, RTOL, mismatch_text, resolve
-from .ops_shape import auto_rankdir
+from .ops_shape import auto_shape, row_clusters, text_size
+from .ops_terms import EDGE_KEY, edge_texts, has_grad, show
+from .ops_terms import blocked as blocked_relus
 from .style import (
     DIM,
     FLAG_GLYPH,
@@ -28,9 +30,7 @@ from .style import (
     max_abs,
     number,
     signed_peak,
-    summary,
     text_colour,
-    unwrap,
     verdict_legend,
 )
 
@@ -104,39 +104,6 @@ def op_text(op, ctx: tuple, precision: int) -> str:
     return f"{symbol}({', '.join(consts)})"
 
 
-def show(x, precision: int) -> str:
-    """A node's data or grad as text: one number for a Value, :func:`viz.style.summary` for a Tensor."""
-    return summary(x, precision) if np.ndim(unwrap(x)) else number(x, precision)
-
-
-def has_grad(node) -> bool:
-    """False for a constant (or an input that asked for no gradient) and for a grad cleared to None."""
-    if node.grad is None:  # `p.grad = None` or an optimizer's zero_grad(): no gradient yet, shown as "—"
-        return False
-    return bool(node.requires_grad or np.any(as_array(node.grad) != 0))
-
-
-def _blocked(order: list) -> dict:
-    """Scalar nodes whose grad is exactly 0 because of an inactive ReLU, not because it vanished.
-
-    ``"inactive"``: the input z of a relu at z <= 0 (relu'(z) = 0); ``"blocked"``: every node that
-    consumes it is inactive or blocked, so no path to the output lets a gradient through.
-    """
-    consumers: dict = {}
-    for n in order:
-        for p in n.parents:
-            consumers.setdefault(p, []).append(n)
-    marks: dict = {}
-    for n in reversed(order):  # consumers before the nodes they consume
-        if not isinstance(n.grad, float) or n.grad != 0.0 or n not in consumers:
-            continue
-        if any(c.op.name == "relu" and not n.data > 0.0 for c in consumers[n]):
-            marks[n] = "inactive"
-        elif all(c in marks for c in consumers[n]):
-            marks[n] = "blocked"
-    return marks
-
-
 def finite(x) -> bool:
     """True when every element of ``x`` (a float, array or node data/grad) is finite; None (no grad) counts as finite."""
     return x is None or bool(np.isfinite(as_array(x)).all())
@@ -195,18 +162,6 @@ def too_big(n: int, max_nodes: int, what: str, advice: str) -> ValueError:
     )
 
 
-def _edge_text(local, contrib, want: str, precision: int, tensor: bool) -> str:
-    parts = []
-    if want in ("local", "both"):
-        parts.append(
-            "local "
-            + ("J too big" if local is None else show(local, precision) if tensor else number(local, precision))
-        )
-    if want in ("contribution", "both") and contrib is not None:
-        parts.append("contrib " + (show(contrib, precision) if tensor else number(contrib, precision)))
-    return "\\n".join(escape_text(p) for p in parts)
-
-
 def _coloured(order: list, color_by) -> list:
     if color_by == "grad":
         return [n for n in order if has_grad(n)]
@@ -245,7 +200,14 @@ def ops_source(
     Args:
         edge_labels: ``"local"`` writes ∂out/∂in on each edge (for a Tensor, the Jacobian's summary),
             ``"contribution"`` the share g·∂out/∂in of the parent's grad that arrives along it (the
-            contributions on a node's out-edges sum to its grad), ``"both"``, or ``"none"``.
+            contributions on a node's out-edges sum to its grad), ``"both"``, or ``"none"``. The label
+            is a small text node on the edge's own path (parent -> label -> op, the line entering the
+            text on one side and leaving on the other), so Graphviz places it beside its edge and
+            never between two; ``a + a`` gets one label per edge.
+        rankdir: ``"LR"``, ``"TB"``, ``"RL"``, ``"BT"``, or ``"auto"``: left to right unless that
+            would be over 4:1, then top to bottom or left to right wrapped into rows, whichever
+            :func:`viz.ops_shape.auto_shape` estimates nearer square (a row ends at an op whose result
+            starts the next row: that edge is drawn as a return arrow and does not constrain layout).
         color_by: ``"grad"`` fills each node by its grad (a Tensor by its largest-|·| element),
             ``"delta"`` only the pre-activations z (tag role ``"z"``) by δ = z.grad; blue–white–orange,
             ±(max |value|) at the ends, with a legend; vanishing/exploding values get ▼/▲ (see
@@ -268,7 +230,8 @@ def ops_source(
             (``x @ W1ᵀ``, the loss's ``-``, ``**2``, ``Σ``), or an unlabelled constant (the loss's ½),
             small and grey with its data only, so the named nodes (one per claim) stand out.
         ids: give every node and edge an SVG id (``v3``, ``o3``, ``e3_0`` = edge from parent 0 into op 3,
-            ``r3`` = op 3 to its result) for scripts such as :func:`viz.animate`.
+            ``r3`` = op 3 to its result) for scripts such as :func:`viz.animate`; with edge labels,
+            ``e3_0`` is the leg from the label into the op, ``t3_0`` the leg from the parent, ``l3_0`` the label.
 
     Raises:
         ValueError: if the graph has more than ``max_nodes`` nodes, or for an unknown option.
@@ -293,16 +256,27 @@ def ops_source(
     scale = max_abs(signed_peak(n.grad) for n in coloured)
     fills = {n: signed_peak(n.grad) for n in coloured}
     symlog = check_color_scale(color_scale, fills.values())
+    labels = None
+    if edge_labels != "none":
+        labels = {(i, k): lines for i, n in enumerate(order) if n.op is not None
+                  for k, lines in enumerate(edge_texts(n, edge_labels, precision))}
+    cuts = frozenset()
     if rankdir == "auto":
-        records = {n: _record(n, precision, checks.get(n, []), None).strip("{} ").split(" | ") for n in order}
-        rankdir = auto_rankdir(order, records)
+        fields = {i: _record(n, precision, checks.get(n, []), None).strip("{} ").split(" | ") for i, n in enumerate(order)}
+        ops = {i: op_text(n.op, n.ctx, precision) for i, n in enumerate(order) if n.op is not None}
+        side = [text_size(EDGE_KEY.split("\\n"), 9)] if labels is not None else []
+        if color_by is not None:  # the legend: a row of ticks (about 300 pt), then one row per note
+            longest = 120 if blocked_relus(order) else 53
+            side.append((max(300.0, longest * 5.4 + 12), (4 if longest < 100 else 5) * 17.0))
+        shape = auto_shape(order, fields, ops, labels, tuple(side))
+        rankdir, cuts = shape.rankdir, shape.cuts if not fold_transpose else frozenset()  # a fold hides nodes
     out = [
         "digraph ops {",
         f'  graph [rankdir={rankdir}, fontname="{FONT}", nodesep=0.25, ranksep=0.35{_layout_caps(order)}];',
         f'  node [fontname="{FONT}", fontsize=11, shape=record, height=0.3];',
         f'  edge [fontname="{FONT}", fontsize=9, arrowsize=0.6, labelfontsize=8, labelfontcolor="#555555"];',
     ]
-    blocked = _blocked(order)
+    blocked = blocked_relus(order)
     if color_by is not None:
         title = "fill: grad = ∂L/∂node" if color_by == "grad" else "fill: δ = ∂L/∂z"
         notes = ["▼ vanishing: |g| &lt; 1e-6 · max, ▲ exploding: |g| &gt; 1e3"]
@@ -313,10 +287,7 @@ def ops_source(
     if verdicts:
         out.append(verdict_legend({k for fields in verdicts.values() for k, _ in fields.values()}))
     if edge_labels != "none":
-        out.append(
-            '  edge_key [shape=plaintext, fontsize=9, label="edges: local = ∂out/∂in, '
-            'contrib = grad(out) · local\\n(the contribs leaving a node sum to its grad)"];'
-        )
+        out.append(f'  edge_key [shape=plaintext, fontsize=9, label="{EDGE_KEY}"];')
     folded = set()
     if fold_transpose and edge_labels == "none":
         folded = {
@@ -375,26 +346,30 @@ def ops_source(
         oid = f', id="o{i}"' if ids else ""
         small = f', fontcolor="{DIM}", color="{DIM}"' if quiet else ""
         out.append(f'  o{i} [label="{text}", shape=ellipse, fontsize=10, margin="0.04,0.02", height=0.3{oid}{small}];')
-        tensor = calculus.is_tensor(node)
-        if edge_labels != "none":
-            local = calculus.local_derivatives(node) if edge_labels != "contribution" else (None,) * len(node.parents)
-            contrib = calculus.contributions(node)
         for k, p in enumerate(node.parents):
             attrs = []
             if calculus.numbered(node):
                 attrs.append(f'headlabel="{k}"')
-            if edge_labels != "none":
-                c = contrib[k] if has_grad(p) else None
-                # decorate: Graphviz underlines the label and draws a line to its own edge, so a label
-                # placed between two edges still says which one it belongs to
-                attrs.append(f'label="{_edge_text(local[k], c, edge_labels, precision, tensor)}", decorate=true')
             if ids:
                 attrs.append(f'id="e{i}_{k}"')
             if p in folded:
                 attrs.append('label="ᵀ", fontsize=12')
                 p = p.parents[0]
-            out.append(f"  v{index[p]} -> o{i}" + (f" [{', '.join(attrs)}];" if attrs else ";"))
-        out.append(f"  o{i} -> v{i}" + (f' [id="r{i}"];' if ids else ";"))
+            tail = f"v{index[p]}"
+            if labels and labels[(i, k)]:
+                # the label is a node on the edge's own path (parent -> label -> op): layout keeps it
+                # beside its edge, never between two, and a + a gets one label per edge
+                lid = f'l{i}_{k}'
+                text = "\\n".join(escape_text(t) for t in labels[(i, k)])
+                out.append(f'  {lid} [label="{text}", shape=plaintext, fontsize=9, height=0.2, width=0.3, '
+                           f'margin="0.04,0.01"' + (f', id="{lid}"' if ids else "") + "];")
+                out.append(f"  {tail} -> {lid} [arrowhead=none" + (f', id="t{i}_{k}"' if ids else "") + "];")
+                tail = lid
+            out.append(f"  {tail} -> o{i}" + (f" [{', '.join(attrs)}];" if attrs else ";"))
+        result = ([f'id="r{i}"'] if ids else []) + (["constraint=false", "style=dashed", f"color=\"{DIM}\""] if i in cuts else [])
+        out.append(f"  o{i} -> v{i}" + (f" [{', '.join(result)}];" if result else ";"))
+    if cuts:
+        out += row_clusters(order, cuts, folded, labels)
     out.append("}")
     return "\n".join(out) + "\n"
 

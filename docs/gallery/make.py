@@ -9,6 +9,9 @@ for the op views, e.g. `pip install graphviz-pure`). Sizes:
 - 784-256-10: an MNIST-sized TensorMLP on synthetic 28×28 "images" (ten random prototypes plus
   noise: the repository ships no MNIST), 30 full-batch steps, He-scaled initial weights.
 
+- chain-60: a scalar net one neuron wide and 20 layers deep, y = tanh(w·y + b): 60 ops, which the
+  op view wraps into rows.
+
 Each network view is drawn for the sample the view picks by default: the one with the highest loss.
 """
 
@@ -20,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deltagrad import nn, viz
+from deltagrad import Value, nn, viz
 from deltagrad.cli.engines import _loss, seed_xor_weights
 from deltagrad.cli.train import _rows, _teaching_sample
 from deltagrad.data import load_iris, standardize, stratified_split
@@ -101,6 +104,18 @@ def check_seed() -> None:
     report.source = "examples/seed_001_worked_example.toml"  # the same title wherever make.py runs from
     save(draw_claims(claim_graph(report)), "check_seed_001", svg=True)
 
+def deep_chain(layers: int = 20):
+    """A scalar net one neuron wide and ``layers`` deep, y = tanh(w·y + b): 3 ops a layer, 60 in all."""
+    rng = np.random.default_rng(0)
+    y = Value(0.5, label="x")
+    for i in range(1, layers + 1):
+        w = Value(round(float(rng.uniform(0.5, 1.5)), 2), label=f"w{i}")
+        b = Value(round(float(rng.uniform(-0.5, 0.5)), 2), label=f"b{i}")
+        y = (w * y + b).tanh()
+    y.label = "y"
+    y.backward()
+    return y
+
 
 def save(drawing, name: str, svg: bool = False) -> None:
     t = time.perf_counter()
@@ -127,6 +142,8 @@ def main() -> int:
     tl = -(tnet(np.asarray(Xb)).log_softmax(axis=1)[np.arange(len(yb)), np.asarray(yb)]).mean()
     tl.backward()
     save(viz.draw(tl, color_by="grad"), "ops_4-8-3")
+
+    save(viz.draw(deep_chain(), edge_labels="both", color_by="grad"), "ops_chain-60")
 
     big, caption = mnist_sized()
     digits = [f"digit {d}" for d in range(10)]
