@@ -127,17 +127,21 @@ class Connection:
         await self.ws.send_json({"type": "state", "state": self.state, "hash": to_hash(self.state, self.hidden),
                                  "hidden": sorted(self.hidden), "errors": errors, "playing": self.playing})
 
+    def new_session(self) -> Session:
+        """A new run of the current state (the notebook widget's connection passes the learner's model)."""
+        return Session(self.state, self.csv)
+
     async def rebuild(self, errors: list[str]) -> None:
         try:
-            self.session = Session(self.state, self.csv)
+            self.session = self.new_session()
         except DataError as e:
             errors.append(str(e) + "; using moons")
             self.state["dataset"] = "moons"
-            self.session = Session(self.state, self.csv)
+            self.session = self.new_session()
         except StateError as e:  # a one-output loss on a dataset of more than two classes
             errors.append(str(e) + "; using softmax_ce")
             self.state["loss"] = "softmax_ce"
-            self.session = Session(self.state, self.csv)
+            self.session = self.new_session()
         await self.send_state(errors)
         await self.ws.send_json({"type": "data", **self.session.points()})
         await self.send_frame()
