@@ -21,6 +21,7 @@ from .autograd import Tensor, Value
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from . import autograd, check, nn, viz
+    from .playground import Playground
 
 __all__ = ["Playground", "Tensor", "Value", "autograd", "check", "nn", "viz"]
 _SUBPACKAGES = frozenset({"check", "nn", "viz"})

@@ -29,17 +29,17 @@ nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("anywidget")
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (Debian: apt-get install chromium)"),
-    pytest.mark.skipif(subprocess.run([sys.executable, "-c", "import jupyterlab"]).returncode != 0,
+    pytest.mark.skipif(subprocess.run([sys.executable, "-c", "import jupyterlab"], check=False).returncode != 0,
                        reason="needs jupyterlab (pip install -e '.[dev]')"),
 ]
 
 CELLS = [
-    "from deltagrad import Playground\n"
-    "pg = Playground(dataset='xor', hidden=[4], seed=1, lr=0.1, steps_per_frame=5)\npg",
-    "import numpy as np\nfrom deltagrad import nn\n"
-    "rng = np.random.default_rng(0)\nX = rng.normal(size=(120, 2)); y = (X[:, 0] * X[:, 1] > 0).astype(int)\n"
-    "net = nn.Sequential(nn.Linear(2, 3, seed=0), nn.Tanh(), nn.Linear(3, 1, layer=2, seed=1))\n"
-    "mine = Playground(net, X, y, class_names=['different sign', 'same sign'])\nmine",
+    ("from deltagrad import Playground\n"
+     "pg = Playground(dataset='xor', hidden=[4], seed=1, lr=0.1, steps_per_frame=5)\npg"),
+    ("import numpy as np\nfrom deltagrad import nn\n"
+     "rng = np.random.default_rng(0)\nX = rng.normal(size=(120, 2)); y = (X[:, 0] * X[:, 1] > 0).astype(int)\n"
+     "net = nn.Sequential(nn.Linear(2, 3, seed=0), nn.Tanh(), nn.Linear(3, 1, layer=2, seed=1))\n"
+     "mine = Playground(net, X, y, class_names=['different sign', 'same sign'])\nmine"),
 ]
 SHADOW = "document.querySelectorAll('.deltagrad-playground')[{i}].shadowRoot"
 
@@ -64,11 +64,12 @@ def lab(tmp_path):
     env = {**os.environ, **{k: str(tmp_path / k.lower()) for k in (
         "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
         "JUPYTERLAB_WORKSPACES_DIR")}}
+    log = open(tmp_path / "lab.log", "w")  # noqa: SIM115 - JupyterLab writes it until the end of the test
     proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                              f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
                              f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
                              "--LabApp.expose_app_in_browser=True"] + (["--allow-root"] if os.geteuid() == 0 else []),
-                            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "lab.log", "w"), env=env)
+                            stdout=subprocess.DEVNULL, stderr=log, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         end = time.monotonic() + 60
@@ -88,6 +89,7 @@ def lab(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()
 
 
 class Lab:

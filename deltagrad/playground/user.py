@@ -21,7 +21,7 @@ from deltagrad import nn
 
 from .state import LOSSES, MAX_CLASSES, StateError
 
-__all__ = ["UserRun", "losses_for", "read_data", "read_model"]
+__all__ = ["UserRun", "losses_for", "read_data"]
 
 _MODULES = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu", nn.GELU: "gelu", nn.Softplus: "softplus",
             nn.Identity: "linear"}
