@@ -8,6 +8,7 @@ tests/test_playground_widget_browser.py.
 
 from __future__ import annotations
 
+import base64
 import re
 
 import numpy as np
@@ -163,7 +164,8 @@ def test_degrades_to_a_static_picture_with_one_line_why(monkeypatch):
 
     monkeypatch.setattr(widget, "_widget_class", no_anywidget)
     bundle = pg._repr_mimebundle_()
-    assert set(bundle) == {"image/svg+xml", "text/plain"}
+    assert set(bundle) == {"image/svg+xml", "image/png", "text/plain"}  # PNG: JupyterLab shows no SVG if untrusted
+    assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
     assert "static picture" in bundle["text/plain"] and "pip install anywidget" in bundle["text/plain"]
     svg = bundle["image/svg+xml"]
     assert "<svg" in svg[:200] and "static picture" in svg
@@ -179,7 +181,7 @@ def test_degrades_to_a_static_picture_with_one_line_why(monkeypatch):
     def broken(*a, **k):
         raise RuntimeError("drawing failed")
 
-    monkeypatch.setattr(Playground, "svg", broken)
+    monkeypatch.setattr(Playground, "picture", broken)
     bundle = pg._repr_mimebundle_()  # never raises from display
     assert set(bundle) == {"text/plain"} and "no picture (drawing failed)" in bundle["text/plain"]
 
@@ -203,3 +205,21 @@ def test_widget_carries_the_pages_own_modules():
     finally:
         w.send = monkeypatch_send
     assert [m["type"] for m in sent] == ["frame"] and sent[0]["steps"] == 1
+
+
+def test_a_notebook_run_by_nbclient_reads_as_the_static_picture_in_nbconvert(tmp_path):
+    """Executed headless (no front end) and exported to HTML, the cell shows the picture, not a dead widget."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nbconvert = pytest.importorskip("nbconvert")
+    pytest.importorskip("anywidget")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from deltagrad import Playground\nPlayground(dataset='xor', hidden=[2], quiz=['delta1'])")])
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=120, store_widget_state=False,
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    data = nb.cells[0].outputs[0]["data"]
+    assert {"application/vnd.jupyter.widget-view+json", "image/svg+xml", "image/png", "text/plain"} <= set(data)
+    html, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    out = html.split('data-mime-type="image/svg+xml"', 1)[1]  # the cell's output area shows the SVG
+    svg = base64.b64decode(re.search(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", out).group(1)).decode()
+    assert "static picture" in svg and "δ = ?" in svg

@@ -17,6 +17,7 @@ elsewhere. Display never raises.
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import time
 from importlib import resources
@@ -29,8 +30,8 @@ from .user import UserRun
 
 __all__ = ["Playground"]
 
-# a δ or ∂L/∂w number in the network view's SVG text (the static picture of an exercise shows "?" instead)
-ANSWERS = re.compile(r"(>δ = |∂L/∂w = )[-+]?(?:\d[\d.]*(?:e[-+]?\d+)?|nan|inf)")
+# a δ or ∂L/∂w number, a line of the network view (the static picture of an exercise shows "?" instead)
+ANSWERS = re.compile(r"^(δ = |∂L/∂w = )[-+]?(?:\d[\d.]*(?:e[-+]?\d+)?|nan|inf)$")
 
 DATA_FIELDS = ("dataset", "iris_x", "iris_y", "iris_class", "classes", "n_points", "noise")
 NET_FIELDS = ("hidden", "activation")
@@ -279,11 +280,17 @@ class Playground:
             self._widget = widget
         return self._widget
 
-    def svg(self, why: str = "") -> str:
-        """The static picture: viz's network view of the selected sample, its caption ``why`` (one line, or none).
+    def picture(self, why: str = ""):
+        """The static picture as a :class:`deltagrad.viz.scene.Scene`: viz's network view of the selected sample.
 
-        With an exercise on (``quiz``), every δ and ∂L/∂w in the picture is drawn as ``?`` (the answers).
+        ``why`` (one line, or none) goes into its caption. With an exercise on (``quiz``), every δ and
+        ∂L/∂w in it reads ``?`` (they are the answers).
+
+        Raises:
+            ValueError: when the network view's text no longer has the δ or ∂L/∂w to hide.
         """
+        from dataclasses import replace
+
         from deltagrad.viz.network_view import network_scene
 
         s = self.session
@@ -298,12 +305,22 @@ class Playground:
         finally:
             for p in s.opt.params:
                 p.grad = None
-        svg = scene.svg()
         if quiz:
-            svg, n = ANSWERS.subn(r"\1?", svg)
-            if n == 0:
+            hidden = 0
+            for shape in scene.shapes:
+                texts = []
+                for t in shape.texts:
+                    text, n = ANSWERS.subn(r"\1?", t.text)
+                    hidden += n
+                    texts.append(replace(t, text=text) if n else t)
+                shape.texts = texts
+            if hidden == 0:
                 raise ValueError("the network view's text changed: no δ or ∂L/∂w to hide was found")
-        return svg
+        return scene
+
+    def svg(self, why: str = "") -> str:
+        """:meth:`picture` as SVG text."""
+        return self.picture(why).svg()
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         """The widget and, for viewers that cannot run it, the static picture with one line saying why."""
@@ -314,8 +331,10 @@ class Playground:
         except Exception as err:  # noqa: BLE001 - display never raises
             bundle = {}
             why = f"static picture (no widget: {type(err).__name__}: {err}; pip install anywidget)"
-        try:
-            bundle["image/svg+xml"] = self.svg(why)
+        try:  # SVG, and PNG for front ends that show no SVG (JupyterLab, in a notebook it does not trust)
+            scene = self.picture(why)
+            bundle["image/svg+xml"] = scene.svg()
+            bundle["image/png"] = base64.b64encode(scene.render("png")).decode("ascii")
         except Exception as err:  # noqa: BLE001 - display never raises
             why += f"; and no picture ({err})"
         bundle["text/plain"] = f"[deltagrad.Playground] {why}"
