@@ -223,3 +223,14 @@ def test_a_notebook_run_by_nbclient_reads_as_the_static_picture_in_nbconvert(tmp
     out = html.split('data-mime-type="image/svg+xml"', 1)[1]  # the cell's output area shows the SVG
     svg = base64.b64decode(re.search(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", out).group(1)).decode()
     assert "static picture" in svg and "δ = ?" in svg
+
+
+def test_close_stops_playing_and_closes_the_widget():
+    pytest.importorskip("anywidget")
+    pg = Playground(dataset="xor")
+    w = pg.widget()
+    pg.connection.playing = True
+    pg.close()
+    assert pg.connection.playing is False and pg._widget is None and w.comm is None
+    assert pg.handle({"type": "step"})[0]["steps"] == 1  # the run itself goes on from Python
+

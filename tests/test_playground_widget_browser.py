@@ -6,7 +6,8 @@ config, data and runtime directories); the test writes a notebook whose cell mak
 runs the cell, waits for the widget's first frame (drawn by the playground's own main.js, linked by
 widget.js), presses play with a real mouse click, and checks that frames come from the kernel: the steps,
 the loss text and the network's numbers change, then pause stops them. A second cell with a learner's
-own nn.Sequential shows its architecture controls hidden. Set ``PLAYGROUND_SHOTS=DIR`` to keep the
+own nn.Sequential shows its architecture controls hidden. Clearing the outputs while playing pauses the
+kernel's play loop (a third cell prints its state). Set ``PLAYGROUND_SHOTS=DIR`` to keep the
 screenshots (the gallery's, docs/gallery/widget/, are made that way). Skips without chromium or jupyterlab.
 """
 
@@ -40,6 +41,7 @@ CELLS = [
      "rng = np.random.default_rng(0)\nX = rng.normal(size=(120, 2)); y = (X[:, 0] * X[:, 1] > 0).astype(int)\n"
      "net = nn.Sequential(nn.Linear(2, 3, seed=0), nn.Tanh(), nn.Linear(3, 1, layer=2, seed=1))\n"
      "mine = Playground(net, X, y, class_names=['different sign', 'same sign'])\nmine"),
+    "print('kernel playing:', pg.connection.playing, mine.connection.playing)",
 ]
 SHADOW = "document.querySelectorAll('.deltagrad-playground')[{i}].shadowRoot"
 
@@ -181,5 +183,16 @@ def test_widget_in_jupyterlab(lab, tmp_path):
         page.click(1, "step")
         page.wait("document.querySelectorAll('.deltagrad-playground')[1].playground.frame.steps === 1")
         page.shot("widget-own-model.png", 1)
+
+        # playing, then the outputs cleared (as when the cell runs again): the views' cleanup pauses the kernel
+        page.click(0, "play")
+        page.wait("document.querySelectorAll('.deltagrad-playground')[0].playground.playing === true")
+        page.js("jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+        page.wait("document.querySelectorAll('.deltagrad-playground').length === 0")
+        page.js("(() => { const nb = jupyterapp.shell.currentWidget.content; nb.activeCellIndex = 2; "
+                "return jupyterapp.commands.execute('notebook:run-cell'); })()")
+        out = page.wait("(() => { const o = document.querySelectorAll('.jp-OutputArea-output'); "
+                        "return o.length ? o[o.length - 1].textContent : ''; })()")
+        assert "kernel playing: False False" in out, out
     finally:
         browser.close()

@@ -264,6 +264,13 @@ class Playground:
         """Stop playing (the play button does the same)."""
         self.handle({"type": "pause"})
 
+    def close(self) -> None:
+        """Stop playing and close the widget (its views go blank); the run stays in :attr:`session`."""
+        self.connection.playing = False
+        if self._widget is not None:
+            self._widget.close()
+            self._widget = None
+
     def check(self, answers: dict) -> list[dict]:
         """Check an exercise's answers (``{"delta2": ["0.12"]}``, as typed): one verdict per quantity."""
         replies = self.handle({"type": "check", "answers": answers})

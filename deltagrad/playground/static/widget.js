@@ -42,7 +42,10 @@ function commTransport(model, root) {
     },
     shareText: () => root.getElementById("share").getAttribute("href").slice(1),
     upload: null,  // a CSV comes from Python: Playground(model, X, y)
-    close: () => model.off("msg:custom", onCustom),
+    close() {  // the view is gone (its output cleared, the cell run again): the kernel stops playing for it
+      model.off("msg:custom", onCustom);
+      model.send({type: "pause"});
+    },
   };
 }
 
