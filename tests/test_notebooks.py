@@ -38,6 +38,9 @@ def execute(nb, path: Path):
         kernel_name="python3",
         timeout=CELL_TIMEOUT,
         record_timing=False,  # no timestamps in the stored cells: a re-run changes only what it shows
+        # no widget state in the file: a viewer then shows a widget's static picture (deltagrad.Playground's)
+        # instead of a widget with no kernel behind it
+        store_widget_state=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
     # the kernel's environment: plots inline as PNG whatever MPLBACKEND the caller has

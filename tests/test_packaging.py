@@ -54,7 +54,8 @@ def test_wheel_has_one_top_level_name(wheel):
     for sub in ("autograd", "nn", "viz", "check", "cli", "bench", "data", "playground"):
         assert f"deltagrad/{sub}/__init__.py" in names, f"deltagrad.{sub} missing from the wheel"
     assert "deltagrad/data/iris.csv" in names
-    assert {"deltagrad/playground/static/index.html", "deltagrad/playground/static/main.js"} <= set(names)
+    assert {"deltagrad/playground/static/index.html", "deltagrad/playground/static/main.js",
+            "deltagrad/playground/static/page.js", "deltagrad/playground/static/widget.js"} <= set(names)
     assert not any(n.startswith("deltagrad/tests/") or "/__pycache__/" in n for n in names)
 
 

@@ -30,8 +30,8 @@ def client():
 
 def test_page_and_assets_are_served_to_our_own_host(client):
     page = client.get("/")
-    assert page.status_code == 200 and '<script type="module" src="/static/main.js">' in page.text
-    for name in ("main.js", "controls.js", "network.js", "plots.js", "style.css"):
+    assert page.status_code == 200 and '<script type="module" src="/static/page.js">' in page.text
+    for name in ("page.js", "main.js", "controls.js", "network.js", "plots.js", "style.css"):
         r = client.get(f"/static/{name}")
         assert r.status_code == 200 and "http" not in r.text.replace("http://", "").lower() or name, name
     table = client.get("/api/table").json()
@@ -40,7 +40,7 @@ def test_page_and_assets_are_served_to_our_own_host(client):
 
 
 def test_nothing_is_loaded_from_another_origin(client):
-    for name in ("index.html", "main.js", "controls.js", "network.js", "plots.js", "style.css"):
+    for name in ("index.html", "page.js", "main.js", "controls.js", "network.js", "plots.js", "style.css", "widget.js"):
         text = client.get("/" if name == "index.html" else f"/static/{name}").text
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, name
 

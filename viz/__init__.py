@@ -18,3 +18,19 @@ __all__ = [
     "install_notebook_display",
     "live",
 ]
+
+
+def __getattr__(name: str):
+    """``viz.Playground``: the playground's notebook widget, which lives in ``deltagrad.playground``.
+
+    Not in ``__all__`` (its reference is ``deltagrad.Playground``'s; ``from deltagrad.viz import *`` loads no nn).
+
+    The one place viz reaches past its layer (tests/test_layering.py lists it as the only exception): the
+    widget trains a net, so it needs ``nn``, which viz never imports. The import runs on first access of
+    ``viz.Playground`` only; ``import deltagrad.viz`` and every view still load no ``nn``.
+    """
+    if name == "Playground":
+        from deltagrad.playground.widget import Playground
+
+        return Playground
+    raise AttributeError(f"module 'deltagrad.viz' has no attribute {name!r}")

@@ -12,5 +12,6 @@ Host/Origin checks, the WebSocket protocol), ``static/`` (the page: plain ES mod
 
 from .session import Session
 from .state import STATE_TABLE, StateError, from_hash, to_hash, validate
+from .widget import Playground
 
-__all__ = ["STATE_TABLE", "Session", "StateError", "from_hash", "to_hash", "validate"]
+__all__ = ["STATE_TABLE", "Playground", "Session", "StateError", "from_hash", "to_hash", "validate"]

@@ -47,10 +47,12 @@ def _head(session) -> tuple[list[str], str]:
     if s["loss"] not in HEADS:
         raise StateError(f"exercise mode needs the bce, mse or softmax_ce loss (a worked example has no "
                          f"{s['loss']} loss)")
-    if s["hidden"] and s["activation"] not in HIDDEN_ACTS:
-        raise StateError(f"exercise mode needs a {', '.join(HIDDEN_ACTS)} activation, not {s['activation']}")
+    hidden = session.act_names[:-1]  # the session's: the hidden activation, or a learner's model's own per layer
+    for act in hidden:
+        if act not in HIDDEN_ACTS:
+            raise StateError(f"exercise mode needs a {', '.join(HIDDEN_ACTS)} activation, not {act}")
     last, loss = HEADS[s["loss"]]
-    return [s["activation"]] * len(s["hidden"]) + [last], loss
+    return [*hidden, last], loss
 
 
 def _answers(session, answers: object) -> dict[str, list[str]]:

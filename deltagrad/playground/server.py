@@ -129,17 +129,21 @@ class Connection:
                                  "hidden": sorted(self.hidden), "errors": errors, "playing": self.playing,
                                  "sizes": s.sizes if s else None, "classes": s.class_names if s else None})
 
+    def new_session(self) -> Session:
+        """A new run of the current state (the notebook widget's connection passes the learner's model)."""
+        return Session(self.state, self.csv)
+
     async def rebuild(self, errors: list[str]) -> None:
         try:
-            self.session = Session(self.state, self.csv)
+            self.session = self.new_session()
         except DataError as e:
             errors.append(str(e) + "; using moons")
             self.state["dataset"] = "moons"
-            self.session = Session(self.state, self.csv)
+            self.session = self.new_session()
         except StateError as e:  # a one-output loss on a dataset of more than two classes
             errors.append(str(e) + "; using softmax_ce")
             self.state["loss"] = "softmax_ce"
-            self.session = Session(self.state, self.csv)
+            self.session = self.new_session()
         await self.send_state(errors)
         await self.ws.send_json({"type": "data", **self.session.points()})
         await self.send_frame()

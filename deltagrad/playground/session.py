@@ -12,6 +12,7 @@ its chain-rule terms δⱼ = g'(zⱼ) · Σₖ Wₖⱼ δₖ (Rumelhart, Hinton 
 from __future__ import annotations
 
 import base64
+import math
 
 import numpy as np
 
@@ -59,30 +60,36 @@ class Session:
     Args:
         state: a full state (see :func:`deltagrad.playground.state.validate`); missing keys take defaults.
         csv: a table for ``dataset="csv"`` (its first two feature columns; its k classes, k > 2 needs softmax_ce).
+        user: a :class:`deltagrad.playground.user.UserRun` (the learner's model and data) instead of the
+            dataset and architecture settings; the model is trained in place, from its first weights.
 
     Attributes:
-        X_train, y_train, X_test, y_test: the split points, shapes (n, 2) and (n,), labels 0 … k−1.
+        X_train, y_train, X_test, y_test: the split points, shapes (n, d) and (n,), labels 0 … k−1 (d = 2 but
+            for a learner's data).
+        plane: the drawn input plane is [-plane, plane]² (None when there are more than 2 inputs).
         layers: the ``nn.Linear`` layers; ``layers[l].W`` has shape (n_out, n_in).
         steps: optimizer steps taken.
 
     Raises:
         DataError: when ``dataset="csv"`` has no table.
+        StateError: a one-output loss for more than 2 classes, or a loss that does not fit the learner's model.
 
     >>> s = Session({"dataset": "xor", "n_points": 40, "hidden": [3]})
     >>> s.step(5); s.steps, [lin.W.shape for lin in s.layers]
     (5, [(3, 2), (1, 3)])
     """
 
-    def __init__(self, state: dict | None = None, csv=None):
+    def __init__(self, state: dict | None = None, csv=None, user=None):
         self.state = {**defaults(), **(state or {})}
         s = self.state
-        X, y = make_dataset(s, csv)
+        self.user = user
+        X, y = make_dataset(s, csv) if user is None else (user.X, user.y)
         rng = np.random.default_rng(s["seed"])
         order = rng.permutation(len(X))
         n_test = min(len(X) - 1, max(1, round(len(X) * s["test_fraction"])))
         test, train = order[:n_test], order[n_test:]
         self.X_train, self.y_train, self.X_test, self.y_test = X[train], y[train], X[test], y[test]
-        self.class_names = class_names(s, csv)
+        self.class_names = class_names(s, csv) if user is None else user.class_names
         self.k = len(self.class_names)
         self.multi = s["loss"] not in BINARY_LOSSES  # one output per class (softmax cross-entropy)
         if self.k > 2 and not self.multi:
@@ -92,10 +99,20 @@ class Session:
         self.t_train, self.t_test = target(self.y_train), target(self.y_test)
         if not self.multi:
             self.t_train, self.t_test = self.t_train[:, None], self.t_test[:, None]
-        self.sizes = [2, *s["hidden"], self.k if self.multi else 1]
-        pairs = zip(self.sizes, self.sizes[1:])
-        self.layers = [nn.Linear(a, b, layer=i + 1, rng=rng) for i, (a, b) in enumerate(pairs)]
-        self.act_names = [s["activation"]] * len(s["hidden"]) + [out_act]
+        if user is None or user.layers is None:
+            self.sizes = [X.shape[1], *s["hidden"], self.k if self.multi else 1]
+            pairs = zip(self.sizes, self.sizes[1:])
+            self.layers = [nn.Linear(a, b, layer=i + 1, rng=rng) for i, (a, b) in enumerate(pairs)]
+            self.act_names = [s["activation"]] * len(s["hidden"]) + [out_act]
+        else:  # the learner's model (see .user): its layers and activations, from its first weights again
+            if s["loss"] not in user.losses:
+                raise StateError(f"loss {s['loss']} does not fit your model's output ({user.sizes[-1]} "
+                                 f"{user.act_names[-1]}); it takes {', '.join(user.losses)}")
+            user.restore()
+            self.sizes, self.layers, self.act_names = list(user.sizes), user.layers, user.act_names
+        self.plane = PLANE
+        if user is not None:  # [-P, P]² holds every point with a 10 % margin (None: more than 2 inputs, no plane)
+            self.plane = max(0.1, math.ceil(11 * float(np.abs(X).max())) / 10) if X.shape[1] == 2 else None
         self.acts = [nn.Activation(name) for name in self.act_names]
         params = [p for lin in self.layers for p in lin.parameters()]
         if s["optimizer"] == "adam":  # L2 is a penalty in the loss (weights only), not the optimizer's weight decay
@@ -148,6 +165,8 @@ class Session:
             (loss if penalty is None else loss + penalty).backward()
             self.opt.step()
             self.steps += 1
+        if self.user is not None:
+            self.user.sync()
         self._record()
 
     def _record(self) -> None:
@@ -159,13 +178,13 @@ class Session:
             self.history = self.history[::2] + ([self.history[-1]] if len(self.history) % 2 == 0 else [])
 
     def grid_values(self, g: int) -> tuple[np.ndarray, list[np.ndarray]]:
-        """The output a and each layer's a over a g×g grid of the plane (row 0 is y = +PLANE, the top).
+        """The output a and each layer's a over a g×g grid of the plane (row 0 is y = +plane, the top).
 
         Returns ``(out (g*g,), [a of layer l, shape (g*g, sizes[l+1])])``; ``out`` is the one output
         (binary losses), or with softmax_ce the predicted class + its probability (argmax and max of
         ``nn.softmax`` of the logits): class c with probability p is ``c + p`` (p in (0, 1]: c = ceil − 1).
         """
-        xs = np.linspace(-PLANE, PLANE, g)
+        xs = np.linspace(-self.plane, self.plane, g)
         gx, gy = np.meshgrid(xs, xs[::-1])
         with no_grad():
             outs = self.forward(np.stack([gx.ravel(), gy.ravel()], 1))
@@ -243,7 +262,8 @@ class Session:
         """The data as JSON: train and test points ``[x, y, label]``."""
         def rows(X, y):
             return [[*map(float, np.round(p, 4)), int(c)] for p, c in zip(X, y)]
-        return {"train": rows(self.X_train, self.y_train), "test": rows(self.X_test, self.y_test), "plane": PLANE,
+        return {"train": rows(self.X_train[:, :2], self.y_train), "test": rows(self.X_test[:, :2], self.y_test),
+                "plane": self.plane,
                 "classes": self.class_names}
 
     def frame(self) -> dict:
@@ -253,8 +273,13 @@ class Session:
         ``heatmaps[l][j]`` (neuron j of hidden layer l+1, its a; with softmax_ce the output layer's
         logits too) are grid×grid values, row 0 at the top of the plane, each packed with :func:`pack`.
         """
-        g = self.state["grid"]
-        out, acts = self.grid_values(g)
+        if self.plane is None:  # more than 2 inputs: no input plane to draw (the page says so)
+            g, boundary, heatmaps = 0, "", [[""] * n for n in self.sizes[1:-1 if not self.multi else None]]
+        else:
+            g = self.state["grid"]
+            out, acts = self.grid_values(g)
+            boundary = pack(out)
+            heatmaps = [[pack(a[:, j]) for j in range(a.shape[1])] for a in (acts if self.multi else acts[:-1])]
         return {
             "steps": self.steps,
             "epoch": self.steps * min(self.state["batch_size"], len(self.X_train)) / len(self.X_train),
@@ -263,8 +288,8 @@ class Session:
             "activations": self.act_names,
             "history": [[s, round(a, 6), round(b, 6)] for s, a, b in self.history],
             "grid": g,
-            "boundary": pack(out),
-            "heatmaps": [[pack(a[:, j]) for j in range(a.shape[1])] for a in (acts if self.multi else acts[:-1])],
+            "boundary": boundary,
+            "heatmaps": heatmaps,
             "W": [_round(lin.W.data, 6) for lin in self.layers],
             "b": [_round(lin.b.data, 6) for lin in self.layers],
             "sample": self.sample(self.state["sample"]),

@@ -48,8 +48,8 @@ export function buildControls(root, table, send, onHide) {
 
 // The controls outside the panel (elements with data-hide="name": the run buttons, the architecture buttons, the
 // ∂L/∂w toggle, the backward-step buttons, the exercise's checkboxes): each gets a "hide" box for lesson mode.
-export function hideBoxes(onHide) {
-  for (const el of document.querySelectorAll("[data-hide]")) {
+export function hideBoxes(onHide, root = document) {
+  for (const el of root.querySelectorAll("[data-hide]")) {
     if (el.querySelector(":scope > .hide-box")) continue;  // the exercise's pick row is rebuilt: add it once each
     const hide = document.createElement("label");
     hide.className = "hide-box";
@@ -59,8 +59,8 @@ export function hideBoxes(onHide) {
   }
 }
 
-export function showHidden(hidden) {
-  for (const el of document.querySelectorAll("[data-hide]")) {
+export function showHidden(hidden, root = document) {
+  for (const el of root.querySelectorAll("[data-hide]")) {
     const isHidden = hidden.includes(el.dataset.hide);
     el.classList.toggle("hidden-control", isHidden);
     const box = el.querySelector(":scope > .hide-box input");
@@ -71,7 +71,7 @@ export function showHidden(hidden) {
 // classes: the run's class names; with more than two, the one-output losses are greyed out in the loss menu
 export function showState(inputs, state, hidden, classes = null) {
   for (const [name, c] of Object.entries(inputs)) {
-    if (document.activeElement !== c.input) c.input.value = String(state[name]);
+    if (c.input.getRootNode().activeElement !== c.input) c.input.value = String(state[name]);
     const isHidden = hidden.includes(name);
     c.box.classList.toggle("hidden-control", isHidden);
     c.hide.checked = isHidden;

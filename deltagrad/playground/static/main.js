@@ -1,13 +1,19 @@
-// The playground page: one WebSocket to the server, which owns the state and computes every number.
-// This module wires controls to messages and draws each frame; window.playground exposes the latest
-// state and frame (read by the browser test).
+// The playground's front end: the engine (the server, or the notebook's kernel) owns the state and computes every
+// number. This module wires controls to messages and draws each frame; window.playground exposes the latest
+// state and frame (read by the browser tests). How messages travel is the transport's business: page.js (a
+// WebSocket to `deltagrad playground`) or widget.js (the comm of the notebook widget deltagrad.Playground).
 import { buildControls, csvSummary, hideBoxes, showHidden, showState } from "./controls.js";
 import { CLASS_HEX, drawBoundary, drawLosses, pick } from "./plots.js";
 import { at, chainRule, drawNetwork, edgeLegend, hiddenBy, sampleSummary, weightGrads } from "./network.js";
 import { download, showVerdicts, syncExercise } from "./exercise.js";
 
-const $ = id => document.getElementById(id);
 const HIDDEN_NOTE = "(hidden: the exercise asks for these numbers)";
+
+// root: the document or the widget's shadow root (element ids are looked up there); page: the element whose
+// classes and data- attributes carry the page's state (document.body, or the widget's top div).
+// transport: {table(), connect({onMessage, onClose}), send(msg), showHash(hash), shareText(), upload(text, target)}
+export async function start({root, page, transport}) {
+const $ = id => root.getElementById(id);
 const view = { checked: null, toml: null, quizKey: "", answers: {}, walk: null, state: null, hidden: [], frame: null, data: null, frames: 0, drawn: 0, hit: null, focus: null, playing: false,
   errors: [] };
 window.playground = view;
@@ -18,33 +24,25 @@ function messages(list) {
   $("messages").replaceChildren(...list.map(t => { const d = document.createElement("div"); d.textContent = t; return d; }));
 }
 
-const table = await (await fetch("/api/table")).json();
-const ws = new WebSocket(`ws://${location.host}/ws`);  // after the await, so "open" cannot fire unheard
-const send = msg => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg)); };
+const table = await transport.table();
+const send = msg => transport.send(msg);
 const onHide = (name, hide) => send({type: "hide", name, hide});
 const inputs = buildControls($("controls"), table, send, onHide);
 
-// this tab's id: its uploaded CSV is its own (the server keeps one table per id)
-const TAB = Array.from(crypto.getRandomValues(new Uint8Array(12)), b => b.toString(16).padStart(2, "0")).join("");
-view.tab = TAB;
-ws.addEventListener("open", () => send({type: "hello", hash: location.hash, session: TAB}));
-ws.addEventListener("close", () => messages(["the connection to the playground server is closed; restart " +
-  "`deltagrad playground` and reload"]));
-ws.addEventListener("message", ev => {
-  const msg = JSON.parse(ev.data);
+$("csv-upload").hidden = !transport.upload;
+transport.connect({onClose: text => messages([text]), onMessage: msg => {
   if (msg.type === "state") {
     view.state = msg.state; view.hidden = msg.hidden; view.playing = msg.playing;
     messages(msg.errors);
-    history.replaceState(null, "", "#" + msg.hash);
-    $("share").href = "#" + msg.hash;
+    transport.showHash(msg.hash);
     showState(inputs, msg.state, msg.hidden, msg.classes);
     $("edge-grad").checked = msg.state.edge_grad;
     $("l2-note").hidden = !(msg.state.l2 > 0);
     $("play").textContent = msg.playing ? "❚❚ pause" : "▶ play";
-    document.body.dataset.playing = msg.playing;
+    page.dataset.playing = msg.playing;
     syncExercise($("exercise"), msg, send, view);
-    hideBoxes(onHide);
-    showHidden(msg.hidden);
+    hideBoxes(onHide, root);
+    showHidden(msg.hidden, root);
     requestAnimationFrame(draw);  // what a hide changes on the canvas (the neuron +/− buttons)
   } else if (msg.type === "data") {
     view.data = msg;
@@ -63,7 +61,7 @@ ws.addEventListener("message", ev => {
   } else if (msg.type === "error") {
     messages([msg.message]);
   }
-});
+}});
 
 // which colour is which class (the boundary is shaded by the predicted class's probability with softmax_ce)
 function classLegend(names) {
@@ -100,13 +98,13 @@ function draw() {
     $("test-acc").textContent = (100 * f.accuracy.test).toFixed(0) + "%";
     $("sample-info").textContent = sampleSummary(f.sample, view.data.classes);
     $("edge-legend").innerHTML = edgeLegend(f.sample, view.state.edge_grad || view.walk !== null, view.walk !== null);
-    const arch = !view.hidden.includes("hidden") ? "on" : document.body.classList.contains("lesson") ? "dim" : "off";
+    const arch = !view.hidden.includes("hidden") ? "on" : page.classList.contains("lesson") ? "dim" : "off";
     view.hit = drawNetwork($("network"), f, view.state.edge_grad, view.focus, walkView(), view.state.quiz, arch);
     drawBoundary($("boundary"), f, view.data, f.sample.index);
     drawLosses($("losses"), f.history);
     if (view.focus) showTip(view.focus);
-    document.body.dataset.steps = f.steps;
-    document.body.dataset.sizes = f.sizes.join();  // what is drawn (and where playground.hit's buttons are)
+    page.dataset.steps = f.steps;
+    page.dataset.sizes = f.sizes.join();  // what is drawn (and where playground.hit's buttons are)
     view.drawn += 1;
   } finally {
     pending = false;
@@ -131,7 +129,7 @@ function walkView() {
 function showWalk() {
   const on = view.walk !== null;
   $("walk-exit").hidden = !on; $("walk-caption").hidden = !on;
-  document.body.dataset.walk = on ? view.walk : "";
+  page.dataset.walk = on ? view.walk : "";
   if (on) {
     const steps = view.frame.sample.walk, [kind, l, j] = steps[view.walk];
     $("walk-count").textContent = `step ${view.walk + 1} of ${steps.length}`;
@@ -159,10 +157,10 @@ $("step").addEventListener("click", () => send({type: "step"}));
 $("reset").addEventListener("click", () => send({type: "reset"}));
 $("edge-grad").addEventListener("change", e => send({type: "set", name: "edge_grad", value: e.target.checked}));
 $("lesson").addEventListener("change", e => {
-  document.body.classList.toggle("lesson", e.target.checked);
+  page.classList.toggle("lesson", e.target.checked);
   requestAnimationFrame(draw);  // the neuron +/− buttons of a hidden architecture show in lesson mode
 });
-$("share").addEventListener("click", e => { e.preventDefault(); navigator.clipboard?.writeText(location.href); });
+$("share").addEventListener("click", e => { e.preventDefault(); navigator.clipboard?.writeText(transport.shareText()); });
 
 // a CSV for the csv dataset: POSTed as text (the server checks size, columns and classes), then selected
 $("csv-send").addEventListener("click", async () => {
@@ -172,10 +170,8 @@ $("csv-send").addEventListener("click", async () => {
   await uploadCsv(await file.text(), $("csv-target").value);
 });
 async function uploadCsv(text, target) {
-  const r = await fetch(`/api/csv?session=${TAB}&target=` + encodeURIComponent(target), {method: "POST", body: text,
-    headers: {"Content-Type": "text/csv"}});
-  const info = await r.json();
-  if (!r.ok) { messages([info.error]); return info; }
+  const [ok, info] = await transport.upload(text, target);
+  if (!ok) { messages([info.error]); return info; }
   $("csv-info").textContent = csvSummary(info);
   send({type: "set", name: "dataset", value: "csv"});
   return info;
@@ -206,4 +202,5 @@ net.addEventListener("mousemove", ev => {
   if (view.focus) showTip(view.focus); else $("tooltip").hidden = true;
 });
 net.addEventListener("mouseleave", () => { view.focus = null; $("tooltip").hidden = true; });
-window.addEventListener("hashchange", () => send({type: "hello", hash: location.hash, session: TAB}));
+return view;
+}

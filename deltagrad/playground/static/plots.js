@@ -18,6 +18,7 @@ export function color(v) {
 
 // Draw a g×g grid of values (row 0 = top of the plane) into a rectangle of ctx, smoothly scaled.
 export function heatmap(ctx, values, g, x, y, w, h) {
+  if (!g) { ctx.fillStyle = "#eee"; ctx.fillRect(x, y, w, h); return; }  // no input plane (more than 2 inputs)
   const off = document.createElement("canvas");
   off.width = g; off.height = g;
   const octx = off.getContext("2d");
@@ -56,6 +57,11 @@ export function drawBoundary(canvas, frame, data, selected) {
   const ctx = canvas.getContext("2d");
   const S = canvas.width;
   ctx.clearRect(0, 0, S, S);
+  if (!frame.grid) {  // a learner's data with more than 2 features: no plane to draw the boundary on
+    ctx.fillStyle = "#555"; ctx.font = "12px sans-serif";
+    ctx.fillText(`no decision boundary: the model takes ${frame.sizes[0]} inputs, the plane shows 2`, 8, S / 2);
+    return;
+  }
   if (frame.multi) classMap(ctx, frame.boundary, frame.grid, data.classes.length, S);
   else heatmap(ctx, frame.boundary, frame.grid, 0, 0, S, S);
   ctx.globalAlpha = 0.18;  // soften the background so the points stand out
