@@ -69,8 +69,9 @@ def test_exercise_with_three_classes_and_the_l2_term(server, tmp_path):  # noqa:
         page.open(server + "#data=iris&ic=all&loss=softmax_ce&hidden=4&quiz=dW1&sample=5&seed=2&l2=0.05")
         sample = page.state()["sample"]
         assert sample["penalty"] > 0 and sample["loss"] == pytest.approx(sample["data_loss"] + sample["penalty"])
-        info = page.js("document.getElementById('sample-info').textContent")
-        assert "λ/2·Σw²" in info and "= L" in info
+        # the frame after the state message redraws the line: wait for it (a loaded machine is slow to draw)
+        info = page.wait("(t => t.includes('λ/2·Σw²') && t)(document.getElementById('sample-info').textContent)")
+        assert "= L" in info
         assert not page.js("document.getElementById('l2-note').hidden")
         assert "of the data loss (without λW)" in page.js("document.querySelector('.quiz-row[data-key=dW1] b').textContent")
         for i in range(4):
