@@ -139,6 +139,10 @@ class Program:
         Same numbers as ``root.backward(grad)`` after a fresh forward (bit for bit where the
         operation order is the engine's), same dtypes, and the same accumulation rules
         (:func:`accumulate`). Intermediate nodes keep the data and grad of the recorded pass.
+        A large leaf gradient (``out=bufs[k]`` in ``source``) is written into the array this program
+        returned for it last run when nothing else refers to that array any more (counted by
+        ``sys.getrefcount``: a leaf's ``.grad``, a view, any name keeps it out of reach); the program
+        keeps that one array alive between runs. One Program is not for concurrent runs from threads.
 
         Raises:
             RuntimeError: under ``detect_anomaly()`` (the program makes no per-op checks), or for a
