@@ -22,6 +22,8 @@ from .notes import backward_note, forward_note
 from .trace import Sym, Tracer, Untraceable, literal
 
 INDENT = "    "
+BUF_BYTES = 128 * 1024  # a leaf gradient this large is written into last run's array when that is free (see Plan)
+_CONST_NAMES = {"0.0": "zero", "0.5": "half", "1.0": "one", "2.0": "two"}  # by repr: -0.0 is not zero
 _INFIX_OPS = {"add", "sub", "mul", "div", "matmul", "neg"}  # their traced line already reads as the note
 
 
@@ -32,6 +34,10 @@ class Plan:
     ``leaves``: the leaf nodes read, in the order of the program's first argument. ``targets``: one
     ``(leaf, fresh)`` per returned gradient, in the engine's accumulation order (``fresh``: the array
     was made by this line alone, so the leaf may adopt it). ``quiet``: run under ``np.errstate``.
+    ``buffers``: the indices (into ``targets``) of the large leaf gradients the program writes with
+    ``out=bufs[k]``: the array it returned for that target last run, when nothing else holds it any
+    more (so no one can see it overwritten), else None (numpy allocates). Reusing it saves the page
+    faults a fresh array of that size costs on every step.
     """
 
     source: str
@@ -40,6 +46,7 @@ class Plan:
     targets: list
     quiet: bool = False
     lines: list = field(default_factory=list)
+    buffers: list = field(default_factory=list)
 
 
 def _runtime(tensor: bool) -> dict:
@@ -77,7 +84,21 @@ class _Writer:
         self.lines: list[str] = []
         self.ns = _runtime(tensor)
         self.used: set = set()
-        self.tracer = Tracer("tensor" if tensor else "value")  # one per program: it collects the names used
+        self.consts: dict = {}  # (value, dtype) -> name of the 0-d array bound for it
+        self.uniform: dict = {}  # id(node) -> proto of the one number its gradient variable holds (see Sym.uniform)
+        self.buffers: list = []
+        # one per program: it collects the names used
+        self.tracer = Tracer("tensor", self.const) if tensor else Tracer("value")
+
+    def const(self, v: np.ndarray) -> str:
+        """The name bound to the 0-d constant ``v`` (``half``, ``one``, ``two``, else ``c1``, ``c2``, ...)."""
+        key = (v.tobytes(), v.dtype.str)
+        if key not in self.consts:
+            base = _CONST_NAMES.get(repr(float(v))) or f"c{len(self.consts) + 1}"
+            if v.dtype != np.float64:
+                base += f"_{v.dtype.kind}{8 * v.dtype.itemsize}"
+            self.consts[key] = self.bind(self.namer.take(base), v)
+        return self.consts[key]
 
     def bind(self, name: str, obj) -> str:
         self.ns[name] = obj
@@ -188,13 +209,20 @@ def generate(root, order: list, nodes: list) -> Plan:
             continue  # no gradient reached it (as the sweep's `g is None`)
         _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count)
     out = names[id(root)]
+    consts = [f"{name} = {literal(float(v))[0]}" for name, v in ((n, w.ns[n]) for n in w.consts.values())]
+    if consts:
+        dts = sorted({w.ns[n].dtype.name for n in w.consts.values()})
+        w.lines.insert(0, f"# constants, 0-d {'/'.join(dts)} arrays: {', '.join(consts)}")
+    if w.buffers:
+        w.lines.insert(0, "# bufs[k]: the array this program returned for that gradient last run, if nothing holds it")
     body = [f"{header}{',' if len(leaves) == 1 else ''} = leaves", *w.lines,
             f"return {out}, ({', '.join(results)}{',' if len(results) == 1 else ''})"]
-    src = "def program(leaves, seed):\n" + "".join(f"{INDENT}{ln}\n" for ln in body)
+    args = "leaves, seed, bufs" if w.buffers else "leaves, seed"
+    src = f"def program({args}):\n" + "".join(f"{INDENT}{ln}\n" for ln in body)
     quiet = tensor and bool(ops & _QUIET)
     w.used |= w.tracer.names
     ns = {k: v for k, v in w.ns.items() if k in w.used or k in ("np",)}
-    return Plan(src, ns, leaves, targets, quiet, body)
+    return Plan(src, ns, leaves, targets, quiet, body, w.buffers)
 
 
 def _sym_of(w: _Writer, n, names: dict, syms: dict) -> Sym:
@@ -209,6 +237,23 @@ def _fresh_sym(w: _Writer, n, name: str) -> Sym:
     return w.tracer.name(name, np.zeros(n.data.shape, n.data.dtype) if w.tensor else None)
 
 
+def _grad_sym(w: _Writer, n, name: str) -> Sym:
+    # the variable holding ∂L/∂n: an array of n's shape, or one number standing for it (a uniform)
+    proto = w.uniform.get(id(n))
+    if proto is None:
+        return _fresh_sym(w, n, name)
+    return w.tracer.name(name, proto).uniform(n.data.shape)
+
+
+def _uniform_note(w: _Writer, p, gi: Sym) -> str:
+    # record whether ∂L/∂p is held as one number; say so in the comment
+    if gi.full is None:
+        w.uniform.pop(id(p), None)
+        return ""
+    w.uniform[id(p)] = gi.proto
+    return f" (one number for all of {p.data.shape})"
+
+
 def _same_kind(s, like, tensor: bool) -> bool:
     # a traced result must have the node's shape and dtype, as the recorded forward gave it
     if not isinstance(s, Sym):
@@ -217,6 +262,14 @@ def _same_kind(s, like, tensor: bool) -> bool:
         return True
     p = s.proto
     return p is not None and np.shape(p) == np.shape(like) and np.result_type(p) == like.dtype
+
+
+def _bufferable(w: _Writer, gi: Sym, leaf) -> bool:
+    # a large Tensor gradient from one numpy call that can write into an array of the leaf's shape and dtype
+    if not w.tensor or gi.outable is None or leaf.data.nbytes < BUF_BYTES:
+        return False
+    p = gi.proto
+    return isinstance(p, np.ndarray) and p.shape == leaf.data.shape and p.dtype == leaf.data.dtype
 
 
 def _ctx_args(w: _Writer, ctx: tuple) -> list[str]:
@@ -252,7 +305,7 @@ def _forward_line(w: _Writer, n, names: dict, syms: dict) -> None:
 def _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count) -> None:
     op, ps = n.op, n.parents
     gname = gnames[id(n)]
-    g = _fresh_sym(w, n, gname)
+    g = _grad_sym(w, n, gname)
     out = syms[id(n)]
     ins = [_sym_of(w, p, names, syms) for p in ps]
     need = tuple(bool(p.requires_grad) for p in ps)
@@ -267,13 +320,16 @@ def _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count) -> 
                 continue
             if not isinstance(gi, Sym):
                 gi = Sym([literal(gi)[0]], 100, gi if w.tensor else None, g.tracer)
-            if w.tensor and np.shape(gi.proto) != np.shape(p.data):
+            if w.tensor and (gi.full or np.shape(gi.proto)) != np.shape(p.data):
                 raise Untraceable("a traced gradient has the wrong shape")
             grads[i] = gi
         traced = True
     except Exception:
         traced = False
     if not traced:  # call the row's own VJP: exactly the engine's call
+        if g.full is not None:  # the row gets the array the uniform stands for
+            w.lines.append(f"{gname} = {g.materialize().render()}  # ∂L/∂{names[id(n)]} as the array it stands for")
+            w.uniform.pop(id(n))
         fname = w.bind(f"masked_{op.name}" if masked else f"vjp_{op.name}", op.masked if masked else op.vjp)
         tmp = [w.namer.fresh() for _ in ps]
         args = ([literal(need)[0]] if masked else []) + [gname, names[id(n)]] + [names[id(p)] for p in ps]
@@ -297,17 +353,24 @@ def _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count) -> 
             k = leaf_count.get(id(p), 0) + 1
             leaf_count[id(p)] = k
             base = grad_name(p, names[id(p)], w.namer)
+            fresh = traced and not gi.is_atom() and tops[id(gi)] == 1
+            if gi.full is not None:  # a leaf's gradient is an array of its own
+                gi, fresh = gi.materialize(), True
+            if fresh and _bufferable(w, gi, p):
+                gi = gi.with_out(f"bufs[{len(w.buffers)}]")
+                w.buffers.append(len(targets))
             items.append((base, gi))
             comments.append(f"{base} = ∂L/∂{names[id(p)]}{' (part ' + str(k) + ')' if k > 1 else ''} = {note}")
-            targets.append((p, traced and not gi.is_atom() and tops[id(gi)] == 1))
+            targets.append((p, fresh))
             results.append(base)
         elif id(p) not in gnames:
             gnames[id(p)] = grad_name(p, names[id(p)], w.namer)
             items.append((gnames[id(p)], gi))
-            comments.append(f"{gnames[id(p)]} = ∂L/∂{names[id(p)]} = {note}")
+            comments.append(f"{gnames[id(p)]} = ∂L/∂{names[id(p)]} = {note}{_uniform_note(w, p, gi)}")
         else:
             acc = gnames[id(p)]
-            items.append((acc, _fresh_sym(w, p, acc) + gi))
-            comments.append(f"{acc} = ∂L/∂{names[id(p)]} += {note}")
+            total = _grad_sym(w, p, acc) + gi
+            items.append((acc, total))
+            comments.append(f"{acc} = ∂L/∂{names[id(p)]} += {note}{_uniform_note(w, p, total)}")
     if items:
         w.emit(items, comments)

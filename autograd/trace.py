@@ -30,6 +30,8 @@ class Untraceable(Exception):
 # Python's binding strengths (higher binds tighter); a child weaker than its context gets parentheses
 ATOM, POWER, UNARY, MUL, ADD, BITAND, BITOR, CMP = 100, 90, 80, 70, 60, 50, 45, 30
 
+# infix operators numpy can also write into an existing array: the ufunc (or matmul) they call
+_OUT_UFUNCS = {"+": "np.add", "-": "np.subtract", "*": "np.multiply", "/": "np.divide", "@": "np.matmul"}
 _INFIX = {"add": ("+", ADD), "subtract": ("-", ADD), "multiply": ("*", MUL), "true_divide": ("/", MUL),
           "divide": ("/", MUL), "matmul": ("@", MUL), "floor_divide": ("//", MUL)}
 _COMPARE = {"greater": ">", "less": "<", "greater_equal": ">=", "less_equal": "<=", "equal": "==",
@@ -47,9 +49,10 @@ class Tracer:
     ('div(x, 2.0)', ['div'])
     """
 
-    def __init__(self, mode: str):
+    def __init__(self, mode: str, const=None):
         self.mode = mode
         self.names: set = set()
+        self.const = const  # (0-d array) -> the name it is bound to; None: constants stay literals
 
     def name(self, text: str, proto=None) -> Sym:
         return Sym([text], ATOM, proto, self)
@@ -100,6 +103,32 @@ def _arg(v, tracer: Tracer) -> Sym:
     return Sym([text], prec, v if tracer.mode == "tensor" else None, tracer)
 
 
+def _named_const(c, other, tracer: Tracer):
+    """A Python number meeting a float array in a Tensor program, as a named 0-d array of the array's dtype.
+
+    numpy casts a Python number to the array's dtype before the operation (NEP 50), so the 0-d array
+    gives the same values and dtype; numpy runs an array-by-0-d-array op faster than array-by-float.
+    Anything else (a Sym, a bool, a 0-d partner, an int array, a value the dtype cannot hold) is returned as is.
+    """
+    given = c
+    if isinstance(c, Sym) and c.is_atom() and type(c.proto) in (float, int):
+        c = c.proto  # a literal (a constant node's number): the same rule
+    if tracer.const is None or type(c) not in (float, int) or not isinstance(other, Sym):
+        return given
+    p = other.proto
+    if not isinstance(p, np.ndarray) or p.ndim == 0 or p.dtype.kind != "f":
+        return given
+    try:
+        with np.errstate(all="ignore"):
+            v = np.array(c, dtype=p.dtype)
+    except OverflowError:
+        return given
+    if not np.isfinite(v):  # out of the dtype's range: left to numpy's own rules for a Python number
+        return given
+    v.flags.writeable = False
+    return Sym([tracer.const(v)], ATOM, v, tracer)
+
+
 def _wrap(s: Sym, need: int, strict: bool) -> list:
     # the child's parts, parenthesized when it binds less tightly than its place needs
     return ["(", s, ")"] if (s.prec < need or (strict and s.prec == need)) else [s]
@@ -119,12 +148,41 @@ class Sym:
     ('g * (x + 1.0)', '-(g - x)')
     """
 
-    __slots__ = ("parts", "prec", "proto", "tracer")
+    __slots__ = ("full", "outable", "parts", "prec", "proto", "tracer")
     __array_priority__ = 10_000
     __hash__ = object.__hash__
 
     def __init__(self, parts: list, prec: int, proto, tracer: Tracer):
         self.parts, self.prec, self.proto, self.tracer = parts, prec, proto, tracer
+        self.outable = None  # (numpy function, its argument Syms) when the value can be written with out=
+        self.full = None  # a uniform: one number (text and proto) standing for an array of this shape
+
+    def uniform(self, shape: tuple) -> Sym:
+        """This one number standing for the array of ``shape`` that holds it everywhere (a gradient
+        broadcast back): it stays a number while it meets arrays of the full shape elementwise, where
+        numpy's broadcasting gives the same values, and is written out (:meth:`materialize`) anywhere else."""
+        out = Sym(self.parts, self.prec, self.proto, self.tracer)
+        out.full = tuple(shape)
+        return out
+
+    def materialize(self) -> Sym:
+        """A uniform as the array it stands for: ``np.full(shape, number)`` (a fresh array, as the engine's)."""
+        if self.full is None:
+            return self
+        if np.ndim(self.proto) > len(self.full):
+            raise Untraceable("a uniform with more axes than its array")
+        self.tracer.names.add("np")
+        parts = ["np.full(", _arg(self.full, self.tracer), ", ", self, ")"]
+        return Sym(parts, ATOM, np.zeros(self.full, np.result_type(self.proto)), self.tracer)
+
+    def with_out(self, buf: str) -> Sym:
+        """The same value written into the array named ``buf`` (``np.matmul(a, b, out=buf)``); needs ``outable``."""
+        fn, *args = self.outable
+        parts: list = [f"{fn}("]
+        for i, a in enumerate(args):
+            parts += ([", "] if i else []) + [a]
+        parts.append(f", out={buf})")
+        return Sym(parts, ATOM, self.proto, self.tracer)
 
     # ------------------------------------------------------------------ rendering
     def render(self, names: dict | None = None) -> str:
@@ -149,19 +207,38 @@ class Sym:
         return self.tracer.mode == "tensor"
 
     def _bin(self, other, sym: str, prec: int, fn, swap: bool = False) -> Sym:
+        if self._tensor() and sym in _OUT_UFUNCS:
+            other = _named_const(other, self, self.tracer)
+            self = _named_const(self, other, self.tracer) if isinstance(other, Sym) else self
         other = _arg(other, self.tracer)
         a, b = (other, self) if swap else (self, other)
+        full = None
+        if self._tensor() and (a.full is not None or b.full is not None):
+            sa, sb = a.full or np.shape(a.proto), b.full or np.shape(b.proto)
+            true = np.broadcast_shapes(sa, sb)
+            if a.full is not None and b.full is not None:
+                full = true  # number op number: still a uniform
+            elif true != np.shape(_proto(fn, a, b)) or sum(d > 1 for d in true) > 1:
+                # the number would not stretch to the full shape here; or the result has two axes longer
+                # than 1, where numpy lays out `number * x` as x is laid out (a transposed x: column-major)
+                # but `array * x` row-major, and a later sum would add in another order
+                a, b = a.materialize(), b.materialize()
         if sym == "**":
             parts = [*_wrap(a, ATOM, False), " ** ", *_wrap(b, ATOM, False)]
             return Sym(parts, POWER, _proto(fn, a, b) if self._tensor() else None, self.tracer)
         parts = [*_wrap(a, prec, False), f" {sym} ", *_wrap(b, prec, True)]
-        return Sym(parts, prec, _proto(fn, a, b) if self._tensor() else None, self.tracer)
+        out = Sym(parts, prec, _proto(fn, a, b) if self._tensor() else None, self.tracer)
+        if sym in _OUT_UFUNCS and full is None:
+            out.outable = (_OUT_UFUNCS[sym], a, b)
+        out.full = full
+        return out
 
     def _call(self, name: str, *args, **kw) -> Sym:
         # name(args, k=v): a runtime name bound by the compiler (np.exp, div, pow_, sigmoid ...)
         self.tracer.names.add(name.split(".")[0])
         parts: list = [f"{name}("]
-        items = [_arg(a, self.tracer) for a in args] + [(k, _arg(v, self.tracer)) for k, v in kw.items()]
+        items = [_arg(a, self.tracer).materialize() for a in args]
+        items += [(k, _arg(v, self.tracer).materialize()) for k, v in kw.items()]
         for i, it in enumerate(items):
             if i:
                 parts.append(", ")
@@ -175,6 +252,7 @@ class Sym:
     def _div_or_pow(self, other, helper: str, sym: str, fn, swap: bool) -> Sym:
         if self._tensor() and sym == "/":
             return self._bin(other, sym, MUL, fn, swap)
+        self, other = self.materialize(), other.materialize() if isinstance(other, Sym) else other
         a, b = (other, self) if swap else (self, other)
         out = self._call(helper, a, b)  # floats: the table's IEEE-safe helper (x/0, 0**-1 never raise)
         if self._tensor():
@@ -203,8 +281,10 @@ class Sym:
     __or__ = lambda s, o: s._bin(o, "|", BITOR, np.bitwise_or)
 
     def __neg__(self) -> Sym:
-        return Sym(["-", *_wrap(self, UNARY, False)], UNARY, _proto(np.negative, self) if self._tensor() else None,
-                   self.tracer)
+        out = Sym(["-", *_wrap(self, UNARY, False)], UNARY, _proto(np.negative, self) if self._tensor() else None,
+                  self.tracer)
+        out.full = self.full
+        return out
 
     def _untraceable(self, *_a, **_k):
         raise Untraceable("the rule asked for a value (a branch, float(), len() or iteration)")
@@ -221,13 +301,16 @@ class Sym:
     def _need_proto(self):
         if not self._tensor():
             raise Untraceable("a shape asked of a float")
-        return self.proto
+        return self.proto if self.full is None else np.broadcast_to(self.proto, self.full)  # a view: no copy
 
     @property
     def T(self) -> Sym:
+        if self.full is not None:  # the same number, the axes reversed
+            return self.uniform(self.full[::-1])  # (as many axes as before: the number fits them still)
         return Sym([*_wrap(self, ATOM, False), ".T"], ATOM, _proto(np.transpose, self), self.tracer)
 
     def _method(self, name: str, np_name: str, *args):
+        self = self.materialize()
         if self._tensor():
             out = self._call(np_name, self, *args)
             out.proto = _proto(_NP_FUNCS[name], self, *args)
@@ -253,6 +336,8 @@ class Sym:
         return self._method("erf", "erf")
 
     def transpose(self, axes=None):
+        if self.full is not None:
+            return self.uniform(np.shape(np.transpose(self._need_proto(), axes)))
         if axes is None or tuple(axes) == tuple(range(self.ndim))[::-1]:
             return self.T
         out = self._call("np.transpose", self, tuple(axes))
@@ -260,6 +345,11 @@ class Sym:
         return out
 
     def reshape(self, shape):
+        if self.full is not None:  # the same number, another shape of as many elements
+            new = np.shape(np.reshape(self._need_proto(), tuple(shape)))
+            if np.ndim(self.proto) <= len(new):
+                return self.uniform(new)
+            self = self.materialize()
         out = Sym([*_wrap(self, ATOM, False), ".reshape(", _arg(tuple(shape), self.tracer), ")"], ATOM,
                   _proto(np.reshape, self, tuple(shape)), self.tracer)
         return out
@@ -267,13 +357,27 @@ class Sym:
     def sum(self, axis=None, keepdims=False):
         # np.add.reduce: what ndarray.sum runs, without its Python wrapper (as the engine's unbroadcast)
         axis = tuple(axis) if isinstance(axis, list) else axis
-        out = self._call("np.add.reduce", self, axis=axis, keepdims=bool(keepdims))
+        if self.full is not None:
+            return self.materialize().sum(axis, keepdims)
+        out = self._reduce("np.add.reduce", axis, bool(keepdims))
         out.proto = _proto(np.sum, self, axis=axis, keepdims=keepdims)
+        return out
+
+    def _reduce(self, name: str, axis, keepdims: bool) -> Sym:
+        # axis positional, keepdims only when True: numpy parses a reduce's keywords slower than its positions
+        out = self._call(name, self, axis, keepdims=True) if keepdims else self._call(name, self, axis)
+        out.outable = (name, self, _arg(axis, self.tracer), *(["keepdims=True"] if keepdims else []))
         return out
 
     def broadcast_to(self, shape):
         # one number stretched to a shape: np.full writes the same values as np.broadcast_to, at a
         # fraction of its Python overhead, into an array of its own (a fusion tested against the engine)
+        if self.full is not None and np.broadcast_shapes(self.full, tuple(shape)) == tuple(shape):
+            return self.uniform(shape)
+        if self.full is None and isinstance(self.proto, np.ndarray | np.generic) and self.proto.size == 1 \
+                and self.proto.ndim <= len(shape):
+            return self.uniform(shape)  # one number stretched: written as np.full(shape, number) where it must be
+        self = self.materialize()
         fn = "np.full" if np.size(self._need_proto()) == 1 else "np.broadcast_to"
         out = self._call(fn, tuple(shape), self) if fn == "np.full" else self._call(fn, self, tuple(shape))
         out.proto = _proto(np.broadcast_to, self, tuple(shape))
@@ -284,15 +388,24 @@ class Sym:
         if not self._tensor() or "out" in kwargs:
             raise Untraceable(f"np.{ufunc.__name__} on a float, or with out=")
         name = ufunc.__name__
+        if not (method == "__call__" and not kwargs and (name in _INFIX or name in _COMPARE or name == "negative")):
+            inputs = tuple(x.materialize() if isinstance(x, Sym) else x for x in inputs)
         if method == "__call__" and not kwargs:
             if name in _INFIX and len(inputs) == 2:
                 sym, prec = _INFIX[name]
-                return _arg(inputs[0], self.tracer)._bin(inputs[1], sym, prec, ufunc)
+                x, y = inputs
+                if isinstance(y, Sym) and not isinstance(x, Sym):
+                    return y._bin(x, sym, prec, ufunc, True)
+                return _arg(x, self.tracer)._bin(y, sym, prec, ufunc)
             if name in _COMPARE and len(inputs) == 2:
                 return _arg(inputs[0], self.tracer)._bin(inputs[1], _COMPARE[name], CMP, ufunc)
             if name == "negative":
                 return -_arg(inputs[0], self.tracer)
         if method == "__call__":
+            if len(inputs) == 2 and not kwargs:  # np.maximum(x, 0.0): the number as a named 0-d array
+                x, y = inputs
+                t = self.tracer
+                inputs = (_named_const(x, y, t), y) if isinstance(y, Sym) else (x, _named_const(y, x, t))
             out = self._call(f"np.{name}", *inputs, **kwargs)
             out.proto = _proto(ufunc, *inputs, **kwargs)
             return out
@@ -303,7 +416,7 @@ class Sym:
             if kw.get("dtype") is not None or kw.get("out") is not None:
                 raise Untraceable("a reduce with dtype= or out=")
             kw = {k: v for k, v in kw.items() if k in ("axis", "keepdims")}
-            out = self._call(f"np.{name}.reduce", inputs[0], **kw)
+            out = _arg(inputs[0], self.tracer)._reduce(f"np.{name}.reduce", kw.get("axis", 0), bool(kw.get("keepdims")))
             out.proto = _proto(ufunc.reduce, inputs[0], **kw)
             return out
         raise Untraceable(f"np.{name}.{method}")
@@ -312,7 +425,12 @@ class Sym:
         if not self._tensor():
             raise Untraceable(f"np.{func.__name__} on a float")
         if func in _META:  # shape facts: answered from the protos, not traced
-            return _proto(func, *args, **kwargs)
+            return func(*[a._need_proto() if isinstance(a, Sym) else a for a in args], **kwargs)
+        if func is np.broadcast_to and isinstance(args[0], Sym) and not kwargs:
+            return args[0].broadcast_to(args[1])
+        if func is np.reshape and isinstance(args[0], Sym) and not kwargs and len(args) == 2:
+            return args[0].reshape(args[1])
+        args = tuple(a.materialize() if isinstance(a, Sym) else a for a in args)
         name = func.__name__
         if getattr(np, name, None) is not func or name not in _TRACEABLE_FUNCS:
             raise Untraceable(f"np.{name}")

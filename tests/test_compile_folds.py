@@ -1,0 +1,208 @@
+"""The folds compile() makes for speed, each against the engine (bit for bit) and PyTorch float64.
+
+- a Python number meeting a float array is bound once as a 0-d array of that array's dtype
+  (``half``, ``one``, ``c1`` ...);
+- a gradient that is one number broadcast back (a mean's or a sum's) stays one number while numpy's
+  broadcasting gives the engine's array, and is written out as ``np.full`` anywhere else;
+- a large leaf gradient is written with ``out=`` into the array the program returned last run,
+  only when nothing else holds that array any more.
+
+Each with float32 and float64, broadcast and non-broadcast shapes, and a case where the fold would be
+wrong if made blindly (a constant that is a leaf requiring grad, a node used twice, a transposed
+operand, a gradient array the caller kept).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from deltagrad.autograd import Tensor, compile
+
+torch = pytest.importorskip("torch")
+DTYPES = [np.float64, np.float32]
+
+
+def same(a, b) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def _check(build, shapes, dtype, seed=0, lib_torch=None):
+    """Record ``build`` once, move the leaves, run the program; compare with backward() and PyTorch."""
+    rng = np.random.default_rng(seed)
+    leaves = [Tensor(rng.uniform(-1.5, 1.5, s).astype(dtype), label=f"x{i}") for i, s in enumerate(shapes)]
+    program = compile(build(leaves, np))
+    new = [rng.uniform(-1.5, 1.5, s).astype(dtype) for s in shapes]
+    for t, v in zip(leaves, new):
+        t.data = v.copy()
+    program.run()
+    ref = [Tensor(v.copy()) for v in new]
+    loss = build(ref, np)
+    loss.backward()
+    root = program.root
+    assert same(root.data, loss.data)
+    for t, r in zip(leaves, ref):
+        assert same(t.grad, r.grad), (t.label, program.source)
+        assert t.grad.dtype == dtype
+    tt = [torch.tensor(v.astype(np.float64), requires_grad=True) for v in new]
+    build(tt, torch).backward()
+    tol = 1e-10 if dtype == np.float64 else 2e-4
+    for t, r in zip(leaves, tt):
+        np.testing.assert_allclose(t.grad, r.grad.numpy(), rtol=tol, atol=tol)
+    return program, leaves
+
+
+def _max0(x, lib):
+    return x.relu() if lib is np else torch.relu(x)
+
+
+def _sig(x, lib):
+    return x.sigmoid() if lib is np else torch.sigmoid(x)
+
+
+# ----------------------------------------------------------------------------- numbers as 0-d arrays
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", [[(4, 3), (4, 3)], [(4, 3), (1, 3)], [(5,), (3, 5)]])
+def test_numbers_meeting_arrays_are_named_0d_constants_with_the_engines_numbers(dtype, shapes):
+    def build(T, lib):
+        x, y = T
+        h = _sig(0.5 * x + y * 2.0, lib)
+        return ((1.0 - h) * _max0(x - 0.3, lib) + h / 3.0).sum()
+
+    program, _ = _check(build, shapes, dtype)
+    src = program.source
+    suffix = "" if dtype == np.float64 else "_f32"
+    assert f"one{suffix} - " in src and f"np.maximum(" in src, src
+    assert f"half{suffix} * x0" in src and f"x1 * two{suffix}" in src and f"t4 / c1{suffix}" not in src
+    assert f"0-d {np.dtype(dtype).name} arrays" in src
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_0d_leaf_that_requires_grad_is_not_folded_into_a_constant(dtype):
+    def build(T, lib):
+        x, c = T  # c: a 0-d leaf requiring grad, used as a "constant" would be
+        return ((x * c + c) * x).sum()
+
+    program, leaves = _check(build, [(4, 3), ()], dtype)
+    assert leaves[1] in program.leaves and "dx1" in program.source
+    assert np.shape(leaves[1].grad) == ()
+
+
+def test_a_number_the_dtype_cannot_hold_and_signed_zero_keep_numpys_rules():
+    x = Tensor(np.array([[1.0, -2.0], [3.0, 0.5]], dtype=np.float32), label="x")
+    with np.errstate(all="ignore"):
+        loss = (x * 1e39 + x * -0.0).sum()  # 1e39 is inf in float32: not finite, kept a literal
+    program = compile(loss)
+    assert "* INF" in program.source and "c1_f32 = -0.0" in program.source  # -0.0: its own constant, not zero
+    x.data = np.array([[2.0, -1.0], [0.25, 4.0]], dtype=np.float32)
+    with np.errstate(all="ignore"):
+        program.run()
+        ref = Tensor(x.data.copy())
+        want = (ref * 1e39 + ref * -0.0).sum()
+        want.backward()
+    assert same(loss.data, want.data) and same(x.grad, ref.grad)
+
+
+# ----------------------------------------------------------------------------- uniform gradients
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(4, 1), (7,), (1, 5)])
+def test_a_mean_gradient_stays_one_number_along_one_axis(dtype, shape):
+    def build(T, lib):
+        (x,) = T
+        d = _sig(x, lib) - 0.25
+        return 0.5 * (d ** 2).mean()
+
+    program, _ = _check(build, [shape], dtype)
+    assert "np.full" not in program.source and "(one number for all of" in program.source
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_uniform_meeting_a_transposed_matrix_is_written_out_as_the_engines_array(dtype):
+    # number * xᵀ would be laid out column-major and the sum after it would add in another order
+    def build(T, lib):
+        x, y = T
+        p = (x.T if lib is np else x.T) * y
+        return (p * p).sum() + p.sum()
+
+    program, _ = _check(build, [(3, 4), (4, 3)], dtype)
+    assert "np.full((4, 3), " in program.source
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_uniform_gradient_used_twice_and_reaching_leaves_is_an_array_of_their_own(dtype):
+    def build(T, lib):
+        x, b = T  # b (1, 3) broadcast over x (4, 3); s used by two consumers
+        s = (x + b).sum()
+        return s * s + s.mean() + x.sum() + b.sum()
+
+    program, leaves = _check(build, [(4, 3), (1, 3)], dtype)
+    x, b = leaves
+    assert x.grad.flags.writeable and x.grad.flags.owndata and not np.shares_memory(x.grad, b.grad)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_sum_over_rows_then_a_mean_keeps_the_engines_numbers(dtype):
+    # the 784-256-10 loss: mean over rows of Σ_columns (log_softmax ⊙ Y)
+    def build(T, lib):
+        z, Y = T
+        ls = z.log_softmax(axis=1) if lib is np else torch.log_softmax(z, 1)
+        return -(ls * Y).sum(axis=1).mean() if lib is np else -(ls * Y).sum(1).mean()
+
+    program, _ = _check(build, [(6, 5), (6, 5)], dtype)
+    assert "np.broadcast_to" not in program.source
+
+
+# ----------------------------------------------------------------------------- leaf gradients written in place
+def _big(dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    W = Tensor(rng.standard_normal((300, 200)).astype(dtype), label="W")  # 240 or 480 KB: over BUF_BYTES
+    X = Tensor(rng.standard_normal((8, 300)).astype(dtype), requires_grad=False, label="X")
+    return W, X, ((X @ W).tanh() * (X @ W)).sum()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_large_leaf_gradient_reuses_last_runs_array_only_when_no_one_holds_it(dtype):
+    W, X, loss = _big(dtype)
+    program = compile(loss)
+    assert "out=bufs[" in program.source
+    loss.backward()
+    want = W.grad.copy()
+    W.zero_grad()
+    program.run()
+    first = W.grad
+    assert same(first, want)
+    kept = first  # the caller holds last run's gradient: the program must not overwrite it
+    W.zero_grad()
+    W.data = W.data * 0.5
+    program.run()
+    assert W.grad is not kept and same(kept, want)
+    ref = Tensor(W.data.copy())
+    ((X.data @ ref).tanh() * (X.data @ ref)).sum().backward()
+    assert same(W.grad, ref.grad)
+    del kept, first
+    address = W.grad.__array_interface__["data"][0]
+    W.zero_grad()  # released: now only the program holds it, so the next run writes into it
+    program.run()
+    assert W.grad.__array_interface__["data"][0] == address and same(W.grad, ref.grad)
+    t = torch.tensor(W.data.astype(np.float64), requires_grad=True)
+    xt = torch.tensor(X.data.astype(np.float64))
+    (torch.tanh(xt @ t) * (xt @ t)).sum().backward()
+    tol = 1e-10 if dtype == np.float64 else 1e-3
+    np.testing.assert_allclose(W.grad, t.grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_large_leaf_gradient_accumulates_without_zero_grad_as_backward(dtype):
+    W, X, loss = _big(dtype, seed=1)
+    program = compile(loss)
+    loss.backward(), loss.backward()
+    twice = W.grad.copy()
+    W.zero_grad()
+    program.run()
+    view = W.grad[:2]  # a view keeps the array alive too: never overwritten under it
+    program.run()  # the leaf holds the array: accumulated into it (W.grad += g), as backward() does
+    assert same(W.grad, twice)
+    kept = view.copy()
+    W.zero_grad()
+    program.run()
+    assert same(view, kept) and W.grad.base is None and not np.shares_memory(W.grad, view)
