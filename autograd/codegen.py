@@ -12,6 +12,8 @@ Nothing a user wrote reaches the text except through :func:`autograd.names.ident
 
 from __future__ import annotations
 
+import ast
+
 import math
 from dataclasses import dataclass, field
 
@@ -154,8 +156,11 @@ def _render_top(s: Sym, names: dict) -> str:
     return names.get(id(s)) or s.render(names)
 
 
-def generate(root, order: list, nodes: list) -> Plan:
+def generate(root, order: list, nodes: list, keep_value: bool = True) -> Plan:
     """The program for ``root``: ``order`` its non-leaf nodes (the sweep's order), ``nodes`` all of them.
+
+    ``keep_value=False``: the program returns ``None`` for the root's value, and every line whose result
+    nothing later reads is left out (as ``jax.grad`` leaves out what only the value needed).
 
     >>> from deltagrad.autograd import Value, topo_order
     >>> from deltagrad.autograd.graph import _order
@@ -215,14 +220,35 @@ def generate(root, order: list, nodes: list) -> Plan:
         w.lines.insert(0, f"# constants, 0-d {'/'.join(dts)} arrays: {', '.join(consts)}")
     if w.buffers:
         w.lines.insert(0, "# bufs[k]: the array this program returned for that gradient last run, if nothing holds it")
-    body = [f"{header}{',' if len(leaves) == 1 else ''} = leaves", *w.lines,
-            f"return {out}, ({', '.join(results)}{',' if len(results) == 1 else ''})"]
+    ret = f"return {out if keep_value else None}, ({', '.join(results)}{',' if len(results) == 1 else ''})"
+    lines = w.lines if keep_value else _live(w.lines, ret)
+    body = [f"{header}{',' if len(leaves) == 1 else ''} = leaves", *lines, ret]
     args = "leaves, seed, bufs" if w.buffers else "leaves, seed"
     src = f"def program({args}):\n" + "".join(f"{INDENT}{ln}\n" for ln in body)
     quiet = tensor and bool(ops & _QUIET)
     w.used |= w.tracer.names
     ns = {k: v for k, v in w.ns.items() if k in w.used or k in ("np",)}
     return Plan(src, ns, leaves, targets, quiet, body, w.buffers)
+
+
+def _live(lines: list[str], ret: str) -> list[str]:
+    """``lines`` (straight-line assignments and comments) without the assignments nothing after them reads."""
+    live = {n.id for n in ast.walk(ast.parse(ret.replace("return ", "_ = ", 1))) if isinstance(n, ast.Name)}
+    kept: list[str] = []
+    for line in reversed(lines):
+        tree = ast.parse(line)
+        if not tree.body:  # a comment line
+            kept.append(line)
+            continue
+        stmt = tree.body[0]
+        stores = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        if stores and not stores & live and not isinstance(stmt, ast.AugAssign):
+            continue
+        live |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        if isinstance(stmt, ast.AugAssign):
+            live |= stores
+        kept.append(line)
+    return kept[::-1]
 
 
 def _sym_of(w: _Writer, n, names: dict, syms: dict) -> Sym:

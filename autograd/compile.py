@@ -177,7 +177,8 @@ class Program:
                     out, grads = self._fn(*args)
             else:
                 out, grads = self._fn(*args)
-            self.root.data = out if out.__class__ is np.ndarray else np.asarray(out)
+            if out is not None:  # None: compiled with value=False
+                self.root.data = out if out.__class__ is np.ndarray else np.asarray(out)
             for (leaf, fresh), g in zip(self._targets, grads):
                 pg = leaf.grad
                 if fresh and (pg is None or (pg.__class__ is float and pg == 0.0)) and g.__class__ is np.ndarray \
@@ -189,7 +190,8 @@ class Program:
                 self._bufs[k] = grads[i]  # adopted by its leaf (busy until released) or this run's scratch
         else:
             out, grads = self._fn(datas, seed)
-            self.root.data = out
+            if out is not None:
+                self.root.data = out
             for leaf, g in zip(self._leaf_targets, grads):
                 pg = leaf.grad
                 if pg.__class__ is float:
@@ -212,7 +214,7 @@ class Program:
                 raise RuntimeError(f"compile: leaf {_who(n)} got a hook after compilation; hooks are not compiled")
 
 
-def compile(root: Any, *, create_graph: bool = False) -> Program:
+def compile(root: Any, *, value: bool = True, create_graph: bool = False) -> Program:
     """Compile the graph recorded by one forward pass into straight-line Python (``Program``).
 
     Works on Value graphs (the program computes with floats) and Tensor graphs (numpy). Every
@@ -222,6 +224,9 @@ def compile(root: Any, *, create_graph: bool = False) -> Program:
 
     Args:
         root: the output node (a loss); it must require grad.
+        value: False: the program computes only the gradients, as a hand-written training loop that
+            never looks at the loss does (``jax.grad`` against ``jax.value_and_grad``): forward lines that
+            only the root's value needs are left out, and ``run()`` leaves ``root.data`` as it was.
         create_graph: refused (True): the program computes gradients as numbers, not recorded nodes.
 
     Raises:
@@ -248,4 +253,4 @@ def compile(root: Any, *, create_graph: bool = False) -> Program:
         if n._hooks:
             raise RuntimeError(f"compile: node {_who(n)} has hooks; a compiled program cannot call them "
                                "(remove them, or use root.backward())")
-    return Program(root, generate(root, _order(root, False), nodes))
+    return Program(root, generate(root, _order(root, False), nodes, value))

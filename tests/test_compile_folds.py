@@ -206,3 +206,54 @@ def test_a_large_leaf_gradient_accumulates_without_zero_grad_as_backward(dtype):
     W.zero_grad()
     program.run()
     assert same(view, kept) and W.grad.base is None and not np.shares_memory(W.grad, view)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gradients_only_leaves_out_what_only_the_value_needs(dtype):
+    """compile(root, value=False): the loss lines go (as jax.grad drops them); gradients unchanged, root.data kept."""
+    rng = np.random.default_rng(3)
+    shapes = [(4, 2), (2, 3), (1, 3), (3, 1), (1, 1), (4, 1)]
+    vals = [rng.uniform(-1.5, 1.5, s).astype(dtype) for s in shapes]
+
+    def build(t, lib):
+        X, W1, b1, W2, b2, y = t
+        a1 = _sig(X @ W1 + b1, lib)
+        a2 = _sig(a1 @ W2 + b2, lib)
+        return 0.5 * ((a2 - y) ** 2).mean()
+
+    leaves = [Tensor(v.copy(), label=f"x{i}") for i, v in enumerate(vals)]
+    loss = build(leaves, np)
+    full, grads_only = compile(loss), compile(loss, value=False)
+    assert "return None," in grads_only.source and "reduce(t" not in grads_only.source  # the mean is not computed
+    assert len(grads_only.source.splitlines()) == len(full.source.splitlines()) - 3  # t7², its mean, ½·mean
+    new = [rng.uniform(-1.5, 1.5, s).astype(dtype) for s in shapes]
+    for t, v in zip(leaves, new):
+        t.data = v.copy()
+    recorded = loss.data.copy()
+    grads_only.run()
+    assert same(loss.data, recorded)  # the value is not recomputed
+    ref = [Tensor(v.copy()) for v in new]
+    build(ref, np).backward()
+    for t, r in zip(leaves, ref):
+        assert same(t.grad, r.grad)
+    tt = [torch.tensor(v.astype(np.float64), requires_grad=True) for v in new]
+    build(tt, torch).backward()
+    tol = 1e-10 if dtype == np.float64 else 2e-4
+    for t, r in zip(leaves, tt):
+        np.testing.assert_allclose(t.grad, r.grad.numpy(), rtol=tol, atol=tol)
+
+
+def test_gradients_only_keeps_what_the_backward_reads():
+    """A value the VJP reads (tanh's out, a product's other factor) stays, though only the loss used it forward."""
+    x = Tensor(np.array([0.3, -0.7]), label="x")
+    w = Tensor(np.array([1.5, 2.0]), label="w")
+    t = (x * w).tanh()
+    loss = (t * t).sum()
+    program = compile(loss, value=False)
+    assert "np.tanh" in program.source and "x * w" in program.source
+    program.run()
+    tx = torch.tensor([0.3, -0.7], dtype=torch.float64, requires_grad=True)
+    tw = torch.tensor([1.5, 2.0], dtype=torch.float64, requires_grad=True)
+    (torch.tanh(tx * tw) ** 2).sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad, tw.grad.numpy(), rtol=1e-12)
