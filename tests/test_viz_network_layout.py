@@ -105,3 +105,20 @@ def test_a_gap_wider_than_needed_keeps_the_labels_apart():
         c = [(t * wider, src[s] + t * (dst[d] - src[s])) for (s, d), t in zip(pairs, ts)]
         assert all(abs(p[0] - q[0]) >= 100 or abs(p[1] - q[1]) >= 24 for i, p in enumerate(c) for q in c[i + 1:])
     assert LABEL_PAD > 0
+
+
+def test_a_small_net_uses_the_room_for_one_label_strip_per_source():
+    # 2-3-1: room to spare on a screen, so each input's labels get their own vertical strip, x0's left of x1's
+    from deltagrad.nn import MLP
+
+    net = MLP(2, [3, 1], activation="sigmoid", seed=0)
+    out = net([1.0, 0.0])
+    out.backward()
+    d = draw(out, view="network")
+    labels = _groups(d.source, "label")
+    centre = {k[2:]: (_rect(g)[0] + _rect(g)[2]) / 2 for k, g in labels.items()}
+    x0 = [c for k, c in centre.items() if k.startswith("x0->")]
+    x1 = [c for k, c in centre.items() if k.startswith("x1->")]
+    assert len(x0) == len(x1) == 3 and max(x0) < min(x1) and d.scene.width <= 1400
+    rects = [_rect(g) for g in labels.values()]
+    assert all(_apart(p, q) for i, p in enumerate(rects) for q in rects[i + 1:])

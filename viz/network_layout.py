@@ -28,6 +28,7 @@ ROW_GAP = 24.0
 T0, T_SPAN = 0.25, 0.65  # where along an edge the label strips start, and how much of it they span
 MARGIN = 16.0
 GAP_MIN = 150.0  # px between two columns without labels
+SCREEN = 1400.0  # px: a network narrower than this with compact labels gets the roomier strips where they fit
 SLOT_LINES = 6  # a neuron's box holds its head, z, a, g'(z), δ and room for one flag line
 LABEL_PAD = 3.0  # px kept free between two edge labels
 END = 6.0  # px kept free between a label and the box at either end of its edge (plus the arrowhead)
@@ -235,6 +236,7 @@ def layout(title: list, legend: dict | None, columns: list, edges: list, label_w
     lh = max([label_size(["x"] * len(e.label))[1] for e in labelled], default=0.0)
     where: dict = {}
     gaps = [GAP_MIN] * len(columns)
+    strips: dict = {}  # gap -> (its width with one label strip per source, the labels' places there)
     for k in range(len(columns) - 1):
         mine = [e for e in labelled if col_of[e.src] == k]
         if not mine:
@@ -245,6 +247,19 @@ def layout(title: list, legend: dict | None, columns: list, edges: list, label_w
         inset = (col_w[k] - box_w[k]) / 2 + (col_w[k + 1] - box_w[k + 1]) / 2  # boxes narrower than their column
         gaps[k] = max(GAP_MIN / 2, g - inset)  # a wider edge than g keeps the labels apart: they only spread out
         where.update(zip((id(e) for e in mine), ts))
+        rank = {s: r for r, s in enumerate(sorted({s for s, _ in pairs}))}
+        strips[k] = (gap(len(rank), lw) - inset, [(e, T0 + T_SPAN * (rank[p[0]] + 0.5) / len(rank)) for e, p in
+                                                  zip(mine, pairs)])
+    # room to spare on a screen: the roomier strip layout, cheapest gap first (a 2-3-1 net, not a 2-8-8-1)
+    spare = SCREEN - (2 * MARGIN + sum(col_w) + sum(gaps[: len(columns) - 1]))
+    for k in sorted(strips, key=lambda k: strips[k][0] - gaps[k]):
+        extra = strips[k][0] - gaps[k]
+        if extra > spare:
+            break
+        if extra > 0:
+            spare -= extra
+            gaps[k] = strips[k][0]
+            where.update((id(e), t) for e, t in strips[k][1])
 
     # the header block: title lines, then the legend (a row of coloured ticks and a note per line)
     y = MARGIN + TITLE_FONT
