@@ -233,7 +233,7 @@ def layout(title: list, legend: dict | None, columns: list, edges: list, label_w
     labelled = [e for e in edges if e.label]
     chars = max([len(t) for e in labelled for t in e.label], default=0)
     lw = max(label_width, text_width("x" * chars, LABEL_FONT) + 6 if chars else 0.0)
-    lh = max([label_size(["x"] * len(e.label))[1] for e in labelled], default=0.0)
+    lh = label_size(["x"] * max(len(e.label) for e in labelled))[1] if labelled else 0.0
     where: dict = {}
     gaps = [GAP_MIN] * len(columns)
     strips: dict = {}  # gap -> (its width with one label strip per source, the labels' places there)
