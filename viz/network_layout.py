@@ -2,13 +2,14 @@
 
 Columns sit left to right; the boxes of a column share one width (the widest) and sit centred in
 slots of one height (the tallest box, and at least room for a neuron's flag line), so the ends of
-the edges of a live view never move when the numbers change. An edge is a straight line from the right side of its source box to the
-left side of its target. Its label (w and ∂L/∂w) sits centred on that line, at a fraction ``t`` of
-the way chosen by :func:`place_labels`: the narrowest gap between the two columns in which every
-label of the gap finds a ``t`` where it covers no other label and stays between the columns (first
-fit, edges taken source by source). Where no such gap is found below the width of one vertical strip
-per source, the labels go into those strips (``t_s = 0.25 + 0.65 (s + ½) / n`` for the s-th source
-of n), which never overlap. The placement depends only on the geometry (box centres, label size),
+the edges of a live view never move when the numbers change. An edge is a straight line from the
+right side of its source box to the left side of its target. Its label (w and ∂L/∂w) sits centred
+on that line, at a fraction ``t`` of the way chosen by :func:`place_labels`: the narrowest gap
+between the two columns in which every label of the gap finds a ``t`` where it covers no other
+label and stays between the columns. Where no such gap is found below the width of one vertical
+strip per source -- or where the picture has room to spare on a screen (:data:`SCREEN`) -- the
+labels go into those strips (``t_s = 0.25 + 0.65 (s + ½) / n`` for the s-th source of n), which
+never overlap. The placement depends only on the geometry (box centres, label size),
 never on the numbers drawn, and is cached on it.
 """
 
@@ -87,7 +88,11 @@ def node_size(n: Node) -> tuple[float, float]:
 
 
 def label_size(lines: list) -> tuple[float, float]:
-    """(width, height) in px of an edge label of ``lines`` (on a white ground, 3 px padding)."""
+    """(width, height) in px of an edge label of ``lines`` (on a white ground, 3 px padding).
+
+    >>> [round(v, 1) for v in label_size(["w = 1", "∂L/∂w = 2"])]
+    [54.6, 24.0]
+    """
     return max(text_width(t, LABEL_FONT) for t in lines) + 6, len(lines) * (LABEL_FONT + 2) + 2
 
 
@@ -143,7 +148,7 @@ def place_labels(src_y: tuple, dst_y: tuple, pairs: tuple, lw: float, lh: float)
 
 
 def _narrowest(src_y: tuple, dst_y: tuple, pairs: tuple, lw: float, lh: float, limit: float, spread: bool):
-    """The first gap below ``limit`` (growing by :data:`GROW`) where :func:`_first_fit` places every label, or (limit, None).
+    """The first gap below ``limit`` (grown by :data:`GROW`, then bisected) where every label fits, or (limit, None).
 
     Each label wants its source's share of the gap (``spread``) or the sources' end.
     """
