@@ -150,9 +150,9 @@ def _symlog_unit(a: np.ndarray, scale: float) -> np.ndarray:
     import matplotlib.scale as mscale
 
     trf = mscale.SymmetricalLogTransform(10, scale * 10.0**-SYMLOG_DECADES, 1.0)
-    tv = trf.transform_non_affine(a.copy())
-    t_vmin, t_vmax = trf.transform_non_affine(np.array([-scale, scale]))
-    return (tv - t_vmin) / (t_vmax - t_vmin)
+    tv = trf.transform_non_affine(np.concatenate([a, [-scale, scale]]))  # elementwise: one call for all
+    t_vmin, t_vmax = tv[-2], tv[-1]
+    return (tv[:-2] - t_vmin) / (t_vmax - t_vmin)
 
 
 AUTO_DECADES = 2.0
