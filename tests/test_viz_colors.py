@@ -66,3 +66,32 @@ def test_importing_viz_does_not_import_matplotlib():
     code = "import sys, deltagrad.viz; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("symlog", [False, True])
+@pytest.mark.parametrize("mid", [None, (150, 150, 150)])
+def test_colours_fast_path_equals_matplotlib_norm_and_colormap(symlog, mid):
+    # oracle: matplotlib's own SymLogNorm / TwoSlopeNorm called on the values, then the colormap on the result
+    import matplotlib
+    import matplotlib.colors as mcolors
+    import numpy as np
+
+    cmap = matplotlib.colormaps["PuOr_r"]
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        scale = 10 ** rng.uniform(-6, 3)
+        v = scale * np.concatenate([rng.standard_normal(40) * 10 ** rng.uniform(-5, 0.5, 40),
+                                    [0.0, 1.0, -1.0, 2.0, -3.0, 0.5, 1e-300, np.nan, np.inf]])
+        if symlog:
+            norm = mcolors.SymLogNorm(linthresh=scale * 1e-4, linscale=1.0, vmin=-scale, vmax=scale, base=10)
+        else:
+            norm = mcolors.TwoSlopeNorm(vcenter=0.0, vmin=-scale, vmax=scale)
+        finite = np.isfinite(v)
+        t = np.clip(np.ma.filled(norm(np.where(finite, v, 0.0)), 0.5), 0.0, 1.0)
+        rgb = np.asarray(cmap(t))[:, :3]
+        if mid is not None:
+            k = np.abs(2 * t - 1)[:, None]
+            rgb = rgb * k + np.asarray(mid) / 255.0 * (1 - k)
+        want = ["#{:02x}{:02x}{:02x}".format(*c) if ok else "#d9d9d9"
+                for c, ok in zip(np.floor(rgb * 255 + 0.5).astype(int).tolist(), finite)]
+        assert colours(v, scale, mid, symlog=symlog) == want

@@ -100,22 +100,59 @@ def diverging(value, scale: float, mid=None, symlog: bool = False) -> str:
 def colours(values, scale: float, mid=None, symlog: bool = False) -> list:
     """:func:`diverging` for a whole array at once (one colormap call): a list of ``#rrggbb``.
 
+    The same numbers as ``cmap(norm(scale, symlog)(values))``: the linear scale calls the
+    :class:`matplotlib.colors.TwoSlopeNorm`; the symlog scale evaluates the transform that
+    :class:`matplotlib.colors.SymLogNorm` is built on (:class:`matplotlib.scale.SymmetricalLogTransform`,
+    then ``(t - t(vmin)) / (t(vmax) - t(vmin))`` as the norm does) on a plain array, which gives the
+    same floats without the norm's masked-array arithmetic (3 ms a call; this path takes ~0.1 ms).
+    The colour of ``t`` in [0, 1] is the colormap's entry ``min(int(t·N), N - 1)``, as
+    :class:`matplotlib.colors.Colormap` picks it, read from its lookup table once per process.
+
     >>> colours([-1.0, 0.0, float("nan")], 1.0)
     ['#2d004b', '#f7f7f6', '#d9d9d9']
     """
     a = np.asarray(values, dtype=float).ravel()
     bad = ~np.isfinite(a)
+    a = np.where(bad, 0.0, a)
     if scale <= 0 or not math.isfinite(scale):
         t = np.full(a.shape, 0.5)
+    elif symlog:
+        t = _symlog_unit(a, float(scale))
     else:
-        t = np.clip(np.ma.filled(norm(float(scale), symlog)(np.where(bad, 0.0, a)), 0.5), 0.0, 1.0)
-    _, _, cmap = _mpl()
-    rgba = cmap(t)
-    if mid is not None:  # blend towards `mid` as the value nears zero
+        t = np.asarray(np.ma.getdata(norm(float(scale))(a)), dtype=float)
+    t = np.clip(np.where(np.isnan(t), 0.5, t), 0.0, 1.0)
+    lut, hexes = _table()
+    idx = np.minimum((t * len(lut)).astype(np.int64), len(lut) - 1)  # the entry cmap(t) returns for t in [0, 1]
+    if mid is None:
+        out = [hexes[i] for i in idx.tolist()]
+    else:  # blend towards `mid` as the value nears zero
         k = np.abs(2.0 * t - 1.0)[:, None]
-        rgba = rgba[:, :3] * k + (np.asarray(mid, dtype=float) / 255.0) * (1.0 - k)
-    ints = np.floor(np.asarray(rgba)[:, :3] * 255.0 + 0.5).astype(int).tolist()
-    return [NONFINITE_FILL if b else f"#{r:02x}{g:02x}{b_:02x}" for (r, g, b_), b in zip(ints, bad.tolist())]
+        rgb = lut[idx] * k + (np.asarray(mid, dtype=float) / 255.0) * (1.0 - k)
+        ints = np.floor(rgb * 255.0 + 0.5).astype(np.int64)
+        out = [f"#{c:06x}" for c in ((ints[:, 0] << 16) | (ints[:, 1] << 8) | ints[:, 2]).tolist()]
+    if bad.any():
+        for i in np.flatnonzero(bad).tolist():
+            out[i] = NONFINITE_FILL
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _table() -> tuple[np.ndarray, list]:
+    """The colormap's lookup table, ``cmap(i)`` for every entry i, as RGB floats and as ``#rrggbb`` (a constant)."""
+    _, _, cmap = _mpl()
+    lut = np.asarray(cmap(np.arange(cmap.N)))[:, :3]
+    ints = np.floor(lut * 255.0 + 0.5).astype(np.int64)
+    return lut, [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in ints.tolist()]
+
+
+def _symlog_unit(a: np.ndarray, scale: float) -> np.ndarray:
+    """``SymLogNorm(linthresh=scale·10⁻⁴, linscale=1, vmin=-scale, vmax=scale, base=10)(a)`` on a plain array."""
+    import matplotlib.scale as mscale
+
+    trf = mscale.SymmetricalLogTransform(10, scale * 10.0**-SYMLOG_DECADES, 1.0)
+    tv = trf.transform_non_affine(np.concatenate([a, [-scale, scale]]))  # elementwise: one call for all
+    t_vmin, t_vmax = tv[-2], tv[-1]
+    return (tv[:-2] - t_vmin) / (t_vmax - t_vmin)
 
 
 AUTO_DECADES = 2.0

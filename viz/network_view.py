@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .colors import colours, diverging, ticks
+from .colors import colours, ticks
 from .compare import ATOL, RTOL, mismatch_text
 from .network_expected import resolve_network
-from .network_layout import Column, Edge, Node, layout
+from .network_layout import Column, Edge, Node, label_size, layout, node_size
 from .network_model import read_network
 from .network_summary import TOP_EDGES, heatmap, input_sensitivity, pick, top_edges
 from .ops_view import MAX_NODES, check_color_scale, node_limit, too_big
@@ -80,10 +82,8 @@ def _names(names, count: int, what: str) -> list | None:
 
 
 def _legend(title: str, scale: float, precision: int, symlog: bool, summarised: bool, labelled: bool) -> dict:
-    cells = []
-    for v in ticks(scale, symlog):
-        fill = diverging(v, scale, symlog=symlog)
-        cells.append((number(v, 2), fill, text_colour(fill)))
+    marks = ticks(scale, symlog)
+    cells = [(number(v, 2), fill, text_colour(fill)) for v, fill in zip(marks, colours(marks, scale, symlog=symlog))]
     notes = [
         (f"fill ends at ±{number(scale, precision)} (the largest |value| drawn)", "#000000"),
         ("edge colour: ∂L/∂w (summed over the batch), each layer on its own scale; width: |w|", "#000000"),
@@ -193,18 +193,19 @@ def network_scene(
     dscale = max(float(np.nanmax(np.abs(np.where(np.isfinite(d), d, 0.0)), initial=0.0)) for d in deltas.values())
 
     # the edges: every weight between shown neurons, or the TOP_EDGES largest |∂L/∂w| when summarised
-    edges = []
+    edges = []  # (layer, j, i, w, ∂L/∂w), layer by layer
     for layer in sorted(net.matrices):
         W, dW = net.matrices[layer]
         src = shown_in if layer == first else shown[layer - 1]
         rows = [j for j in shown[layer] if j < W.shape[0]]
         cols = [i for i in src if i < W.shape[1]]
-        pairs = (
-            top_edges(dW, rows, cols)
-            if summarised
-            else [(j, i) for j in rows for i in cols if not np.isnan(W[j, i])]
-        )
-        edges += [(layer, j, i, float(W[j, i]), float(dW[j, i])) for j, i in pairs]
+        if summarised:
+            pairs = top_edges(dW, rows, cols)
+            js, is_ = [j for j, _ in pairs], [i for _, i in pairs]
+        else:  # every weight the graph has, target by target
+            jj, ii = np.nonzero(~np.isnan(W[np.ix_(rows, cols)]))
+            js, is_ = [rows[a] for a in jj.tolist()], [cols[b] for b in ii.tolist()]
+        edges += zip([layer] * len(js), js, is_, W[js, is_].tolist(), dW[js, is_].tolist())
     wmax = max_abs(e[3] for e in edges) or 1.0
 
     sizes = " → ".join(str(len(x)) for x in [net.inputs, *net.layers.values()])
@@ -226,7 +227,9 @@ def network_scene(
         what = "δ = ∂L/∂z" if color_by == "delta" else "∂L/∂a"
         legend_spec = _legend(f"fill: {what}", scale, precision, symlog, summarised, labelled)
 
-    columns = [Column("input", [])]
+    # boxes as wide as the widest number the precision allows: a live view's columns stay put
+    widest = number(-1.0 / 9e4, precision)
+    columns = [Column("input", [], min_width=node_size(Node("", "", [(f"x = {widest}", False)]))[0])]
     for i in shown_in:
         x = net.inputs[i]
         text = "?" if x is None else number(x, precision)
@@ -239,7 +242,11 @@ def network_scene(
     fills = colours([fill_of[id(n)] for n in neurons], scale, symlog=symlog) if color_by else None
     k = 0
     for layer in net.layers:
-        col = Column(f"layer {layer}" + (" (output)" if layer == last else ""), [])
+        g = next(iter(net.layers[layer].values())).g
+        rows = [f"z = {widest}", f"a = {g}(z) = {widest}" if g else "a = z (linear)", f"{g or 'g'}'(z) = {widest}",
+                f"δ = {widest}"]
+        col = Column(f"layer {layer}" + (" (output)" if layer == last else ""), [],
+                     min_width=node_size(Node("", "", [(r, False) for r in rows]))[0])
         for j in shown[layer]:
             n = net.layers[layer][j]
             state = neuron_state(n, dscale)
@@ -270,22 +277,30 @@ def network_scene(
             W, dW = net.matrices[layer]
             col.grids += [heatmap(f"W{layer}", W, precision), heatmap(f"∂L/∂W{layer}", dW, precision, symlog)]
 
-    edge_fill = None
+    edge_fill = ["#777777"] * len(edges)
     if color_by:  # each layer's ∂L/∂w on its own scale: the first layer's are often far smaller than the last's
-        edge_fill = []
-        for layer in sorted({e[0] for e in edges}):
-            dws = [e[4] for e in edges if e[0] == layer]
+        edge_fill, at = [], 0
+        while at < len(edges):
+            end = at
+            while end < len(edges) and edges[end][0] == edges[at][0]:
+                end += 1
+            dws = [e[4] for e in edges[at:end]]
             edge_fill += colours(dws, max_abs(dws), mid=EDGE_MID, symlog=symlog)
+            at = end
     drawn_edges = []
-    for (layer, j, i, w, dw), colour in zip(edges, edge_fill or ["#777777"] * len(edges)):
+    isfinite = math.isfinite
+    for (layer, j, i, w, dw), colour in zip(edges, edge_fill):
         tail = f"x{i}" if layer == first else f"n{layer - 1}_{i}"
-        width = 0.6 + 2.4 * min(1.0, abs(w) / wmax) if is_finite(w) else 2.0
-        bad = not (is_finite(w) and is_finite(dw))
-        marks = {m.what: m for m in wchecks.get((layer, j, i), [])}
+        bad = not (isfinite(w) and isfinite(dw))
+        width = 0.6 + 2.4 * min(1.0, abs(w) / wmax) if isfinite(w) else 2.0
+        marks = {m.what: m for m in wchecks[(layer, j, i)]} if (layer, j, i) in wchecks else {}
         label = None
         if labelled:
-            label = [f"w = {number(w, precision)}{_tick(marks, 'w', precision)}",
-                     f"∂L/∂w = {number(dw, precision)}{_tick(marks, '∂L/∂w', precision)}"]
+            if marks:
+                label = [f"w = {number(w, precision)}{_tick(marks, 'w', precision)}",
+                         f"∂L/∂w = {number(dw, precision)}{_tick(marks, '∂L/∂w', precision)}"]
+            else:
+                label = [f"w = {number(w, precision)}", f"∂L/∂w = {number(dw, precision)}"]
         elif marks:  # weight labels hidden: the marks alone
             label = ["; ".join(m + _tick(marks, m, precision) for m in marks)]
         ink = "#000000"
@@ -294,7 +309,9 @@ def network_scene(
         if bad:
             ink = NONFINITE
         drawn_edges.append(Edge(tail, f"n{layer}_{j}", colour, width, "5,3" if bad else None, label, ink))
-    scene = layout(title, legend_spec, columns, drawn_edges)
+    # labels as wide as the widest number the precision allows: the placement (cached on the geometry) stays put
+    label_w = label_size([f"∂L/∂w = {widest}"])[0] if labelled else 0.0
+    scene = layout(title, legend_spec, columns, drawn_edges, label_width=label_w)
     scene.sample = net.sample  # which sample is shown (viz.live marks it on its boundary panel)
     return scene
 

@@ -31,14 +31,31 @@ def text_width(text: str, size: float) -> float:
 
 
 def _x(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    if "&" in text or "<" in text or ">" in text or '"' in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return text
 
 
 def _n(v: float) -> str:
     return f"{v:.1f}"
 
 
-@dataclass
+_G: dict = {}
+_BOLD = ' font-weight="bold"'
+_ANCHOR = {"start": "", "middle": ' text-anchor="middle"', "end": ' text-anchor="end"'}
+
+
+def _g(v: float) -> str:
+    """``f"{v:g}"``, remembered: font sizes and stroke widths repeat thousands of times a frame."""
+    out = _G.get(v)
+    if out is None:
+        out = _G[v] = f"{v:g}"
+        if len(_G) > 4096:
+            _G.clear()
+    return out
+
+
+@dataclass(slots=True)
 class Text:
     """One line of text: ``anchor`` is start, middle or end; ``y`` is the baseline."""
 
@@ -51,7 +68,7 @@ class Text:
     anchor: str = "start"
 
 
-@dataclass
+@dataclass(slots=True)
 class Shape:
     """A box (``kind="rect"``, rounded by ``radius``), a line (``"line"``: x, y to x2, y2, arrow at the end), a grid."""
 
@@ -97,12 +114,20 @@ class Scene:
             f'font-family="{FONT}">',
             f'<rect x="0" y="0" width="{w}" height="{h}" fill="#ffffff"/>',
         ]
+        svg_shape = self._svg_shape
         for s in self.shapes:
-            body = [self._svg_shape(s)] + [self._svg_text(t) for t in s.texts]
+            body = svg_shape(s)
+            if s.texts:  # _svg_text, inlined: a frame has hundreds of texts
+                body += "".join([
+                    (f'<text x="{t.x:.1f}" y="{t.y:.1f}" font-size="{_g(t.size)}"'
+                     f'{_BOLD if t.bold else ""}{_ANCHOR[t.anchor]} fill="{t.colour}" xml:space="preserve">'
+                     f"{_x(t.text)}</text>")
+                    for t in s.texts
+                ])
             if s.id is not None:
-                out.append(f'<g class="{s.cls}"><title>{_x(s.id)}</title>{"".join(body)}</g>')
+                out.append(f'<g class="{s.cls}"><title>{_x(s.id)}</title>{body}</g>')
             else:
-                out.append("".join(body))
+                out.append(body)
         out.append("</svg>")
         return "\n".join(out) + "\n"
 
@@ -114,12 +139,12 @@ class Scene:
             r = f' rx="{_n(s.radius)}"' if s.radius else ""
             stroke = "none" if s.stroke == "none" else s.stroke
             return (
-                f'<rect x="{_n(s.x)}" y="{_n(s.y)}" width="{_n(s.w)}" height="{_n(s.h)}"{r} fill="{s.fill}" '
-                f'stroke="{stroke}" stroke-width="{s.width:g}"{dash}{op}/>'
+                f'<rect x="{s.x:.1f}" y="{s.y:.1f}" width="{s.w:.1f}" height="{s.h:.1f}"{r} fill="{s.fill}" '
+                f'stroke="{stroke}" stroke-width="{_g(s.width)}"{dash}{op}/>'
             )
         if s.kind == "line":
             line = (
-                f'<path d="M{_n(s.x)},{_n(s.y)}L{_n(s.x2)},{_n(s.y2)}" fill="none" stroke="{s.stroke}" '
+                f'<path d="M{s.x:.1f},{s.y:.1f}L{s.x2:.1f},{s.y2:.1f}" fill="none" stroke="{s.stroke}" '
                 f'stroke-width="{s.width:.2f}"{dash}{op}/>'
             )
             return line + f'<polygon points="{_arrow(s)}" fill="{s.stroke}"{op}/>'
@@ -150,11 +175,9 @@ class Scene:
 
     @staticmethod
     def _svg_text(t: Text) -> str:
-        weight = ' font-weight="bold"' if t.bold else ""
-        anchor = f' text-anchor="{t.anchor}"' if t.anchor != "start" else ""
         return (
-            f'<text x="{_n(t.x)}" y="{_n(t.y)}" font-size="{t.size:g}"{weight}{anchor} fill="{t.colour}" '
-            f'xml:space="preserve">{_x(t.text)}</text>'
+            f'<text x="{t.x:.1f}" y="{t.y:.1f}" font-size="{_g(t.size)}"{_BOLD if t.bold else ""}{_ANCHOR[t.anchor]} '
+            f'fill="{t.colour}" xml:space="preserve">{_x(t.text)}</text>'
         )
 
     # ------------------------------------------------------------------ raster / PDF via matplotlib
@@ -257,5 +280,5 @@ def _arrow(s: Shape, length: float = 7.0, half: float = 3.0) -> str:
     norm = (dx * dx + dy * dy) ** 0.5 or 1.0
     ux, uy = dx / norm, dy / norm
     bx, by = s.x2 - ux * length, s.y2 - uy * length
-    pts = [(s.x2, s.y2), (bx - uy * half, by + ux * half), (bx + uy * half, by - ux * half)]
-    return " ".join(f"{_n(a)},{_n(b)}" for a, b in pts)
+    return (f"{s.x2:.1f},{s.y2:.1f} {bx - uy * half:.1f},{by + ux * half:.1f} "
+            f"{bx + uy * half:.1f},{by - ux * half:.1f}")

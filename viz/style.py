@@ -140,11 +140,10 @@ def number(x, precision: int = 4) -> str:
     >>> number(-0.999909204262595), number(1.8158e-4), number(float("nan")), number(-0.0)
     ('-0.9999', '0.0001816', 'nan', '0')
     """
-    x = float(unwrap(x))
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
+    if type(x) is not float:
+        x = float(unwrap(x))
+    if not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
     if x == 0.0:
         return "0"
     return f"{x:.{precision}g}"
@@ -152,7 +151,7 @@ def number(x, precision: int = 4) -> str:
 
 def is_finite(x) -> bool:
     """False for nan and ±inf (reads ``.data`` of a Value gradient)."""
-    return math.isfinite(float(unwrap(x)))
+    return math.isfinite(x if type(x) is float else float(unwrap(x)))
 
 
 _RECORD = {c: "\\" + c for c in '{}|<>\\"'}
@@ -205,12 +204,8 @@ def text_colour(fill: str) -> str:
 
 def max_abs(values) -> float:
     """Largest finite |v| of ``values`` (0.0 if there is none): the end of a colour scale."""
-    out = 0.0
-    for v in values:
-        v = float(unwrap(v))
-        if math.isfinite(v):
-            out = max(out, abs(v))
-    return out
+    vals = [v if type(v) is float else float(unwrap(v)) for v in values]
+    return max([abs(v) for v in vals if math.isfinite(v)], default=0.0)
 
 
 def verdict_legend(kinds: set) -> str:
