@@ -1,13 +1,13 @@
 """Write a recorded graph as straight-line Python: the forward, then the backward, one line per op.
 
 Each line comes from the op's row in the primitive table: the row's forward and VJP are *called*
-with :class:`autograd.trace.Sym` stand-ins, so the text is what the rule computes. A rule that looks
+with `autograd.trace.Sym` stand-ins, so the text is what the rule computes. A rule that looks
 at values (a branch on ``x > 0``, ``float(g)``) cannot be traced; its line calls the row's own
 function instead (``relu(z1)``, ``vjp_maximum(g, out, x, y)``). The backward walks the nodes in the
 order the engine's sweep does and sums each node's gradient contributions in the same order, so the
 program computes the engine's numbers.
 
-Nothing a user wrote reaches the text except through :func:`autograd.names.identifier`.
+Nothing a user wrote reaches the text except through `autograd.names.identifier`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _INFIX_OPS = {"add", "sub", "mul", "div", "matmul", "neg"}  # their traced line 
 
 @dataclass
 class Plan:
-    """What :func:`generate` hands the compiler: the source, the names it binds, and how to read its results.
+    """What `generate` hands the compiler: the source, the names it binds, and how to read its results.
 
     ``leaves``: the leaf nodes read, in the order of the program's first argument. ``targets``: one
     ``(leaf, fresh)`` per returned gradient, in the engine's accumulation order (``fresh``: the array

@@ -1,8 +1,8 @@
 """compile(root): a recorded graph as straight-line Python -- the chain rule as code a learner can read and run.
 
-One forward pass records the graph; :func:`compile` writes it out as one Python function, forward
+One forward pass records the graph; `compile` writes it out as one Python function, forward
 then backward, one line per op, each line traced from the op's row of the primitive tables (see
-:mod:`autograd.codegen`). :meth:`Program.run` then replays that function on the leaves' current
+`autograd.codegen`). `Program.run` then replays that function on the leaves' current
 ``.data``: it sets ``root.data`` and accumulates into each leaf's ``.grad`` what ``root.backward()``
 would, without building a graph or walking one. This module is the one place the project executes
 generated code; the text is built from our own table rows and sanitized identifiers only.
@@ -138,7 +138,7 @@ class Program:
 
         Same numbers as ``root.backward(grad)`` after a fresh forward (bit for bit where the
         operation order is the engine's), same dtypes, and the same accumulation rules
-        (:func:`accumulate`). Intermediate nodes keep the data and grad of the recorded pass.
+        (`accumulate`). Intermediate nodes keep the data and grad of the recorded pass.
         A large leaf gradient (``out=bufs[k]`` in ``source``) is written into the array this program
         returned for it last run when nothing else refers to that array any more (counted by
         ``sys.getrefcount``: a leaf's ``.grad``, a view, any name keeps it out of reach); the program
@@ -218,7 +218,7 @@ def compile(root: Any, *, value: bool = True, create_graph: bool = False) -> Pro
     """Compile the graph recorded by one forward pass into straight-line Python (``Program``).
 
     Works on Value graphs (the program computes with floats) and Tensor graphs (numpy). Every
-    line comes from the op's row in :data:`PRIMITIVES` / the Tensor table: its forward and VJP are
+    line comes from the op's row in `PRIMITIVES` / the Tensor table: its forward and VJP are
     traced with symbolic stand-ins, or, where a rule decides on values, called by name. Names come
     from labels and nn's tags (``z1``, ``a1``, ``δ1`` = ∂L/∂z1, ``dW1``), else ``t1, t2, ...``.
 

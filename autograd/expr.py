@@ -1,7 +1,7 @@
 """expr: arithmetic expressions as Value graphs -- parsed with Python's ``ast`` and a whitelist, never ``eval``.
 
 ``parse(text)`` checks every node of the syntax tree against a whitelist (numbers, names,
-``+ - * / **``, unary ``-``/``+``, calls of :data:`FUNCTIONS` with one argument) and ``build(tree,
+``+ - * / **``, unary ``-``/``+``, calls of `FUNCTIONS` with one argument) and ``build(tree,
 variables)`` walks the checked tree on Values. Used by ``deltagrad draw`` and by the formula answers
 of ``deltagrad.check``.
 """
@@ -75,7 +75,7 @@ def parse(expr: str, functions: dict | None = None, matmul: bool = False) -> ast
     """Parse ``expr`` (Python syntax, mode="eval") and check every node against the whitelist.
 
     Allowed: numbers, variable names, ``+ - * / **``, unary ``-``/``+``, parentheses and calls of
-    :data:`FUNCTIONS` (or of ``functions`` when given) with one positional argument; ``@`` only with
+    `FUNCTIONS` (or of ``functions`` when given) with one positional argument; ``@`` only with
     ``matmul=True`` (the formula answers of ``deltagrad.check``). Everything else -- attribute access,
     subscripts, lambdas, comparisons, keywords, strings, dunder names such as ``__import__`` -- is refused.
 

@@ -19,18 +19,18 @@ CS231N = "https://cs231n.github.io/neural-networks-3/#gradcheck"
 SAMPLES = 64
 """Elements checked one by one per large parameter (or among many scalar inputs) by default."""
 MANY_SCALARS = 1000
-"""Above this many scalar (Value) inputs the default sample of them is :data:`FEW_SAMPLES`."""
+"""Above this many scalar (Value) inputs the default sample of them is `FEW_SAMPLES`."""
 FEW_SAMPLES = 16
-"""The default sample of scalar inputs when there are more than :data:`MANY_SCALARS` of them."""
+"""The default sample of scalar inputs when there are more than `MANY_SCALARS` of them."""
 KINK_OPS = frozenset({"relu", "abs", "maximum", "minimum", "clamp", "clip", "leaky_relu", "elu", "max", "min"})
 
 
 class GradcheckError(AssertionError):
-    """Raised by :func:`gradcheck` when an engine gradient disagrees with finite differences."""
+    """Raised by `gradcheck` when an engine gradient disagrees with finite differences."""
 
 
 def band(rel_err: float) -> str:
-    """cs231n's reading of a symmetric relative error (CS231n notes, "Gradient checks", :data:`CS231N`).
+    """cs231n's reading of a symmetric relative error (CS231n notes, "Gradient checks", `CS231N`).
 
     < 1e-7 "great"; < 1e-4 "ok-ish" (fine with kinks, too high without); < 1e-2 "uncomfortable";
     otherwise "wrong" (cs231n: above 1e-2 the gradient is probably wrong).
@@ -220,7 +220,7 @@ def gradcheck(
     For each element xᵢ the numeric derivative is (f(x + eps·eᵢ) - f(x - eps·eᵢ)) / (2·eps) in
     float64 (truncation error O(eps²)); it passes when |a - n| <= atol + rtol·|n| -- the tolerance
     of ``torch.autograd.gradcheck``. Each row also shows the symmetric relative error
-    |a - n| / max(|a|, |n|) with cs231n's bands (:func:`band`). An element whose +eps and -eps
+    |a - n| / max(|a|, |n|) with cs231n's bands (`band`). An element whose +eps and -eps
     evaluations take different branches of relu/abs/max/min/clamp/leaky_relu/elu/maximum/minimum
     is a *kink*: counted and shown, never failed (finite differences are meaningless there).
 
@@ -229,7 +229,7 @@ def gradcheck(
     check of the whole gradient, ∇f·v against (f(x + eps·v) - f(x - eps·v)) / (2·eps). Every
     checked element costs two evaluations of ``f``; with thousands of scalar (Value) inputs each
     evaluation rebuilds a graph of thousands of scalar nodes, so by default more than
-    :data:`MANY_SCALARS` (1,000) scalar inputs are sampled :data:`FEW_SAMPLES` (16) at a time
+    `MANY_SCALARS` (1,000) scalar inputs are sampled `FEW_SAMPLES` (16) at a time
     instead of 64 -- a 5,000-weight Value network then takes 35 evaluations of ``f``, not 131
     (pass ``samples=`` for more). Up to 1,000 scalar inputs, and every Tensor parameter, keep 64.
 
@@ -241,7 +241,7 @@ def gradcheck(
         eps: the finite-difference step.
         atol: the absolute tolerance.
         rtol: the relative tolerance.
-        raise_exception: raise :class:`GradcheckError` on a mismatch (default); if False,
+        raise_exception: raise `GradcheckError` on a mismatch (default); if False,
             return the report, which is falsy on a mismatch.
         names: names of positional inputs (default: labels, else ``x0, x1, ...``).
         samples: the sampling size (default 64; 16 among more than 1,000 scalar inputs).
@@ -249,7 +249,7 @@ def gradcheck(
         directional: force (True) or skip (False) the random-direction check; default: only when sampling.
 
     Returns:
-        A :class:`GradcheckReport`: one row per scalar input or Tensor parameter.
+        A `GradcheckReport`: one row per scalar input or Tensor parameter.
 
     Raises:
         GradcheckError: on a mismatch, with the report as message (when ``raise_exception``).
@@ -353,13 +353,13 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any] | Mapping[str, An
 
     v is a fixed random vector (``seed``), so the engine's Hessian-vector product ∇²f·v (the
     backward of the backward) is compared with central differences of the engine's own first
-    derivative -- as ``torch.autograd.gradgradcheck`` does. Run :func:`gradcheck` first: this
+    derivative -- as ``torch.autograd.gradgradcheck`` does. Run `gradcheck` first: this
     trusts the first derivative.
 
-    Args: as :func:`gradcheck` (``f``, ``inputs`` and keyword options); inputs are all Values or all Tensors.
+    Args: as `gradcheck` (``f``, ``inputs`` and keyword options); inputs are all Values or all Tensors.
 
     Raises:
-        GradcheckError: when a second derivative differs (see :func:`gradcheck`).
+        GradcheckError: when a second derivative differs (see `gradcheck`).
         TypeError: for a mix of Value and Tensor inputs (their graphs do not mix).
 
     >>> from deltagrad.autograd import gradgradcheck

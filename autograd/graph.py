@@ -2,7 +2,7 @@
 
 Layering (no module imports one that imports it back): ``modes`` (grad mode, anomaly mode) and
 ``topo`` (topo_order, hooks) at the bottom; ``sweep`` (the lean backward of training) on them;
-this module on all three; the node types ``value`` and ``tensor`` call :func:`backward` here.
+this module on all three; the node types ``value`` and ``tensor`` call `backward` here.
 The names of ``modes`` and ``topo`` are re-exported, so ``graph.no_grad`` and friends keep working.
 """
 

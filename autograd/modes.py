@@ -75,7 +75,7 @@ def is_grad_enabled() -> bool:
 
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
-    """Raise :class:`AnomalyError` at the first nan/inf an op produces, forward or backward.
+    """Raise `AnomalyError` at the first nan/inf an op produces, forward or backward.
 
     Inside the block every new node remembers the user's source line that created it (this costs
     a stack walk per node, so it is off by default). The error names the op, its input values and

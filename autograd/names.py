@@ -1,6 +1,6 @@
 """Names for generated code: a label becomes a safe Python identifier (or nothing), never executable text.
 
-Used by :mod:`autograd.codegen`. A label is NFKC-normalized (as Python normalizes identifiers, so two
+Used by `autograd.codegen`. A label is NFKC-normalized (as Python normalizes identifiers, so two
 labels cannot silently become one variable), every character that cannot continue an identifier
 becomes ``_``, keywords and the names the generated code itself uses get a trailing ``_``, and a
 repeated name gets ``_2``, ``_3`` ... Comments in generated code hold only such identifiers and

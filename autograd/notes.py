@@ -1,7 +1,7 @@
 """The comments of generated code: each op's forward and VJP in the field's notation (text only, never run).
 
 ``∂L/∂out`` is written ``g`` below; ``⊙`` is the elementwise product. These strings explain a line;
-the line itself is traced from the primitive table (see :mod:`autograd.codegen`), so a wrong note
+the line itself is traced from the primitive table (see `autograd.codegen`), so a wrong note
 could mislead a reader but never change a number. ``tests/test_compile.py`` checks that every row
 of both tables has a note.
 """

@@ -90,7 +90,7 @@ def f_pow(x: float, p: float) -> float:
 def f_powc(x: float, p: float) -> float:
     """x ** p for a constant p: p = 0.5 is sqrt(x) and p = -0.5 is 1/sqrt(x), as numpy and torch make them.
 
-    So ``(-inf) ** 0.5`` is nan (like ``sqrt(-inf)``), where C's ``pow`` gives inf; other p as :func:`f_pow`.
+    So ``(-inf) ** 0.5`` is nan (like ``sqrt(-inf)``), where C's ``pow`` gives inf; other p as `f_pow`.
     """
     if p == 0.5:
         return f_sqrt(x)
@@ -210,7 +210,7 @@ def pow_(x, p):
 
 
 def powc_(x, p):
-    """x ** p for a constant p: :func:`f_powc` on floats, the node op otherwise."""
+    """x ** p for a constant p: `f_powc` on floats, the node op otherwise."""
     if type(x) is float or type(x) is int:
         return f_powc(x, p)
     return x**p

@@ -195,7 +195,7 @@ def _reduction(name: str, doc: str) -> Callable:
 class Tensor:
     """An array node: ``data`` (a numpy array), ``grad`` (dL/d(this node), same shape) and its op.
 
-    The same graph machinery as :class:`Value` (``topo_order``, accumulating ``backward``,
+    The same graph machinery as `Value` (``topo_order``, accumulating ``backward``,
     ``create_graph``, ``no_grad``, hooks, ``detect_anomaly``), with numpy broadcasting: a gradient
     is summed back to its input's shape by ``unbroadcast``.
 

@@ -1,10 +1,10 @@
 """The table of Tensor primitives: each op's numpy forward beside its VJP, and ``unbroadcast``.
 
-Same conventions as :mod:`autograd.primitives`: ``forward(*arrays, *ctx)``,
+Same conventions as `autograd.primitives`: ``forward(*arrays, *ctx)``,
 ``vjp(g, out, *inputs, *ctx) -> tuple``, VJPs in plain arithmetic so that the same rule runs on
 arrays in ``backward()`` and on Tensors under ``backward(create_graph=True)``. Ops that broadcast
-their inputs are wrapped once, in :func:`_reduced`: each gradient is summed back to its input's
-shape by :func:`unbroadcast` -- the one place broadcasting is undone.
+their inputs are wrapped once, in `_reduced`: each gradient is summed back to its input's
+shape by `unbroadcast` -- the one place broadcasting is undone.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Symbolic stand-ins that turn a primitive table's rule into expression text, by running the rule itself.
 
-The forward and VJP rules of :mod:`autograd.primitives` and :mod:`autograd.tensor_ops` are written
-in plain arithmetic on their arguments. Called with :class:`Sym` objects instead of floats or arrays,
+The forward and VJP rules of `autograd.primitives` and `autograd.tensor_ops` are written
+in plain arithmetic on their arguments. Called with `Sym` objects instead of floats or arrays,
 the same code records what it computes: ``lambda g, out, x, y: (g * y, g * x)`` returns two Syms
-whose text is ``g * y`` and ``g * x``. So the compiler (:mod:`autograd.compile`) writes a rule's
+whose text is ``g * y`` and ``g * x``. So the compiler (`autograd.compile`) writes a rule's
 text *from the rule*, and there is no second copy of the calculus.
 
 A Sym carries, for a Tensor program, a ``proto``: a zero array of the value's shape and dtype. Every
@@ -11,9 +11,9 @@ operation is applied to the protos too, so shapes, dtypes and numpy's promotion 
 exactly as at run time (``np.shape``, ``np.size``, ``x.ndim`` answer from the proto).
 
 A rule that decides something from the *values* (``if x > 0``, ``float(g)``), or calls a function
-the stand-ins do not model, raises :class:`Untraceable`; the compiler then calls that table row's own
+the stand-ins do not model, raises `Untraceable`; the compiler then calls that table row's own
 function by name instead. Nothing here evaluates text: a Sym only ever builds strings from our own
-operator spellings, literals written by :func:`literal` and names the compiler has sanitized.
+operator spellings, literals written by `literal` and names the compiler has sanitized.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ class Sym:
     def uniform(self, shape: tuple) -> Sym:
         """This one number standing for the array of ``shape`` that holds it everywhere (a gradient
         broadcast back): it stays a number while it meets arrays of the full shape elementwise, where
-        numpy's broadcasting gives the same values, and is written out (:meth:`materialize`) anywhere else."""
+        numpy's broadcasting gives the same values, and is written out (`materialize`) anywhere else."""
         out = Sym(self.parts, self.prec, self.proto, self.tracer)
         out.full = tuple(shape)
         return out

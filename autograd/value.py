@@ -120,7 +120,7 @@ class Value:
 
     Every arithmetic op or function on Values returns a new Value that remembers its ``parents``
     (a tuple, in argument order, so ``a + a`` keeps two edges) and its ``op`` (a row of
-    :data:`autograd.primitives.PRIMITIVES`). ``backward()`` then fills ``grad`` on every node the
+    `autograd.primitives.PRIMITIVES`). ``backward()`` then fills ``grad`` on every node the
     output depends on, leaves *and* intermediates, so δ = z.grad can be read off any
     pre-activation.
 
@@ -257,7 +257,7 @@ class Value:
     def backward(self, grad: float | Value | None = None, create_graph: bool = False) -> None:
         """Accumulate dself/d(node) into ``.grad`` of every node this Value depends on.
 
-        Walks :func:`autograd.topo_order` in reverse and applies each op's VJP (the chain rule).
+        Walks `autograd.topo_order` in reverse and applies each op's VJP (the chain rule).
         Gradients *accumulate* (``+=``) across calls, as in PyTorch: call ``zero_grad()`` (or the
         optimizer's) between steps. With ``create_graph=True`` every gradient becomes a Value with
         its own graph, so ``x.grad.backward()`` gives second derivatives.

@@ -153,7 +153,7 @@ def compare_grads(
         activation: ``"sigmoid"``, ``"tanh"`` or ``"relu"`` (the hidden layers' g).
 
     Returns:
-        A :class:`CompareReport` (falsy when anything differs).
+        A `CompareReport` (falsy when anything differs).
 
     Raises:
         ValueError: if a callable's outputs cannot be named.
@@ -277,7 +277,7 @@ def _delta_finding(report, h, e, forward, activation, atol, rtol) -> None:
 
 
 def assert_grads_close(hand: Grads, engine: Grads, **kwargs: Any) -> CompareReport:
-    """:func:`compare_grads`, raising ``AssertionError`` (with the report text) when anything differs.
+    """`compare_grads`, raising ``AssertionError`` (with the report text) when anything differs.
 
     >>> assert_grads_close({"db": 1.0}, {"db": 1.0}).ok
     True

@@ -1,13 +1,13 @@
 """exercise: fresh backprop exercises with an answer key -- numbers workable by hand, the same files for the same seed.
 
-:func:`new_exercise` draws a network's input, then each neuron's weights and bias, then the target,
+`new_exercise` draws a network's input, then each neuron's weights and bias, then the target,
 with one decimal each (from ``numpy.random.default_rng(seed)``), redrawing a neuron until it is
 workable by hand on every sample: sigmoid, tanh and softmax pre-activations within ±2 (away from
 saturation), ReLU pre-activations ≥ 0.1 (no dead or borderline ReLU); and the target until the
 output is at least 0.1 away from it somewhere (a gradient worth computing). The files
-(:data:`FILES`) are ``exercise.md`` (the network, its numbers as tables, a picture, the questions),
+(`FILES`) are ``exercise.md`` (the network, its numbers as tables, a picture, the questions),
 ``answers.toml`` (a worked example with the asked claims present and empty), ``solution.md`` (the
-worked solution, :func:`deltagrad.check.solution.explain`) and ``solution.toml`` (the answers filled
+worked solution, `deltagrad.check.solution.explain`) and ``solution.toml`` (the answers filled
 in, rounded to the asked decimals).
 """
 
@@ -34,7 +34,7 @@ ASK = ("z", "a", "loss", "delta", "dW", "db", "update")
 class Exercise:
     """A generated exercise: its worked-example ``doc`` (without claims), the ``asked`` claims, the ``files`` texts.
 
-    ``write(out_dir)`` writes :data:`FILES` (and ``network.svg`` when a picture could be drawn); in
+    ``write(out_dir)`` writes `FILES` (and ``network.svg`` when a picture could be drawn); in
     Jupyter it displays as the exercise's tables and questions.
     """
 
@@ -46,7 +46,7 @@ class Exercise:
     solution: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def write(self, out_dir: str | os.PathLike, draw=None) -> tuple[list[str], str | None]:
-        """Write :data:`FILES` into ``out_dir`` (created if needed); returns (paths written, a warning or None).
+        """Write `FILES` into ``out_dir`` (created if needed); returns (paths written, a warning or None).
 
         Each file is written atomically. ``draw(doc, asked, path)`` -- e.g.
         ``deltagrad.cli.exercise_picture.draw_network``, which uses the network view of
@@ -175,7 +175,7 @@ def new_exercise(seed: int, sizes=(2, 3, 1), activations=None, loss: str = "half
             everywhere (softmax last with cross_entropy and several outputs).
         loss: ``half_mse`` (½‖a − y‖²), ``mse`` or ``cross_entropy``.
         samples: samples in the batch (1..4); the loss is their mean.
-        ask: which groups of claims to ask, a subset of :data:`ASK`.
+        ask: which groups of claims to ask, a subset of `ASK`.
         decimals: decimal places of the answers (1..8).
         lr: the learning rate η of the update step.
 

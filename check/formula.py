@@ -1,14 +1,14 @@
 """formula: answers written as formulas (``delta2 = "(a2 - y) * a2 * (1 - a2)"``), checked at many points.
 
-A formula is parsed with the expression whitelist of ``deltagrad draw`` (:mod:`deltagrad.autograd.expr`;
+A formula is parsed with the expression whitelist of ``deltagrad draw`` (`deltagrad.autograd.expr`;
 never ``eval``), extended by ``@`` (matrix product) and the one-argument functions of
-:data:`MATRIX_FUNCTIONS`. Its names are the worked example's: ``x``, ``y``, ``W1``, ``b1``, ...,
+`MATRIX_FUNCTIONS`. Its names are the worked example's: ``x``, ``y``, ``W1``, ``b1``, ...,
 ``lr``, ``m`` (the number of samples) and every quantity that comes *before* the answered one in the
 derivation (``z1``, ``a1``, ..., ``loss``, ``delta2``, ``dW2``, ...). Vectors are columns, one column
 per sample: ``x`` and ``z1`` are (n, m), ``b1`` and ``db1`` (n, 1), ``W1`` and ``dW1`` (n_out, n_in),
 ``loss``, ``lr`` and ``m`` scalars -- so ``z1 = "W1 @ x + b1"`` and ``dW1 = "delta1 @ T(x) / m"``.
 
-The formula is evaluated at the example's numbers and at :data:`POINTS` other parameter values
+The formula is evaluated at the example's numbers and at `POINTS` other parameter values
 (weights, biases and inputs drawn around the example's, targets too for the squared-error losses;
 the answer there is the engine's). A formula that gives the right number at the example but a
 wrong one elsewhere is right **only by coincidence** (``dW1 = "delta1 * 2"`` when x happens to be 2).
@@ -53,7 +53,7 @@ MATRIX_FUNCTIONS = {
     "step": lambda a: (np.asarray(a) > 0) * 1.0,
     "softmax": _softmax,
 }
-"""Functions a formula may call besides :data:`deltagrad.autograd.expr.FUNCTIONS` (each elementwise there):
+"""Functions a formula may call besides `deltagrad.autograd.expr.FUNCTIONS` (each elementwise there):
 ``T`` transpose, ``sum``/``mean`` over every element, ``rowsum``/``rowmean`` over the samples (columns),
 ``step`` the 0/1 indicator of > 0 (ReLU's derivative), ``softmax`` per column."""
 
@@ -162,10 +162,10 @@ def allowed_names(key: str, L: int, lr: float | None) -> list[str]:
 
 
 def check_formula(key: str, text: str, net, params, x, y, lr, seed: int = 0) -> FormulaResult:
-    """Check the formula ``text`` answering ``key`` at the example's numbers and at :data:`POINTS` others.
+    """Check the formula ``text`` answering ``key`` at the example's numbers and at `POINTS` others.
 
     ``net`` is ``(sizes, activations, loss)``, ``params`` maps W1, b1, ... to arrays, ``x``/``y`` are
-    (m, n) arrays (as :func:`deltagrad.check.worked_parse.parse` returns them).
+    (m, n) arrays (as `deltagrad.check.worked_parse.parse` returns them).
 
     Raises:
         ExprError: a formula outside the whitelist, or one that names something it may not use

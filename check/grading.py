@@ -2,9 +2,9 @@
 
 An answers file is a worked example (the ``deltagrad check`` format) whose claims are the student's
 answers. A claim written as an empty string (``z1 = ""``) or an empty list is **unanswered**; a claim
-written as a string that is not a number is a **formula** (:mod:`deltagrad.check.formula`); a number
+written as a string that is not a number is a **formula** (`deltagrad.check.formula`); a number
 may also be written as a string (``"0.50"``). Each claim is worth ``policy.points`` and earns
-(:class:`GradingPolicy`, every credit a fraction of the points):
+(`GradingPolicy`, every credit a fraction of the points):
 
 - ``1`` when it is right (the engine's number within the digits printed; a formula right at every point);
 - ``rounding_credit`` (default 1) when it is wrong only because the claims before it were rounded
@@ -76,7 +76,7 @@ class GradedClaim:
 
 @dataclass
 class Grade:
-    """A graded answers file: ``score`` of ``max_score``, one :class:`GradedClaim` per claim, the checker's report."""
+    """A graded answers file: ``score`` of ``max_score``, one `GradedClaim` per claim, the checker's report."""
 
     source: str
     claims: list[GradedClaim] = field(default_factory=list)
@@ -118,7 +118,7 @@ class Grade:
                            "output": f"{c.status}: {c.output}"} for c in self.claims]}
 
     def write_gradescope(self, path: str | os.PathLike) -> None:
-        """Write :meth:`gradescope` to ``path`` as JSON (atomically: a temporary file, then a rename)."""
+        """Write `gradescope` to ``path`` as JSON (atomically: a temporary file, then a rename)."""
         write_atomic(path, json.dumps(self.gradescope(), indent=2, ensure_ascii=False) + "\n")
 
     def _repr_html_(self) -> str:
@@ -341,7 +341,7 @@ def report_grade(path: str, json_path: str | None = None, policy: GradingPolicy 
                  quiet: bool = False, draw=None) -> int:
     """``deltagrad check`` on an answers file: print the checker's report and the grade, write ``json_path``.
 
-    ``draw`` (optional) is called with the :class:`Grade` before anything is printed or written
+    ``draw`` (optional) is called with the `Grade` before anything is printed or written
     (``deltagrad check --svg`` draws the claim view there); it returns an error message or None.
 
     Returns the exit status: 0 every claim answered and right, 1 otherwise, 2 a file that cannot be

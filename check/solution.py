@@ -4,7 +4,7 @@ Markdown with LaTeX math (``$$ ... $$`` blocks, ``pmatrix``), which GitHub and J
 The notation is the textbook's: z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁾ = g(z⁽ˡ⁾), δ⁽ᴸ⁾ = ∇_a L ⊙ g'(z⁽ᴸ⁾),
 δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾ ⊙ g'(z⁽ˡ⁾), ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ (a⁽ˡ⁻¹⁾)ᵀ, ∂L/∂b⁽ˡ⁾ = δ⁽ˡ⁾, W ← W − η ∂L/∂W
 (Nielsen, *Neural Networks and Deep Learning*, ch. 2, equations BP1–BP4). Every number is the engine's
-(:func:`deltagrad.check.worked_math.engine_values`), never the file's claims; vectors are columns, one
+(`deltagrad.check.worked_math.engine_values`), never the file's claims; vectors are columns, one
 column per sample, and δ is per sample (the gradients average over the samples).
 """
 

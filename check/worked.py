@@ -87,9 +87,9 @@ class WorkedReport:
     """The results in the order of the derivation; truthy when every claim holds.
 
     ``graph`` is the engine's loss node (after its backward) and ``nodes`` its named nodes (x, y,
-    W1, b1, z1, a1, ..., loss), for drawing: see :func:`graph_expectations`. ``engine`` holds the
+    W1, b1, z1, a1, ..., loss), for drawing: see `graph_expectations`. ``engine`` holds the
     engine's value of every claimable quantity (claimed or not; δ per sample, as claimed) and
-    ``network`` is ``(sizes, activations, loss, learning_rate)``: see :func:`deltagrad.check.claim_graph`.
+    ``network`` is ``(sizes, activations, loss, learning_rate)``: see `deltagrad.check.claim_graph`.
     """
 
     source: str
@@ -150,7 +150,7 @@ def _show(a: np.ndarray, digits: int = 6) -> str:
 
 
 def check_worked_example(path_or_dict: str | os.PathLike | Mapping) -> WorkedReport:
-    """Check every claim of a worked example (format: this module's docstring); returns a :class:`WorkedReport`.
+    """Check every claim of a worked example (format: this module's docstring); returns a `WorkedReport`.
 
     Raises:
         WorkedExampleError: for a file that cannot be read or a malformed example -- the message
@@ -167,7 +167,7 @@ def check_worked_example(path_or_dict: str | os.PathLike | Mapping) -> WorkedRep
 
 
 def check_loaded(doc: Mapping, text: str, name: str, strings: bool) -> WorkedReport:
-    """:func:`check_worked_example` on an example already read by :func:`load_worked_example`.
+    """`check_worked_example` on an example already read by `load_worked_example`.
 
     ``text`` (the file's text, or "") gives the line numbers of messages and results; ``strings``:
     whether numbers may be written as strings (a dict's way to keep trailing zeros). Used by the
@@ -279,13 +279,13 @@ def graph_expectations(report: WorkedReport) -> tuple[dict, float, list[str]]:
 
 
 def graph_verdicts(report: WorkedReport) -> dict:
-    """The report's verdict on every claim drawn by :func:`graph_expectations`, for ``ops_source(verdicts=...)``.
+    """The report's verdict on every claim drawn by `graph_expectations`, for ``ops_source(verdicts=...)``.
 
     Returns ``{node: {"data"|"grad": (kind, note)}}`` on the same nodes and fields as the expected
     marks: ``kind`` is ``"ok"``, ``"first wrong"`` (wrong on its own: the step that made the error)
     or ``"follows"`` (wrong, but what the earlier wrong claims imply); ``note`` says it in words,
     e.g. ``"first wrong here (z1)"`` or ``"follows from z1"``. The verdicts are the text report's
-    (:class:`ClaimResult` ``.verdict``, with each claim's own printed tolerance), so the picture
+    (`ClaimResult` ``.verdict``, with each claim's own printed tolerance), so the picture
     says what the report says.
 
     >>> r = check_worked_example({"network": {"sizes": [1, 1], "activations": ["linear"], "loss": "half_mse"},
@@ -309,7 +309,7 @@ def _verdict(r: ClaimResult) -> tuple[str, str]:
 
 
 def _graph_marks(report: WorkedReport) -> tuple[dict, float, list[str], dict]:
-    """The expected marks, tolerance, left-out claims and verdicts (:func:`graph_expectations`, :func:`graph_verdicts`)."""
+    """The expected marks, tolerance, left-out claims and verdicts (`graph_expectations`, `graph_verdicts`)."""
     on_graph = set(map(id, topo_order(report.graph))) if report.graph is not None else set()
     m = report.nodes["x"].data.shape[0] if "x" in report.nodes else 1
     expected: dict = {}

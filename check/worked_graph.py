@@ -2,12 +2,12 @@
 
 The engine's graph of a worked example has many intermediate nodes (``x @ W1ᵀ``, ``a2 - y``, the
 loss's terms, the transposes); a student's derivation has a handful of named quantities. This module
-folds the first into the second: one :class:`ClaimNode` per quantity the format can claim (z, a,
+folds the first into the second: one `ClaimNode` per quantity the format can claim (z, a,
 loss, δ, dW, db, W_new, b_new), the report's verdict on it, and an edge A → B when B is computed
 from A in the engine's graph with no other quantity in between. The rows put the layers top to
 bottom in the order of the derivation: the forward pass layer by layer, the loss, the backward pass
 from the last layer to the first, then the updates. ``deltagrad check FILE --svg`` draws it
-(:func:`deltagrad.viz.claims_view.claims_source`).
+(`deltagrad.viz.claims_view.claims_source`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class ClaimNode:
     Attributes:
         key: the claim's name in the file (``z1``, ``delta2``, ``W1_new`` ...).
         step: how it is computed, as the text report writes it (``W1·x + b1``, ``δ2 = ∂L/∂z2``).
-        row: index into :attr:`ClaimGraph.rows`.
+        row: index into `ClaimGraph.rows`.
         kind: ``"ok"``, ``"first wrong"``, ``"follows"``, ``"not claimed"`` or ``"unanswered"``.
         verdict: the verdict in words (``"right"``, ``"first wrong here"``, ``"follows from z1"`` ...).
         claimed: the claimed array in its canonical shape (z, a, δ: (samples, n); dW: (n_out, n_in);
@@ -60,7 +60,7 @@ class ClaimNode:
 
 @dataclass
 class ClaimGraph:
-    """The folded view: ``nodes`` (one :class:`ClaimNode` per quantity, in the order of the derivation),
+    """The folded view: ``nodes`` (one `ClaimNode` per quantity, in the order of the derivation),
     ``edges`` (``(from_key, to_key)``: the second is computed from the first), ``rows`` (the title of
     each row, top to bottom), ``title`` (the file and its network) and ``summary`` (the report's last line)."""
 
@@ -105,7 +105,7 @@ def _inputs(pair, consumers: dict) -> list:
 
 
 def claim_graph(report: WorkedReport, unanswered=(), summary: str | None = None) -> ClaimGraph:
-    """Fold ``report`` (from :func:`deltagrad.check.check_worked_example`) into one node per quantity.
+    """Fold ``report`` (from `deltagrad.check.check_worked_example`) into one node per quantity.
 
     Every quantity the example can claim gets one node (W_new and b_new only with a learning rate):
     a claimed one carries the report's verdict (``ok``, ``first wrong``, ``follows``) and both values,
@@ -114,7 +114,7 @@ def claim_graph(report: WorkedReport, unanswered=(), summary: str | None = None)
     engine value is withheld so that a picture of an answers file does not give the answers away. Edge A → B when
     A's (node, data or grad) is an input of B's in the engine's graph with no other quantity in
     between: the forward pass follows the ops' parents; a gradient comes from its consumers'
-    gradients and from the data its local derivative needs (:data:`LINEAR_OPS`, :data:`BILINEAR_OPS`);
+    gradients and from the data its local derivative needs (`LINEAR_OPS`, `BILINEAR_OPS`);
     an updated weight from its gradient. ``summary`` replaces the report's last line (a grade's score).
     Rows, top to bottom: ``layer l · forward`` (l = 1..L),
     ``loss``, ``layer l · backward`` (l = L..1), ``layer l · update`` (l = L..1).

@@ -59,7 +59,7 @@ def engine_graph(sizes, acts, loss, params, x, y) -> tuple[Tensor, dict[str, Ten
 
 
 def engine_values(sizes, acts, loss, params, x, y, lr, graph=None) -> dict[str, np.ndarray]:
-    """The engine's numbers of a worked example (the graph of :func:`engine_graph`, or ``graph`` if given).
+    """The engine's numbers of a worked example (the graph of `engine_graph`, or ``graph`` if given).
 
     Returns every claimable quantity in its canonical shape: z/a/δ (m, n), loss (), dW (n_out, n_in),
     db (n_out,), W_new/b_new = W/b - lr·grad (when ``lr`` is given). δ is per sample: m·∂L/∂z.

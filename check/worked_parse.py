@@ -125,7 +125,7 @@ def parse(doc: Mapping, fail, strings: bool = True):
     """Validate [network], [data], [parameters]: ((sizes, activations, loss), params, x (m, n0), y (m, nL), lr).
 
     ``fail(section, key, msg)`` must raise; it is called at the first problem. ``strings``: whether
-    numbers may be given as strings (see :func:`numbers`).
+    numbers may be given as strings (see `numbers`).
     """
     for section in doc:
         if section not in ("network", "data", "parameters", "claims", "source"):

@@ -9,7 +9,7 @@ One import name, four parts::
 builds neurons, layers, losses and optimizers from it; ``deltagrad.viz`` draws its graphs;
 ``deltagrad.check`` compares hand derivations with it. ``nn``, ``viz`` and ``check`` are imported
 on first use, so ``import deltagrad`` costs only the engine. ``deltagrad.Playground`` (the
-playground as a notebook widget) is :class:`deltagrad.playground.Playground`, also imported on first use.
+playground as a notebook widget) is `deltagrad.playground.Playground`, also imported on first use.
 """
 
 from __future__ import annotations

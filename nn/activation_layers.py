@@ -1,7 +1,7 @@
 """The activations as parameter-free modules (``ReLU()``, ``Softmax(axis)`` ...) for Sequential-style models.
 
-Each is a :class:`nn.module.Module` with no parameters whose ``__call__(x)`` applies the function of
-the same name in :mod:`nn.activations` to a Value, a (nested) list of Values or a Tensor.
+Each is a `nn.module.Module` with no parameters whose ``__call__(x)`` applies the function of
+the same name in `nn.activations` to a Value, a (nested) list of Values or a Tensor.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class _Activation(Module):
 
 
 class Sigmoid(_Activation):
-    """Module form of :func:`sigmoid`.
+    """Module form of `sigmoid`.
 
     >>> from deltagrad.autograd import Value
     >>> Sigmoid()(Value(0.0)).data
@@ -37,37 +37,37 @@ class Sigmoid(_Activation):
 
 
 class Tanh(_Activation):
-    """Module form of :func:`tanh`."""
+    """Module form of `tanh`."""
 
     _fn = staticmethod(tanh)
 
 
 class ReLU(_Activation):
-    """Module form of :func:`relu` (relu'(0) = 0)."""
+    """Module form of `relu` (relu'(0) = 0)."""
 
     _fn = staticmethod(relu)
 
 
 class GELU(_Activation):
-    """Module form of :func:`gelu` (exact, erf)."""
+    """Module form of `gelu` (exact, erf)."""
 
     _fn = staticmethod(gelu)
 
 
 class Softplus(_Activation):
-    """Module form of :func:`softplus` (stable)."""
+    """Module form of `softplus` (stable)."""
 
     _fn = staticmethod(softplus)
 
 
 class Identity(_Activation):
-    """Module form of :func:`identity`: returns its input."""
+    """Module form of `identity`: returns its input."""
 
     _fn = staticmethod(identity)
 
 
 class LeakyReLU(Module):
-    """Module form of :func:`leaky_relu` with a fixed ``slope`` (default 0.01, as PyTorch).
+    """Module form of `leaky_relu` with a fixed ``slope`` (default 0.01, as PyTorch).
 
     >>> from deltagrad.autograd import Value
     >>> LeakyReLU(0.1)(Value(-1.0)).data
@@ -85,7 +85,7 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
-    """Module form of :func:`elu` with a fixed ``alpha`` (default 1.0)."""
+    """Module form of `elu` with a fixed ``alpha`` (default 1.0)."""
 
     def __init__(self, alpha: float = 1.0):
         self.alpha = float(alpha)
@@ -98,7 +98,7 @@ class ELU(Module):
 
 
 class Softmax(Module):
-    """Module form of :func:`softmax` along ``axis`` (default -1, the class axis)."""
+    """Module form of `softmax` along ``axis`` (default -1, the class axis)."""
 
     def __init__(self, axis: int = -1):
         self.axis = int(axis)
@@ -111,7 +111,7 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """Module form of :func:`log_softmax` along ``axis`` (default -1)."""
+    """Module form of `log_softmax` along ``axis`` (default -1)."""
 
     def __init__(self, axis: int = -1):
         self.axis = int(axis)

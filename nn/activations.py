@@ -169,7 +169,7 @@ def softmax(x, axis: int = -1):
 def log_softmax(x, axis: int = -1):
     """log softmax(z)ⱼ = zⱼ − logsumexp(z), logsumexp shifted by the max (stable at |z| = 1e4).
 
-    Gradient: g − softmax(z)·Σ g. Same inputs as :func:`softmax`; matches ``torch.log_softmax``.
+    Gradient: g − softmax(z)·Σ g. Same inputs as `softmax`; matches ``torch.log_softmax``.
 
     >>> round(log_softmax([Value(0.0), Value(0.0)])[0].data, 6)    # −log 2
     -0.693147

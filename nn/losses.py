@@ -23,7 +23,7 @@ def mse(prediction, target, *, reduction: str = "mean"):
     """Mean squared error (L2): L = mean((ŷ − y)²); ∂L/∂ŷᵢ = (2/N)(ŷᵢ − yᵢ).
 
     Matches ``torch.nn.functional.mse_loss``. Source: docs/losses.md (MSE). On a Tensor
-    with ``reduction="mean"`` it is one engine node (:func:`autograd.mse_loss`), as in PyTorch.
+    with ``reduction="mean"`` it is one engine node (`autograd.mse_loss`), as in PyTorch.
 
     Raises:
         ValueError: if the shapes differ (both named, with element counts) or the input is empty.
@@ -41,7 +41,7 @@ def half_mse(prediction, target, *, reduction: str = "mean"):
     """The textbook ½-form: L = mean(½(ŷ − y)²), whose gradient is ∂L/∂ŷᵢ = (ŷᵢ − yᵢ)/N.
 
     ``0.5 * mse_loss`` in PyTorch. Source: docs/losses.md (half-MSE). On a Tensor with
-    ``reduction="mean"`` it is one engine node (:func:`autograd.mse_loss` with ``scale=0.5``).
+    ``reduction="mean"`` it is one engine node (`autograd.mse_loss` with ``scale=0.5``).
 
     >>> from deltagrad.autograd import Value
     >>> half_mse([Value(3.0)], [1.0]).data
@@ -97,7 +97,7 @@ def huber(prediction, target, *, delta: float = 1.0, reduction: str = "mean"):
     ``torch.nn.functional.huber_loss(delta=δ)``. Source: Huber (1964); docs/losses.md.
 
     Raises:
-        ValueError: if delta <= 0, or as :func:`mse`.
+        ValueError: if delta <= 0, or as `mse`.
 
     >>> huber([0.0, 0.0], [0.5, 3.0]).data    # (0.125 + 2.5) / 2
     1.3125

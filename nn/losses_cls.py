@@ -1,6 +1,6 @@
 """Binary classification losses: cross-entropy on probabilities and on logits, focal, hinge, logistic.
 
-Same conventions as :mod:`nn.losses` (``(prediction, target)``, ``reduction``, Values or a Tensor).
+Same conventions as `nn.losses` (``(prediction, target)``, ``reduction``, Values or a Tensor).
 Probability losses take p = P(y = 1); margin losses take a score ŷ and a label y ∈ {−1, +1}.
 """
 
@@ -32,7 +32,7 @@ def binary_cross_entropy(prediction, target, *, reduction: str = "mean"):
     clamp is done on the argument (log max(p, e^−100)), so the value equals torch's everywhere and
     the gradient is the exact derivative wherever p ∈ [e^−100, 1); where p(1 − p) < 1e−12 torch's
     backward divides by 1e−12 instead, and there the two gradients differ (ours is 0 at p = 0).
-    Targets may be soft (any y ∈ [0, 1]). Prefer :func:`binary_cross_entropy_with_logits`.
+    Targets may be soft (any y ∈ [0, 1]). Prefer `binary_cross_entropy_with_logits`.
     Source: docs/losses.md (BCE, column 0: 0.2797765636).
 
     Raises:
@@ -77,8 +77,8 @@ def focal_loss(prediction, target, *, gamma: float = 2.0, alpha: float | None = 
 
     For hard labels BCE = −log p_t, the formula of Lin et al. (2017), "Focal Loss for Dense
     Object Detection". ``prediction`` is a probability p (default, BCE as
-    :func:`binary_cross_entropy`, clamp included) or, with ``from_logits=True``, a logit z: then
-    BCE is :func:`binary_cross_entropy_with_logits` and 1 − p_t = σ(z)(1 − y) + σ(−z)·y, with no
+    `binary_cross_entropy`, clamp included) or, with ``from_logits=True``, a logit z: then
+    BCE is `binary_cross_entropy_with_logits` and 1 − p_t = σ(z)(1 − y) + σ(−z)·y, with no
     1 − p cancellation, so logits ±1e4 give a finite loss and gradient. α_t = α y + (1 − α)(1 − y)
     when ``alpha`` is given (no weighting when None). γ = 0 is BCE. The gradient is the product
     rule over the two factors (the engine's). With ``from_logits=True`` it equals

@@ -1,8 +1,8 @@
 """The plumbing every loss shares: Value lists or a Tensor in, shape checks, reductions, one ``where``.
 
 A loss is written once, elementwise, in engine operations that exist on both node kinds
-(``+ - * /``, ``abs``, ``log``, ``softplus``, ``relu``, ``clamp`` ...) plus :func:`where`, which
-picks a branch by a Python bool for a Value and calls :func:`autograd.where` for a Tensor. The
+(``+ - * /``, ``abs``, ``log``, ``softplus``, ``relu``, ``clamp`` ...) plus `where`, which
+picks a branch by a Python bool for a Value and calls `autograd.where` for a Tensor. The
 same function then runs once per element on a list of Values, or once on a whole Tensor.
 """
 
@@ -24,7 +24,7 @@ def data(x):
 
 
 def where(cond, a, b):
-    """``a`` where ``cond`` else ``b``: a Python branch for Values, :func:`autograd.where` for Tensors."""
+    """``a`` where ``cond`` else ``b``: a Python branch for Values, `autograd.where` for Tensors."""
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         return autograd.where(cond, a, b)
     return a if cond else b
@@ -57,7 +57,7 @@ def flatten(name: str, what: str, x) -> tuple[list, tuple]:
 
 
 def unflatten(flat: list, shape: tuple):
-    """Inverse of :func:`flatten`: a flat list -> nested lists of ``shape``."""
+    """Inverse of `flatten`: a flat list -> nested lists of ``shape``."""
     if len(shape) <= 1:
         return list(flat) if shape else flat[0]
     step = len(flat) // shape[0]
@@ -93,7 +93,7 @@ def elementwise(name: str, fn: Callable, prediction, target, reduction: str,
     """Apply ``fn(p, t)`` elementwise to Values or once to a Tensor, after shape and range checks.
 
     ``check(p_data, t_data)`` returns an error text (prefixed with the loss's name) or None.
-    Returns the reduced loss (see :func:`reduce`).
+    Returns the reduced loss (see `reduce`).
     """
     check_reduction(name, reduction)
     if isinstance(prediction, Tensor):
@@ -118,7 +118,7 @@ def elementwise(name: str, fn: Callable, prediction, target, reduction: str,
 
 
 def fused_mse(name: str, prediction: Tensor, target, scale: float) -> Tensor:
-    """scale · mean((ŷ − y)²) on a Tensor as one engine node (:func:`autograd.mse_loss`), after the checks of :func:`elementwise`."""
+    """scale · mean((ŷ − y)²) on a Tensor as one engine node (`autograd.mse_loss`), after the checks of `elementwise`."""
     t = as_target_tensor(name, prediction, target)
     if prediction.size == 0:
         raise ValueError(f"{name}: empty input of shape {prediction.shape}")

@@ -148,7 +148,7 @@ def _soft_rows(name: str, target, zs: list, single: bool) -> list[list[float]]:
 def nll_loss(log_probs, target, *, reduction: str = "mean"):
     """Negative log-likelihood: Lᵢ = −log_probs[i, yᵢ], averaged over samples; ∂Lᵢ/∂log_probs[i, yᵢ] = −1.
 
-    ``log_probs`` are log-probabilities (e.g. :func:`nn.log_softmax` of logits), so
+    ``log_probs`` are log-probabilities (e.g. `nn.log_softmax` of logits), so
     ``nll_loss(log_softmax(z), y) == cross_entropy(z, y)``. Matches
     ``torch.nn.functional.nll_loss`` (no ``weight``/``ignore_index``). Inputs are not checked to
     be ≤ 0 (as in PyTorch).

@@ -55,7 +55,7 @@ class Module:
         Everything is checked before anything is written: a failed load changes nothing.
 
         Args:
-            state: e.g. another module's :meth:`state_dict`, or the arrays of ``nn.load``.
+            state: e.g. another module's `state_dict`, or the arrays of ``nn.load``.
             strict: require exactly this module's names (default). With ``strict=False`` the
                 names present in both are loaded and the others reported.
 
@@ -95,11 +95,11 @@ class Module:
         return LoadResult(missing, unexpected)
 
     def save(self, path) -> None:
-        """Write :meth:`state_dict` to an ``.npz`` file (see :func:`nn.save`)."""
+        """Write `state_dict` to an ``.npz`` file (see `nn.save`)."""
         save(self, path)
 
     def load(self, path, strict: bool = True) -> LoadResult:
-        """Load parameters from an ``.npz`` file written by :meth:`save` (see :func:`nn.load`)."""
+        """Load parameters from an ``.npz`` file written by `save` (see `nn.load`)."""
         return load(self, path, strict=strict)
 
 
@@ -121,9 +121,9 @@ class Neuron(Module):
     Args:
         nin: number of inputs.
         nonlin: the activation g: ``True`` (relu, micrograd's default), ``False`` (identity), or a
-            name from :data:`nn.ACTIVATIONS` (``"relu"``, ``"tanh"``, ``"sigmoid"``, ...).
-        layer: the layer the neuron sits in (for the tags; set by :class:`Layer`).
-        index: the neuron's position in that layer (for the tags; set by :class:`Layer`).
+            name from `nn.ACTIVATIONS` (``"relu"``, ``"tanh"``, ``"sigmoid"``, ...).
+        layer: the layer the neuron sits in (for the tags; set by `Layer`).
+        index: the neuron's position in that layer (for the tags; set by `Layer`).
         rng: a ``random.Random`` for the initial weights (uniform in [-1, 1], as micrograd).
         fused: build z as one ``linear`` node (fast, default) or as the unfused chain of ``*`` and
             ``+`` nodes a learner reads in the op view. Values and gradients are identical.
@@ -226,11 +226,11 @@ class MLP(Module):
     Args:
         nin: number of inputs.
         nouts: neurons per layer; the last entry is the output layer.
-        activation: hidden layers' activation (a name from :data:`nn.ACTIVATIONS`), default relu.
+        activation: hidden layers' activation (a name from `nn.ACTIVATIONS`), default relu.
         output_activation: the output layer's activation, default ``"linear"`` (logits, for
             softmax cross-entropy); use ``"sigmoid"`` for the seed's XOR net.
         seed: seeds the ``random.Random`` that draws initial weights (uniform in [-1, 1]).
-        fused: see :class:`Neuron`.
+        fused: see `Neuron`.
 
     Calling it on one sample (a sequence of ``nin`` numbers or Values) returns a list of ``nout``
     Values (a single Value when ``nout == 1``).

@@ -64,10 +64,10 @@ def _update(p, step) -> None:
 
 
 class Optimizer(ABC):
-    """Base class: holds ``params``, updates them with :meth:`step`, resets grads with :meth:`zero_grad`.
+    """Base class: holds ``params``, updates them with `step`, resets grads with `zero_grad`.
 
-    Works unchanged on :class:`autograd.Value` parameters (``data`` a float) and
-    :class:`autograd.Tensor` parameters (``data`` an array, updated in place). As in ``torch.optim``,
+    Works unchanged on `autograd.Value` parameters (``data`` a float) and
+    `autograd.Tensor` parameters (``data`` an array, updated in place). As in ``torch.optim``,
     ``step()`` skips a parameter that has no gradient -- ``grad`` None (``zero_grad()`` sets it; a
     backward that does not reach the parameter leaves it), or a Tensor's still the 0.0 of a fresh
     node -- so momentum, weight decay and Adam's moments do not move it, and Adam counts its steps
@@ -102,8 +102,8 @@ class Optimizer(ABC):
         """Clear every parameter's ``grad`` (call before each ``backward()``: grads accumulate).
 
         As torch: every ``grad`` becomes None (``set_to_none=False``: zeroed instead); see
-        :func:`zero_grads`. A parameter the next backward does not reach keeps None and is skipped
-        by :meth:`step`.
+        `zero_grads`. A parameter the next backward does not reach keeps None and is skipped
+        by `step`.
         """
         if set_to_none:
             for p in self.params:

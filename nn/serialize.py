@@ -18,7 +18,7 @@ class StateFileError(ValueError):
 
 
 class LoadResult(NamedTuple):
-    """What :meth:`Module.load_state_dict` did not match: names it expected and names it did not know."""
+    """What `Module.load_state_dict` did not match: names it expected and names it did not know."""
 
     missing_keys: list
     unexpected_keys: list
@@ -90,10 +90,10 @@ def read_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 
 def load(module, path: str | os.PathLike, strict: bool = True) -> LoadResult:
-    """Load parameters saved by :func:`save` into ``module`` (via ``module.load_state_dict``).
+    """Load parameters saved by `save` into ``module`` (via ``module.load_state_dict``).
 
     Raises:
-        FileNotFoundError, StateFileError: see :func:`read_arrays`.
+        FileNotFoundError, StateFileError: see `read_arrays`.
         ValueError: missing/unexpected names or a shape mismatch (see ``Module.load_state_dict``);
             nothing is changed.
     """

@@ -33,7 +33,7 @@ def _as_input(x: Any) -> Tensor:
 class Linear(Module):
     """A fully connected layer on Tensors: z = W a + b (docs/sources.md#the-notation), for one sample or a batch.
 
-    Layout (the same as :class:`nn.Layer`'s): ``W`` has shape ``(nout, nin)`` and ``W[j, i]`` is
+    Layout (the same as `nn.Layer`'s): ``W`` has shape ``(nout, nin)`` and ``W[j, i]`` is
     the weight from input i to neuron j; ``b`` has shape ``(nout,)``.
 
     - one sample ``a`` of shape ``(nin,)``: ``z = W @ a + b``, shape ``(nout,)``;
@@ -44,14 +44,14 @@ class Linear(Module):
         nin: input size (>= 1).
         nout: output size (>= 1).
         layer: this layer's number (1 = first layer of weights), used in tags and
-            :meth:`state_dict` names (``"layer1.W"``, ``"layer1.b"``).
+            `state_dict` names (``"layer1.W"``, ``"layer1.b"``).
         seed: initial weights come from ``np.random.default_rng(seed)`` when ``rng`` is not given.
         rng: a ``np.random.Generator`` for the initial weights.
         dtype: ``np.float64`` (default) or ``np.float32``.
 
-    Init: W uniform in [-1, 1] and b = 0, the scheme of :class:`nn.Neuron` (micrograd's), so a
-    Linear and an :class:`nn.Layer` start alike (but not with the same draws: copy weights with
-    :meth:`state_dict` / :meth:`load_state_dict` to make them equal).
+    Init: W uniform in [-1, 1] and b = 0, the scheme of `nn.Neuron` (micrograd's), so a
+    Linear and an `nn.Layer` start alike (but not with the same draws: copy weights with
+    `state_dict` / `load_state_dict` to make them equal).
 
     Tags: ``W.tag = Tag(layer, -1, "W")``, ``b.tag = Tag(layer, -1, "b")``, and each call's output
     gets ``Tag(layer, -1, "z")``.
@@ -146,11 +146,11 @@ class Linear(Module):
 
 
 class Activation(Module):
-    """An activation g applied elementwise, as a module for :class:`Sequential`: ``Activation("tanh")(z)``.
+    """An activation g applied elementwise, as a module for `Sequential`: ``Activation("tanh")(z)``.
 
-    ``name`` is one of :data:`nn.ACTIVATIONS` (``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"linear"``, ...);
+    ``name`` is one of `nn.ACTIVATIONS` (``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"linear"``, ...);
     the call is ``z.<name>()``, so it works on a Tensor (and on a Value). No parameters. Applied to
-    a :class:`Linear` layer's output (tagged ``Tag(l, -1, "z")``) it tags its result
+    a `Linear` layer's output (tagged ``Tag(l, -1, "z")``) it tags its result
     ``Tag(l, -1, "a")``, labelled ``a<l>``, so the network view shows a = g(z) for ``Sequential`` nets.
 
     Raises:
@@ -186,12 +186,12 @@ class Activation(Module):
 class Sequential(Module):
     """Modules applied in order: ``Sequential(Linear(2, 3), Activation("tanh"), Linear(3, 1, layer=2))``.
 
-    ``parameters()`` and :meth:`state_dict` gather the children's, in order. Any callable can be a
-    step; only :class:`Module` children contribute parameters.
+    ``parameters()`` and `state_dict` gather the children's, in order. Any callable can be a
+    step; only `Module` children contribute parameters.
 
     Raises:
-        ValueError: from :meth:`state_dict` when two children use the same name (give each
-            :class:`Linear` its own ``layer=``).
+        ValueError: from `state_dict` when two children use the same name (give each
+            `Linear` its own ``layer=``).
 
     >>> seq = Sequential(Linear(2, 3, seed=0), Activation("tanh"), Linear(3, 1, layer=2, seed=1))
     >>> seq(np.ones((4, 2))).shape, sorted(seq.state_dict())
@@ -223,11 +223,11 @@ class Sequential(Module):
 
 
 class TensorMLP(Module):
-    """A multi-layer perceptron on Tensors, the batched twin of :class:`nn.MLP`.
+    """A multi-layer perceptron on Tensors, the batched twin of `nn.MLP`.
 
     ``TensorMLP(nin, [h1, ..., nout])`` is Linear layers 1..L (``net.layers[l-1]``, see
-    :class:`Linear` for the W layout) with ``activation`` after each hidden layer and
-    ``output_activation`` after the last. Its :meth:`state_dict` has the same names and shapes
+    `Linear` for the W layout) with ``activation`` after each hidden layer and
+    ``output_activation`` after the last. Its `state_dict` has the same names and shapes
     as ``nn.MLP``'s (``"layer1.W"`` (h1, nin), ``"layer1.b"`` (h1,), ...), so weights move between
     the engines with ``tmlp.load_state_dict(mlp.state_dict())``.
 

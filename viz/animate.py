@@ -16,7 +16,7 @@ from .ops_view import has_grad, node_limit, op_text, ops_source, show, too_big
 from .style import escape_html, number
 
 MAX_ANIMATE = 300
-"""Default limit on the nodes :func:`animate` walks (a step per node and per edge)."""
+"""Default limit on the nodes `animate` walks (a step per node and per edge)."""
 
 
 def _name(node, i: int) -> str:
@@ -37,7 +37,7 @@ def _formula(node, index: dict, precision: int) -> str:
 
 
 def backprop_steps(root, precision: int = 4) -> tuple[dict, list]:
-    """The initial texts and the steps of :func:`animate`, as plain data (for tests and other front ends).
+    """The initial texts and the steps of `animate`, as plain data (for tests and other front ends).
 
     Returns ``(init, steps)``. ``init`` maps each node id ``v{i}`` (topological index) to
     ``[data text, grad text, shown]`` before anything is computed. Each step is a dict: ``"n"`` the
@@ -129,8 +129,8 @@ def animate(
 ) -> str:
     """Write ONE self-contained HTML page that steps through forward and backward pass on ``root``'s graph.
 
-    The op view (:func:`viz.draw`) is laid out once and embedded as inline SVG; a small inline script
-    restyles it per step (see :func:`backprop_steps`): a slider, ◀ prev / next ▶ buttons and the
+    The op view (`viz.draw`) is laid out once and embedded as inline SVG; a small inline script
+    restyles it per step (see `backprop_steps`): a slider, ◀ prev / next ▶ buttons and the
     arrow keys move through the steps; the current node and edge are highlighted in orange, nodes
     not yet computed are faded, and a caption spells out the chain-rule term. ``page.html#step=12``
     opens at step 12. No network access, no external scripts (a Content-Security-Policy forbids them).

@@ -53,7 +53,7 @@ def local_derivatives(node) -> tuple:
 
     For a Value this is a float per edge (``vjp(1.0, …)[i]``). For a Tensor it is the Jacobian,
     an array of shape ``out.shape + parent.shape`` built from one VJP per output element, or None
-    when ``out.size × parent.size`` exceeds :data:`JACOBIAN_LIMIT` (too big to show).
+    when ``out.size × parent.size`` exceeds `JACOBIAN_LIMIT` (too big to show).
 
     >>> from deltagrad.autograd import Value
     >>> x = Value(3.0)

@@ -34,14 +34,14 @@ NBSP = "\u00a0"
 
 
 def claims_source(graph) -> str:
-    """The DOT text of the claim view of ``graph`` (a :class:`deltagrad.check.worked_graph.ClaimGraph`).
+    """The DOT text of the claim view of ``graph`` (a `deltagrad.check.worked_graph.ClaimGraph`).
 
     ``graph`` needs ``title``, ``summary``, ``rows`` (row titles, top to bottom), ``nodes`` (each
-    with ``key``, ``step``, ``row``, ``kind`` -- one of :data:`STYLE` -- ``verdict``, ``claimed``,
+    with ``key``, ``step``, ``row``, ``kind`` -- one of `STYLE` -- ``verdict``, ``claimed``,
     ``engine``, ``line``, ``note``) and ``edges`` (``(from_key, to_key)``). Each box lists its key
     and step, ``claimed`` and ``engine`` (``SHOWN`` entries at most, else the shape, the first
     entries and the largest |claimed − engine| with its index), and the verdict with its glyph and
-    colour (:data:`STYLE`). An arrow into a box that follows from an earlier error, out of a wrong
+    colour (`STYLE`). An arrow into a box that follows from an earlier error, out of a wrong
     one, is orange: the error's path.
 
     Raises:
@@ -87,7 +87,7 @@ def claims_source(graph) -> str:
 
 
 def draw_claims(graph) -> Drawing:
-    """:func:`claims_source` as a :class:`~deltagrad.viz.Drawing` (``.save(path)``, ``.svg()``; needs Graphviz to render).
+    """`claims_source` as a `Drawing` (``.save(path)``, ``.svg()``; needs Graphviz to render).
 
     >>> from types import SimpleNamespace as N
     >>> draw_claims(N(title="t", summary="", rows=[], nodes=[], edges=[])).view
@@ -169,7 +169,7 @@ def _shown(shape: tuple) -> str:
 def _numbers(a, p: int) -> str:
     """A value in one line: the number, ``[a, b, c]``, ``[[a, b], [c, d]]`` (a small matrix of several
     rows and columns); a larger value its first entries then ``…``, a larger matrix its first row:
-    ``[[a, b, c, …], …]`` (see :func:`_shown`)."""
+    ``[[a, b, c, …], …]`` (see `_shown`)."""
     flat = _flat(a)
     if np.ndim(a) == 0 or flat.size == 1:
         return number(float(flat[0]), p)

@@ -1,10 +1,10 @@
 """Colour scales of every view: matplotlib's diverging colormap, its norms, and round legend ticks.
 
-A value ``v`` is placed on ``[-1, 1]`` by a matplotlib norm -- :class:`matplotlib.colors.TwoSlopeNorm`
-centred on 0 (``"linear"``) or :class:`matplotlib.colors.SymLogNorm` (``"symlog"``, linear within
+A value ``v`` is placed on ``[-1, 1]`` by a matplotlib norm -- `matplotlib.colors.TwoSlopeNorm`
+centred on 0 (``"linear"``) or `matplotlib.colors.SymLogNorm` (``"symlog"``, linear within
 ``scale · 10⁻⁴`` of zero, logarithmic beyond) -- and coloured by the ``PuOr_r`` colormap (ColorBrewer
 PuOr, reversed: negative purple, zero near white, positive orange; readable with red–green colour
-blindness and in greyscale by lightness). Legend ticks come from :mod:`matplotlib.ticker`, so they
+blindness and in greyscale by lightness). Legend ticks come from `matplotlib.ticker`, so they
 sit at round numbers (0.005, 0.01, 1e-3 …) rather than at fractions of the largest value.
 
 matplotlib is imported on first use, not when ``deltagrad.viz`` is imported (it costs about half a
@@ -68,7 +68,7 @@ def position(v: float, scale: float, symlog: bool = False) -> float:
 
 
 def value_at(t: float, scale: float, symlog: bool = False) -> float:
-    """The value that :func:`position` puts at ``t`` in ``[-1, 1]`` (the inverse of the norm).
+    """The value that `position` puts at ``t`` in ``[-1, 1]`` (the inverse of the norm).
 
     >>> value_at(0.5, 2.0)
     1.0
@@ -82,9 +82,9 @@ def diverging(value, scale: float, mid=None, symlog: bool = False) -> str:
     """Colour (``#rrggbb``) of ``value`` on the zero-centred scale reaching its ends at ±``scale``.
 
     Negative values are purple, zero near white, positive orange (``PuOr_r``); ``|value| >= scale``
-    gives the end colour. A non-finite value gives :data:`NONFINITE_FILL` (draw a border as well).
+    gives the end colour. A non-finite value gives `NONFINITE_FILL` (draw a border as well).
     ``mid`` (an RGB triple 0–255) replaces white as the colour of zero, blending towards it as |value|
-    shrinks (edges use grey, :data:`EDGE_MID`, so a zero-gradient edge stays visible).
+    shrinks (edges use grey, `EDGE_MID`, so a zero-gradient edge stays visible).
 
     >>> diverging(0.0, 1.0), diverging(-1.0, 1.0), diverging(5.0, 1.0)
     ('#f7f7f6', '#2d004b', '#7f3b08')
@@ -98,15 +98,15 @@ def diverging(value, scale: float, mid=None, symlog: bool = False) -> str:
 
 
 def colours(values, scale: float, mid=None, symlog: bool = False) -> list:
-    """:func:`diverging` for a whole array at once (one colormap call): a list of ``#rrggbb``.
+    """`diverging` for a whole array at once (one colormap call): a list of ``#rrggbb``.
 
     The same numbers as ``cmap(norm(scale, symlog)(values))``: the linear scale calls the
-    :class:`matplotlib.colors.TwoSlopeNorm`; the symlog scale evaluates the transform that
-    :class:`matplotlib.colors.SymLogNorm` is built on (:class:`matplotlib.scale.SymmetricalLogTransform`,
+    `matplotlib.colors.TwoSlopeNorm`; the symlog scale evaluates the transform that
+    `matplotlib.colors.SymLogNorm` is built on (`matplotlib.scale.SymmetricalLogTransform`,
     then ``(t - t(vmin)) / (t(vmax) - t(vmin))`` as the norm does) on a plain array, which gives the
     same floats without the norm's masked-array arithmetic (3 ms a call; this path takes ~0.1 ms).
     The colour of ``t`` in [0, 1] is the colormap's entry ``min(int(t·N), N - 1)``, as
-    :class:`matplotlib.colors.Colormap` picks it, read from its lookup table once per process.
+    `matplotlib.colors.Colormap` picks it, read from its lookup table once per process.
 
     >>> colours([-1.0, 0.0, float("nan")], 1.0)
     ['#2d004b', '#f7f7f6', '#d9d9d9']
@@ -160,7 +160,7 @@ AUTO_DECADES = 2.0
 
 
 def auto_symlog(values) -> bool:
-    """True when the finite non-zero |values| span more than :data:`AUTO_DECADES` decades (max/min > 100).
+    """True when the finite non-zero |values| span more than `AUTO_DECADES` decades (max/min > 100).
 
     On a linear scale everything under 1 % of the largest value looks white; that is when the
     symlog scale tells the values apart (a chain of layers whose gradients shrink by decades).
@@ -176,8 +176,8 @@ def auto_symlog(values) -> bool:
 def ticks(scale: float, symlog: bool = False) -> list:
     """Round legend tick values in ``[-scale, scale]``, symmetric about 0 and including it.
 
-    Linear: :class:`matplotlib.ticker.MaxNLocator` (steps 1, 2, 2.5, 5, 10; up to four a side); symlog: powers of ten
-    from :class:`matplotlib.ticker.SymmetricalLogLocator`, thinned to at most three a side. Always at
+    Linear: `matplotlib.ticker.MaxNLocator` (steps 1, 2, 2.5, 5, 10; up to four a side); symlog: powers of ten
+    from `matplotlib.ticker.SymmetricalLogLocator`, thinned to at most three a side. Always at
     least ``[-x, 0, x]`` for some round ``x`` ≤ ``scale``.
 
     >>> ticks(0.0099)

@@ -64,7 +64,7 @@ def _label_index(order: list) -> dict:
 
 
 def resolve(order: list, expected: dict, atol: float = ATOL, rtol: float = RTOL) -> dict:
-    """Map each node named in ``expected`` to its list of :class:`Check` s.
+    """Map each node named in ``expected`` to its list of `Check` s.
 
     Args:
         order: the graph's nodes (``topo_order(root)``).

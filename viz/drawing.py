@@ -17,10 +17,10 @@ class Drawing:
     """A drawn graph: its ``source``, rendered on demand (and cached).
 
     Attributes:
-        source: the op view's DOT text (rendered by Graphviz, :mod:`viz.render`), or the network
-            view's SVG (drawn directly, :mod:`viz.scene`); the same graph always gives the same text.
+        source: the op view's DOT text (rendered by Graphviz, `viz.render`), or the network
+            view's SVG (drawn directly, `viz.scene`); the same graph always gives the same text.
         view: ``"ops"`` or ``"network"``.
-        scene: the network view's :class:`viz.scene.Scene` (PNG/PDF/JPG through matplotlib), else None.
+        scene: the network view's `viz.scene.Scene` (PNG/PDF/JPG through matplotlib), else None.
 
     In Jupyter the drawing shows itself as SVG; without a renderer it shows the DOT source and one
     line of advice instead (display never raises).
@@ -56,7 +56,7 @@ class Drawing:
         return self._cache[format]
 
     def svg(self) -> str:
-        """The drawing as SVG text (UTF-8 XML). Raises as :meth:`pipe`."""
+        """The drawing as SVG text (UTF-8 XML). Raises as `pipe`."""
         return self.pipe("svg").decode("utf-8")
 
     def save(self, path: str | os.PathLike, format: str | None = None) -> str:
@@ -68,7 +68,7 @@ class Drawing:
 
         Raises:
             ValueError: for an unknown format, or a ``format`` that contradicts the suffix.
-            RendererNotFound, RenderError: as :meth:`pipe` (``.dot`` needs no renderer).
+            RendererNotFound, RenderError: as `pipe` (``.dot`` needs no renderer).
             OSError: if the file cannot be written.
         """
         fmt = output_format(path, format)
@@ -152,7 +152,7 @@ def draw(
     output_names=None,
     caption: str | None = None,
 ) -> Drawing:
-    """Draw the graph that computed ``root`` (a Value or Tensor) and return a :class:`Drawing`.
+    """Draw the graph that computed ``root`` (a Value or Tensor) and return a `Drawing`.
 
     Args:
         root: the output node, usually the loss after ``backward()`` (so grads are filled in).
@@ -164,7 +164,7 @@ def draw(
             ``path`` (an unknown suffix is a ValueError), else svg.
         rankdir: op view direction: ``"auto"`` (default: left to right, unless that would make the
             picture over 4 times wider than tall; then top to bottom, or left to right wrapped into
-            rows, whichever is nearer square: :func:`viz.ops_shape.auto_shape`), ``"LR"``, ``"TB"``,
+            rows, whichever is nearer square: `viz.ops_shape.auto_shape`), ``"LR"``, ``"TB"``,
             ``"RL"``, ``"BT"`` (one row or column, never wrapped). The network
             view always draws its layers as columns, left to right.
         precision: significant digits of every number shown (>= 1).
@@ -189,7 +189,7 @@ def draw(
             Op view: ``{label or node: grad}`` or ``{label or node: {"data": x, "grad": y}}``.
             Network view: ``{"z1" | "a1" | "δ1": one number per neuron of the shown sample,
             "W1": ∂L/∂W summed over the batch, or {"data": W, "grad": dW}}``
-            (:func:`viz.network_expected.resolve_network`).
+            (`viz.network_expected.resolve_network`).
         input_names: network view -- names of the inputs (features), shown instead of ``x[i]``.
         output_names: network view -- names of the output neurons (classes), shown instead of ``neuron j``.
         caption: network view -- one more line for the title (e.g. the sample's target).

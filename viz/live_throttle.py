@@ -9,7 +9,7 @@ A frame is due at an update when
 2. the drawing time so far plus the predicted cost of this frame stays within 0.8 × ``budget`` (8 %)
    of all the time so far: ``D + p ≤ a · (T + D + p)``, i.e. ``D + p ≤ T · a / (1 − a)`` with a = 0.08,
    where T is the loop's time so far, D the drawing time so far, and p 1.5 × the largest of the
-   last three frames' costs (1.5 × :data:`FIRST_GUESS` before the first frame).
+   last three frames' costs (1.5 × `FIRST_GUESS` before the first frame).
 
 So the drawing share ``D / (T + D)`` stays within 8 % at every frame as long as a frame costs no more
 than the prediction, and within 10 % with one up to 1.2 × slower (a slower one still, e.g. with a garbage collection inside it, is paid back
@@ -67,7 +67,7 @@ class Throttle:
         self._began = 0.0
 
     def predicted(self) -> float:
-        """The next frame's expected cost: :data:`MARGIN` × the largest of the last three (FIRST_GUESS before any)."""
+        """The next frame's expected cost: `MARGIN` × the largest of the last three (FIRST_GUESS before any)."""
         return MARGIN * max(self.costs[-3:], default=self.first_guess)
 
     def start(self) -> bool:
@@ -84,7 +84,7 @@ class Throttle:
         return self.draw_seconds + p <= self.loop_seconds * aim / (1.0 - aim)
 
     def finish(self, drew: bool) -> None:
-        """Called as the update returns: the time since :meth:`start` (a frame, or only the recording) is the view's."""
+        """Called as the update returns: the time since `start` (a frame, or only the recording) is the view's."""
         now = self.clock()
         spent = max(0.0, now - self._began)
         self.draw_seconds += spent  # the view's time: frames, and the recording every update does

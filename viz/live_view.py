@@ -71,7 +71,7 @@ def _place(src: Scene, dx: float, dy: float, into: Scene) -> None:
 
 
 class _Snapshot:
-    """The parameters' data and grads at the last update, for :meth:`Live.close` to draw the last step.
+    """The parameters' data and grads at the last update, for `Live.close` to draw the last step.
 
     Arrays are copied (optimizers update ``p.data`` in place); a Value's float is kept as it is. Grads are
     kept by reference: ``step()`` only reads them, ``zero_grad()`` replaces them with None, and the
@@ -111,12 +111,12 @@ def _restored(saved):
 
 
 class Live:
-    """A live view of a training loop; made by :func:`viz.live` (see there for the arguments).
+    """A live view of a training loop; made by `viz.live` (see there for the arguments).
 
     Attributes:
         losses: the loss of every ``update()`` (the engine's numbers); ``steps``: their numbers 1, 2, ...
         frames: the update numbers at which a frame was drawn.
-        throttle: the :class:`viz.live_throttle.Throttle` (``loop_seconds``, ``draw_seconds``, ``share``, ``costs``).
+        throttle: the `viz.live_throttle.Throttle` (``loop_seconds``, ``draw_seconds``, ``share``, ``costs``).
     """
 
     def __init__(self, model=None, X=None, y=None, *, every=10, sample=None, budget=0.10, input_names=None,
@@ -159,12 +159,12 @@ class Live:
 
         Call it after ``loss.backward()`` and before the optimizer's ``step()``: the network panel then
         shows the weights, z, a and δ of one and the same forward pass. Frames follow
-        :mod:`viz.live_throttle` (at most every ``every`` updates, drawing ≤ ``budget`` of the time).
-        The model's parameters and grads are copied at each update (not drawn), so that :meth:`close`
+        `viz.live_throttle` (at most every ``every`` updates, drawing ≤ ``budget`` of the time).
+        The model's parameters and grads are copied at each update (not drawn), so that `close`
         can draw the last step's network even after the optimizer has moved the weights.
 
         Raises:
-            RuntimeError: after :meth:`close`.
+            RuntimeError: after `close`.
             TypeError: if ``loss`` is neither a graph node nor a number.
         """
         if self.closed:
@@ -314,7 +314,7 @@ class Live:
             self._why = f"the notebook display failed: {err}"
 
     def svg(self) -> str:
-        """The current picture as SVG text (the final one after :meth:`close`)."""
+        """The current picture as SVG text (the final one after `close`)."""
         return self.frame(final=self.closed).svg
 
     def save(self, path) -> str:
@@ -351,7 +351,7 @@ def live(model=None, X=None, y=None, *, every: int = 10, sample=None, budget: fl
                 opt.step()
 
     Frames are drawn at most every ``every`` updates and only while drawing takes at most ``budget``
-    (10 %) of the time (:mod:`viz.live_throttle` states the rule); the header of each frame shows
+    (10 %) of the time (`viz.live_throttle` states the rule); the header of each frame shows
     the share so far.
 
     Args:
@@ -363,10 +363,10 @@ def live(model=None, X=None, y=None, *, every: int = 10, sample=None, budget: fl
         y: the labels (N,) (class indices, or 0/1 targets of one output): the points' colours.
         every: draw at most every ``every`` updates (int >= 1).
         sample: which sample's z, a and δ the network panel shows (default: the one with the
-            largest output |δ|, the highest loss; :func:`viz.draw`).
+            largest output |δ|, the highest loss; `viz.draw`).
         budget: the largest share of time drawing may take (default 0.10).
-        input_names: names of the inputs, as in :func:`viz.draw`.
-        output_names: names of the output neurons (classes), as in :func:`viz.draw`.
+        input_names: names of the inputs, as in `viz.draw`.
+        output_names: names of the output neurons (classes), as in `viz.draw`.
         resolution: grid points per side of the boundary (default 48 for Tensor models, 24 for Value models).
         path: where the final picture is written when there is no notebook display (default
             ``live.svg``; False: nowhere).
@@ -375,7 +375,7 @@ def live(model=None, X=None, y=None, *, every: int = 10, sample=None, budget: fl
         clock: seconds, for the throttle (default ``time.perf_counter``).
 
     Returns:
-        a :class:`Live`: ``update(loss, force=False)``, ``close()``, ``boundary()``, ``svg()``, ``save(path)``.
+        a `Live`: ``update(loss, force=False)``, ``close()``, ``boundary()``, ``svg()``, ``save(path)``.
 
     Raises:
         ValueError: for a bad ``every``, ``budget``, ``show``, or X and y of different lengths.

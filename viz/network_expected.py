@@ -59,7 +59,7 @@ def resolve_network(net: Net, expected: dict, atol: float = ATOL, rtol: float = 
       out; or ``{"data": W, "grad": dW}`` to check the weights themselves too. Like the edge
       labels, ∂L/∂W is the whole gradient (summed over every sample of a batch), not one sample's.
 
-    A match is ``|engine − expected| ≤ atol + rtol·|expected|`` (:func:`viz.compare.close`).
+    A match is ``|engine − expected| ≤ atol + rtol·|expected|`` (`viz.compare.close`).
 
     Returns:
         ``(neurons, weights)``: ``{(layer, j): [Mark, ...]}`` and ``{(layer, j, i): [Mark, ...]}``.

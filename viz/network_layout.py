@@ -4,10 +4,10 @@ Columns sit left to right; the boxes of a column share one width (the widest) an
 slots of one height (the tallest box, and at least room for a neuron's flag line), so the ends of
 the edges of a live view never move when the numbers change. An edge is a straight line from the
 right side of its source box to the left side of its target. Its label (w and ∂L/∂w) sits centred
-on that line, at a fraction ``t`` of the way chosen by :func:`place_labels`: the narrowest gap
+on that line, at a fraction ``t`` of the way chosen by `place_labels`: the narrowest gap
 between the two columns in which every label of the gap finds a ``t`` where it covers no other
 label and stays between the columns. Where no such gap is found below the width of one vertical
-strip per source -- or where the picture has room to spare on a screen (:data:`SCREEN`) -- the
+strip per source -- or where the picture has room to spare on a screen (`SCREEN`) -- the
 labels go into those strips (``t_s = 0.25 + 0.65 (s + ½) / n`` for the s-th source of n), which
 never overlap. The placement depends only on the geometry (box centres, label size),
 never on the numbers drawn, and is cached on it.
@@ -99,7 +99,7 @@ def label_size(lines: list) -> tuple[float, float]:
 def gap(sources: int, label_width: float) -> float:
     """Gap between two columns holding one vertical label strip of ``label_width`` px per source.
 
-    The fallback of :func:`place_labels`: labels of different sources never share a strip, so they never overlap.
+    The fallback of `place_labels`: labels of different sources never share a strip, so they never overlap.
 
     >>> gap(0, 80.0), round(gap(4, 80.0))
     (150.0, 542)
@@ -116,13 +116,13 @@ def place_labels(src_y: tuple, dst_y: tuple, pairs: tuple, lw: float, lh: float)
     ``src_y``/``dst_y`` are the centres (px, y down) of the boxes in the two columns; ``pairs`` the
     labelled edges as (source index, target index); every label is ``lw`` × ``lh`` px and is centred
     on its edge at ``(x1 + t·gap, y1 + t·(y2 - y1))``. Tries gaps from an area bound (the labels'
-    total area over the columns' height) upward by :data:`GROW`; in each, edges are taken source by
+    total area over the columns' height) upward by `GROW`; in each, edges are taken source by
     source (then by target) and each label goes to the free place nearest its source's share of the
-    gap (source s of n: the fraction (s + ½)/n of the way), every :data:`STEP` px, keeping
-    :data:`LABEL_PAD` px from every placed label and :data:`END` px (plus an arrowhead) from both
+    gap (source s of n: the fraction (s + ½)/n of the way), every `STEP` px, keeping
+    `LABEL_PAD` px from every placed label and `END` px (plus an arrowhead) from both
     columns. The same is tried from the targets' side (a few sources fanning out to many targets
     crowd near the sources); the narrower gap wins, the sources' side on a tie. From the width of
-    the strip layout (:func:`gap`) on, the strips are used. A pure function of the geometry: cached.
+    the strip layout (`gap`) on, the strips are used. A pure function of the geometry: cached.
 
     >>> g, ts = place_labels((0.0, 100.0), (0.0, 100.0), ((0, 0), (0, 1), (1, 0), (1, 1)), 80.0, 24.0)
     >>> round(g), [round(t, 2) for t in ts]
@@ -148,7 +148,7 @@ def place_labels(src_y: tuple, dst_y: tuple, pairs: tuple, lw: float, lh: float)
 
 
 def _narrowest(src_y: tuple, dst_y: tuple, pairs: tuple, lw: float, lh: float, limit: float, spread: bool):
-    """The first gap below ``limit`` (grown by :data:`GROW`, then bisected) where every label fits, or (limit, None).
+    """The first gap below ``limit`` (grown by `GROW`, then bisected) where every label fits, or (limit, None).
 
     Each label wants its source's share of the gap (``spread``) or the sources' end.
     """
@@ -207,7 +207,7 @@ def _first_fit(ys: np.ndarray, yd: np.ndarray, pref: np.ndarray, g: float, lw: f
 
 
 def layout(title: list, legend: dict | None, columns: list, edges: list, label_width: float = 0.0) -> Scene:
-    """Place ``columns`` and ``edges`` under ``title`` (lines) and ``legend``; return the :class:`Scene`.
+    """Place ``columns`` and ``edges`` under ``title`` (lines) and ``legend``; return the `Scene`.
 
     Every label is at least ``label_width`` px wide (the caller's widest possible number), so the
     placement of the labels -- and the picture -- stays put from frame to frame while the numbers change.

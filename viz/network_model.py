@@ -263,7 +263,7 @@ def _tensor_net(tagged: dict, sample) -> Net:
 
 
 def read_network(root, sample=None) -> Net:
-    """The network that computed ``root``, read from its nodes' :class:`autograd.Tag` s.
+    """The network that computed ``root``, read from its nodes' `autograd.Tag` s.
 
     ``sample=None`` picks the sample (forward pass or batch row) whose output neurons have the
     largest Σ|δ|: with softmax cross-entropy (δ = p − onehot, Σ|δ| = 2(1 − p_target)/N) and

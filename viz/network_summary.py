@@ -1,11 +1,11 @@
 """What the network view shows of a big network: the most active neurons per column, the strongest edges, heatmaps.
 
-Up to :data:`MAX_COLUMN` neurons a column is drawn whole, every weight an edge. Above that a column
-shows its :data:`SHOWN` most active neurons (largest |δ|; inputs: largest |∂L/∂x|) in index order
-and one "… 248 more" node; only the :data:`TOP_EDGES` largest |∂L/∂w| between shown neurons are
+Up to `MAX_COLUMN` neurons a column is drawn whole, every weight an edge. Above that a column
+shows its `SHOWN` most active neurons (largest |δ|; inputs: largest |∂L/∂x|) in index order
+and one "… 248 more" node; only the `TOP_EDGES` largest |∂L/∂w| between shown neurons are
 drawn, and W and ∂L/∂W of the layer appear as heatmaps beside the column: the true matrix when it
-has at most :data:`HEATMAP_CELLS` rows and columns, else each cell the mean of a block, coloured on
-a scale that ends at the :data:`SCALE_PERCENTILE` th percentile of |cell| (a few large cells
+has at most `HEATMAP_CELLS` rows and columns, else each cell the mean of a block, coloured on
+a scale that ends at the `SCALE_PERCENTILE` th percentile of |cell| (a few large cells
 saturate instead of washing every other cell out to white, or, with the block's largest entry per
 cell, every cell saturating to ±max).
 """
@@ -100,12 +100,12 @@ def robust_scale(R: np.ndarray, percentile: float = SCALE_PERCENTILE) -> float:
 
 
 def heatmap(title: str, M: np.ndarray, precision: int, symlog: bool = False) -> Grid:
-    """``M`` as a :class:`viz.network_layout.Grid` of coloured cells with a caption saying what a cell is.
+    """``M`` as a `viz.network_layout.Grid` of coloured cells with a caption saying what a cell is.
 
-    Colours as every view's (:func:`viz.colors.colours`); a matrix of at most :data:`HEATMAP_CELLS`
-    a side is drawn entry by entry, a bigger one as block means (:func:`block_means`). The scale is
-    the matrix's own, ending at the :data:`SCALE_PERCENTILE` th percentile of |cell|
-    (:func:`robust_scale`); rows are the layer's neurons, columns its inputs.
+    Colours as every view's (`viz.colors.colours`); a matrix of at most `HEATMAP_CELLS`
+    a side is drawn entry by entry, a bigger one as block means (`block_means`). The scale is
+    the matrix's own, ending at the `SCALE_PERCENTILE` th percentile of |cell|
+    (`robust_scale`); rows are the layer's neurons, columns its inputs.
     """
     R, (br, bc) = block_means(M)
     if br * bc == 1:

@@ -48,7 +48,7 @@ def neuron_state(n, dscale: float) -> str | None:
     Inactive: g'(z) = 0 exactly (a ReLU at z ≤ 0), so δ = g'(z)·∂L/∂a = 0 whatever reaches it --
     the neuron passes no gradient back for this sample. Vanishing: |δ| < 1e-6 · ``dscale`` (the
     largest |δ| drawn) while g'(z) ≠ 0: the gradient arriving from later layers is itself tiny
-    (:func:`viz.style.flag`). Exploding: |δ| > 1e3.
+    (`viz.style.flag`). Exploding: |δ| > 1e3.
     """
     if n.g is not None and n.gprime is not None and n.gprime == 0.0 and is_finite(n.z):
         return "inactive"
@@ -120,13 +120,13 @@ def network_scene(
 ) -> Scene:
     """The neuron-level view of the network that computed ``root``.
 
-    Reads the :class:`autograd.Tag` s that ``nn`` puts on Values or Tensors (never imports ``nn``; see
-    :func:`viz.network_model.read_network`): one node per neuron showing z, a = g(z), g'(z) and
+    Reads the `autograd.Tag` s that ``nn`` puts on Values or Tensors (never imports ``nn``; see
+    `viz.network_model.read_network`): one node per neuron showing z, a = g(z), g'(z) and
     δ = ∂L/∂z; one node per input showing x; one edge per weight from neuron i of layer l-1 to neuron j
     of layer l, labelled w and ∂L/∂w (the full gradient over every sample), coloured by ∂L/∂w, width
     by |w|. Layers are columns headed "input", "layer 1" … "(output)", neurons in index order.
 
-    A column of more than :data:`viz.network_summary.MAX_COLUMN` (12) neurons shows its 8 most
+    A column of more than `viz.network_summary.MAX_COLUMN` (12) neurons shows its 8 most
     active ones (largest |δ|; inputs: largest |∂L/∂x| = |W1ᵀδ1|) and a node "… n more"; between
     such columns only the 24 largest |∂L/∂w| are edges, and W and ∂L/∂W are drawn as heatmaps.
 
@@ -139,15 +139,15 @@ def network_scene(
             summarised, i.e. up to 12 neurons per layer; the drawn top edges otherwise).
         color_by: ``"delta"`` fills neurons by δ, ``"grad"`` by ∂L/∂a (δ for a linear neuron), None
             leaves them white. Neurons get ○ inactive (g'(z) = 0), ▼ vanishing or ▲ exploding
-            (:func:`neuron_state`).
+            (`neuron_state`).
         color_scale: ``"auto"`` (symlog when the fills span over two decades), ``"linear"`` or
-            ``"symlog"`` (see :mod:`viz.colors`); edges and heatmaps follow the same choice.
+            ``"symlog"`` (see `viz.colors`); edges and heatmaps follow the same choice.
         input_names, output_names: names of the inputs (features) and output neurons (classes),
             shown instead of ``x[i]`` and ``neuron j``; the title names the predicted class.
         caption: one more line for the title (e.g. the sample's target, written by the caller).
         expected: a derivation's numbers, ``{"z1" | "a1" | "δ1" | "W1": value}`` (z, a, δ of the
             shown sample; ∂L/∂W summed over the batch; see
-            :func:`viz.network_expected.resolve_network`): each checked number gets √ or × with the
+            `viz.network_expected.resolve_network`): each checked number gets √ or × with the
             expected value, each checked neuron a green (all match) or red border.
 
     Raises:

@@ -32,7 +32,7 @@ def install_notebook_display(ipython=None) -> bool:
     """Make Jupyter/IPython show every ``autograd.Value`` and ``Tensor`` as its op-view SVG.
 
     Registers formatters on ``get_ipython().display_formatter`` (or on ``ipython`` if given):
-    ``image/svg+xml`` draws the node's graph (:func:`viz.draw` with defaults); ``text/plain`` keeps
+    ``image/svg+xml`` draws the node's graph (`viz.draw` with defaults); ``text/plain`` keeps
     the node's repr and, when no renderer is installed, adds one line of advice and the DOT source.
     Display never raises: a graph too big or a failing renderer falls back to the repr.
 

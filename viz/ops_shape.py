@@ -2,10 +2,10 @@
 
 Graphviz lays a graph out in ranks (one per step of the longest path; an edge label is a node of its
 own, so a labelled edge spans two steps). Left to right, the picture is as wide as the ranks side by
-side and as tall as the fullest rank; top to bottom, the other way round. :func:`auto_shape`
+side and as tall as the fullest rank; top to bottom, the other way round. `auto_shape`
 estimates both from the label texts (Courier: a character ≈ 0.6 × the font size; a record is one
 row of fields left to right, a column of fields top to bottom) and, when neither is within
-:data:`TARGET_ASPECT`, wraps the left-to-right layout into rows: it cuts the graph at result edges
+`TARGET_ASPECT`, wraps the left-to-right layout into rows: it cuts the graph at result edges
 ``op -> value`` that are the only edge crossing their gap (a chain's every step), and Graphviz lays
 each row out on its own (the cut edge is drawn with ``constraint=false``, as a return arrow from the
 end of one row to the start of the next).
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 MAX_ASPECT = 4.0
 """Widest width : height (or height : width) the op view should have."""
 TARGET_ASPECT = 2.5
-"""The aspect :func:`auto_shape` aims for once plain left to right is over :data:`MAX_ASPECT` (a margin for the estimate)."""
+"""The aspect `auto_shape` aims for once plain left to right is over `MAX_ASPECT` (a margin for the estimate)."""
 SMALL = 900.0
 """A picture at most this many points wide (about a page) stays in one row whatever its aspect."""
 CHAR, LABEL_CHAR, FIELD, RANKSEP, NODESEP, ROWGAP = 6.6, 5.4, 22.0, 25.0, 18.0, 60.0
@@ -167,16 +167,16 @@ def _bounds(cuts: list, n: int) -> list:
 
 
 def auto_shape(order: list, fields: dict, ops: dict, labels: dict | None = None, side: tuple = ()) -> Shape:
-    """The :class:`Shape` of the op view of ``order`` (topological, as :func:`deltagrad.autograd.topo_order`).
+    """The `Shape` of the op view of ``order`` (topological, as `deltagrad.autograd.topo_order`).
 
     ``fields[i]``: the record fields of node ``i`` (a list of strings); ``ops[i]``: the op symbol of
     node ``i`` (nodes with an op only); ``labels[(i, k)]``: the lines of the edge label of parent k
     into op i, or ``labels=None`` when the edges carry no labels; ``side``: the (width, height) of
-    nodes drawn beside the graph (legend, key; see :func:`text_size`). Left to right when its estimated
-    aspect is within :data:`MAX_ASPECT`; else top to bottom when that is within
-    :data:`TARGET_ASPECT`; else left to right in the fewest rows that bring it within
-    :data:`TARGET_ASPECT`; else whichever of these is closest to square. A picture no wider than
-    :data:`SMALL` stays left to right in one row.
+    nodes drawn beside the graph (legend, key; see `text_size`). Left to right when its estimated
+    aspect is within `MAX_ASPECT`; else top to bottom when that is within
+    `TARGET_ASPECT`; else left to right in the fewest rows that bring it within
+    `TARGET_ASPECT`; else whichever of these is closest to square. A picture no wider than
+    `SMALL` stays left to right in one row.
 
     >>> from deltagrad.autograd import Value, topo_order
     >>> y = Value(1.0, label="x")
@@ -225,7 +225,7 @@ def auto_shape(order: list, fields: dict, ops: dict, labels: dict | None = None,
 
 
 def auto_rankdir(order: list, labels: dict) -> str:
-    """``"LR"`` or ``"TB"``: the direction of :func:`auto_shape` for records ``labels[node]`` (a list of fields).
+    """``"LR"`` or ``"TB"``: the direction of `auto_shape` for records ``labels[node]`` (a list of fields).
 
     >>> from deltagrad.autograd import Value, topo_order
     >>> y = Value(1.0, label="x")
@@ -293,7 +293,7 @@ def row_clusters(order: list, cuts, folded=frozenset(), labels: dict | None = No
     clusters); an invisible anchor per row points at the row's first value, and the anchors share one
     rank, chained left to right, which Graphviz's left-to-right layout turns into top to bottom; a
     key says what the dashed return arrows (``o{i} -> v{i}`` for ``i`` in ``cuts``) are.
-    ``folded``: nodes not drawn (a folded transpose); ``labels``: as :func:`auto_shape` (label nodes
+    ``folded``: nodes not drawn (a folded transpose); ``labels``: as `auto_shape` (label nodes
     ``l{i}_{k}`` go with their op).
 
     >>> from deltagrad.autograd import Value, topo_order

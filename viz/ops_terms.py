@@ -9,7 +9,7 @@ from .style import as_array, number, summary, unwrap
 
 
 def show(x, precision: int) -> str:
-    """A node's data or grad as text: one number for a Value, :func:`viz.style.summary` for a Tensor."""
+    """A node's data or grad as text: one number for a Value, `viz.style.summary` for a Tensor."""
     return summary(x, precision) if np.ndim(unwrap(x)) else number(x, precision)
 
 

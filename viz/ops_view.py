@@ -206,12 +206,12 @@ def ops_source(
             never between two; ``a + a`` gets one label per edge.
         rankdir: ``"LR"``, ``"TB"``, ``"RL"``, ``"BT"``, or ``"auto"``: left to right unless that
             would be over 4:1, then top to bottom or left to right wrapped into rows, whichever
-            :func:`viz.ops_shape.auto_shape` estimates nearer square (a row ends at an op whose result
+            `viz.ops_shape.auto_shape` estimates nearer square (a row ends at an op whose result
             starts the next row: that edge is drawn as a return arrow and does not constrain layout).
         color_by: ``"grad"`` fills each node by its grad (a Tensor by its largest-|·| element),
             ``"delta"`` only the pre-activations z (tag role ``"z"``) by δ = z.grad; blue–white–orange,
             ±(max |value|) at the ends, with a legend; vanishing/exploding values get ▼/▲ (see
-            :func:`viz.style.flag`).
+            `viz.style.flag`).
         expected: ``{label or node: grad, or {"data": x, "grad": y}}``; each named node gets √ (green
             border) or × with the expected number (red border): |a − e| ≤ atol + rtol·|e|.
         color_scale: ``"auto"`` (symlog when the coloured values span over two decades, else
@@ -221,7 +221,7 @@ def ops_source(
             ``ᵀ`` on the edge from W instead of its own record and op (only with ``edge_labels="none"``:
             an edge label would describe the transposed node); ``deltagrad check --svg`` uses it.
         verdicts: ``{node: {"data"|"grad": (kind, note)}}`` from a graded derivation
-            (:func:`deltagrad.check.worked.graph_verdicts`): ``kind`` ``"ok"`` draws √ (green border),
+            (`deltagrad.check.worked.graph_verdicts`): ``kind`` ``"ok"`` draws √ (green border),
             ``"first wrong"`` × and the note (red border, the step that made the error), ``"follows"``
             ← and the note, e.g. "follows from z1" (orange dashed border: wrong only because an earlier
             claim is). A verdict replaces the √/× of ``expected`` on its field; the border shows the
@@ -230,7 +230,7 @@ def ops_source(
             (``x @ W1ᵀ``, the loss's ``-``, ``**2``, ``Σ``), or an unlabelled constant (the loss's ½),
             small and grey with its data only, so the named nodes (one per claim) stand out.
         ids: give every node and edge an SVG id (``v3``, ``o3``, ``e3_0`` = edge from parent 0 into op 3,
-            ``r3`` = op 3 to its result) for scripts such as :func:`viz.animate`; with edge labels,
+            ``r3`` = op 3 to its result) for scripts such as `viz.animate`; with edge labels,
             ``e3_0`` is the leg from the label into the op, ``t3_0`` the leg from the parent, ``l3_0`` the label.
 
     Raises:

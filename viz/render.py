@@ -63,14 +63,14 @@ def render(source: str, fmt: str = "svg", *, timeout: float = TIMEOUT) -> bytes:
     """Render DOT ``source`` to ``fmt`` (``"svg"``, ``"png"``, ``"jpg"`` or ``"pdf"``) and return the file's bytes.
 
     PDF comes from the renderer when it can write PDF (Graphviz built with cairo), else it is the
-    renderer's PNG at 144 dpi on a PDF page (:func:`png_to_pdf`).
+    renderer's PNG at 144 dpi on a PDF page (`png_to_pdf`).
 
     ``fmt="dot"`` returns the source itself, UTF-8 encoded, without running anything. The
     renderer reads the source on stdin (``exe -Tfmt``); nothing is written to disk.
 
     Raises:
         ValueError: for an unknown format.
-        RendererNotFound: if no renderer is installed (see :func:`find_renderer`).
+        RendererNotFound: if no renderer is installed (see `find_renderer`).
         RenderError: if the renderer exits non-zero or runs longer than ``timeout`` seconds.
 
     >>> render('digraph { a -> b }', "svg")[:5]     # doctest: +SKIP

@@ -1,6 +1,6 @@
 """A drawing with fixed geometry (boxes, lines, texts, grids of cells): SVG written directly, PNG/PDF/JPG by matplotlib.
 
-The network view lays its columns out itself (:mod:`viz.network_layout`) and needs no Graphviz: the
+The network view lays its columns out itself (`viz.network_layout`) and needs no Graphviz: the
 SVG is a string written in one pass (a 2-8-8-1 frame in a few milliseconds), and the same shapes go
 through matplotlib's Agg/PDF backends for raster and PDF files. Coordinates are SVG pixels, y down.
 Every shape with an ``id`` is a ``<g class="node">`` (or ``"edge"``) with a ``<title>`` holding the

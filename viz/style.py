@@ -1,6 +1,6 @@
 """Shared look of every view: number formatting, escaping for each label kind, flags and the legend.
 
-Colours come from :mod:`viz.colors` (matplotlib's colormap and norms), re-exported here.
+Colours come from `viz.colors` (matplotlib's colormap and norms), re-exported here.
 """
 
 from __future__ import annotations
@@ -83,8 +83,8 @@ def signed_peak(x) -> float:
 def flag(value, scale: float) -> str | None:
     """``"nan/inf"``, ``"exploding"``, ``"vanishing"`` or None for one gradient (or δ).
 
-    Thresholds (documented in the README): exploding when |v| > :data:`EXPLODE_ABS` (1e3);
-    vanishing when |v| < :data:`VANISH_REL` (1e-6) × ``scale``, the largest finite |gradient| in
+    Thresholds (documented in the README): exploding when |v| > `EXPLODE_ABS` (1e3);
+    vanishing when |v| < `VANISH_REL` (1e-6) × ``scale``, the largest finite |gradient| in
     the same drawing (so an exact 0 counts when something else is non-zero: a saturated tanh underflows to 0; the op
     view marks the input of an inactive ReLU apart, as "inactive");
     nothing is vanishing when ``scale`` is 0 (no backward yet).
@@ -107,7 +107,7 @@ FLAG_GLYPH = {"nan/inf": "● nan/inf", "exploding": "▲ exploding", "vanishing
 
 
 def legend(title: str, scale: float, precision: int, notes: list[str], symlog: bool = False) -> str:
-    """A DOT ``legend`` node: the colour scale at round ticks (:func:`viz.colors.ticks`), then one row per note.
+    """A DOT ``legend`` node: the colour scale at round ticks (`viz.colors.ticks`), then one row per note.
 
     The ticks are coloured as a value there would be; a last row names the scale's ends (±``scale``,
     the largest finite |value| drawn), which are the full colours.

@@ -16,10 +16,10 @@ WORKLOAD = "#data=spiral&n=500&hidden=8,8&grid=50&spf=10&batch=10&act=tanh&loss=
 
 
 def frame_seconds(frames: int, parts: dict | None = None) -> list[float]:
-    """Seconds of each of ``frames`` frames of :data:`WORKLOAD` (after one warm-up frame).
+    """Seconds of each of ``frames`` frames of `WORKLOAD` (after one warm-up frame).
 
     ``parts``, when given, gets each frame's seconds per part: ``"steps"`` (the 10 minibatch steps and the
-    train/test losses), ``"frame"`` (:meth:`Session.frame`: grids, the sample's passes) and ``"json"`` (its text).
+    train/test losses), ``"frame"`` (`Session.frame`: grids, the sample's passes) and ``"json"`` (its text).
     """
     from deltagrad.playground.session import Session
     from deltagrad.playground.state import from_hash

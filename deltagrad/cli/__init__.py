@@ -119,7 +119,7 @@ def _fmt_acc(acc: float | None, n: int) -> str:
 
 
 def train_and_report(cfg: TrainConfig) -> int:
-    """Run :func:`deltagrad.cli.train.train`, print a 3-line summary and return the exit status.
+    """Run `deltagrad.cli.train.train`, print a 3-line summary and return the exit status.
 
     0 on success, also when network.svg cannot be drawn (a warning with advice on stderr: the
     metrics, loss.png and model.npz are written first); 2 on bad input (data, options, --out) with
@@ -180,7 +180,7 @@ def _unavailable(name: str, err: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``deltagrad`` argument parser with its subcommands (``train`` and each of :data:`SUBCOMMANDS` present)."""
+    """The ``deltagrad`` argument parser with its subcommands (``train`` and each of `SUBCOMMANDS` present)."""
     parser = _Parser(prog="deltagrad", description="deltagrad: reverse-mode autodiff for learning backpropagation.")
     from importlib.metadata import PackageNotFoundError, version
 

@@ -72,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
     status is the worst of them (2 over 1 over 0). A file with no claims reports "no claims to
     check" and counts as 0.
 
-    With ``svg`` set (one file only), the claim view (:func:`deltagrad.check.claim_graph`,
-    :func:`deltagrad.viz.claims_view.claims_source`) is drawn there first, every claim marked as the
+    With ``svg`` set (one file only), the claim view (`deltagrad.check.claim_graph`,
+    `deltagrad.viz.claims_view.claims_source`) is drawn there first, every claim marked as the
     report judges it; a file with no claims still draws (every box "not claimed"), an answers file is
     graded and drawn. A drawing that cannot be written is a one-line error and exit 2.
 

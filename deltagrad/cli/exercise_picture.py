@@ -1,8 +1,8 @@
 """picture: an exercise's network drawn with the network view of ``deltagrad.viz``, the neurons' numbers left blank.
 
 It lives with the command line because ``deltagrad.check`` never imports ``viz`` (check imports only
-the engine and ``nn``); ``deltagrad exercise new`` passes it to :meth:`deltagrad.check.Exercise.write`
-(``draw=``). The one place the exercises touch the drawing code: :func:`draw_network` builds the network with
+the engine and ``nn``); ``deltagrad exercise new`` passes it to `deltagrad.check.Exercise.write`
+(``draw=``). The one place the exercises touch the drawing code: `draw_network` builds the network with
 ``nn.Layer`` (Values, so the network view can read it), draws it with ``viz.draw(..., view="network")``
 and blanks the numbers a student is asked for (z, a, g'(z) and δ of every neuron, the loss) before
 rendering. Any failure (no renderer, a changed view) is returned as a warning, never raised: the

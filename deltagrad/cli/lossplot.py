@@ -58,7 +58,7 @@ def curve(loss, x: np.ndarray, target: float, negate: bool = False) -> tuple[np.
 
 @functools.cache
 def figure_class() -> type:
-    """``LossFigure``: a plain :class:`matplotlib.figure.Figure` (no pyplot state) that shows itself in Jupyter.
+    """``LossFigure``: a plain `matplotlib.figure.Figure` (no pyplot state) that shows itself in Jupyter.
 
     A Figure made without pyplot has no display of its own (``display(fig)`` prints ``<Figure …>``
     unless the inline backend happens to be active); this subclass adds ``_repr_png_``, which
@@ -108,7 +108,7 @@ def _panel(ax_loss, ax_grad, family, x, target, negate, xlabel, dlabel, ylim, gl
 def regression_figure():
     """The regression family against the error e = y − ŷ: losses on top, dL/de below.
 
-    Returns a pyplot-free Figure (see :func:`figure_class`) that Jupyter displays inline.
+    Returns a pyplot-free Figure (see `figure_class`) that Jupyter displays inline.
     """
     fig, axes = _figure(1)
     e = np.linspace(-3.0, 3.0, 601)
@@ -122,7 +122,7 @@ def regression_figure():
 def classification_figure():
     """Probability losses (against p, y = 1) and margin losses (against y·ŷ), with derivatives.
 
-    Returns a pyplot-free Figure (see :func:`figure_class`) that Jupyter displays inline.
+    Returns a pyplot-free Figure (see `figure_class`) that Jupyter displays inline.
     """
     fig, axes = _figure(2)
     p = np.linspace(0.005, 0.995, 397)

@@ -31,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def read_csv(path: str, target: str | None):
-    """Load ``--csv`` (see :func:`deltagrad.playground.datasets.load_table`); raises DataError."""
+    """Load ``--csv`` (see `deltagrad.playground.datasets.load_table`); raises DataError."""
     from deltagrad.playground.datasets import load_table
 
     return load_table(path, target)

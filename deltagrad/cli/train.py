@@ -37,12 +37,12 @@ class TrainError(ValueError):
 
 @dataclass
 class TrainConfig:
-    """Options of one run; ``None`` means the dataset's default from :data:`DEFAULTS`.
+    """Options of one run; ``None`` means the dataset's default from `DEFAULTS`.
 
     Attributes:
         dataset: ``"iris"`` or ``"xor"`` (ignored when ``csv`` is set).
         csv, target, drop: a user's CSV table, its label column and columns to leave out (an id or
-            a name; see :func:`deltagrad.data.load_csv`).
+            a name; see `deltagrad.data.load_csv`).
         epochs, lr, hidden, batch_size: training settings (hidden = sizes of the hidden layers).
         seed: seeds the split, the initial weights (except xor's, fixed by seed document 002,
             docs/sources.md#the-xor-network)
@@ -74,7 +74,7 @@ class TrainConfig:
     color_scale: str = "auto"
 
     def resolved(self) -> dict:
-        """The effective settings: defaults filled in and validated. Raises :class:`TrainError`."""
+        """The effective settings: defaults filled in and validated. Raises `TrainError`."""
         kind = "csv" if self.csv is not None else self.dataset
         if kind not in DEFAULTS:
             raise TrainError(f"unknown dataset {self.dataset!r}; choose from {', '.join(DATASETS)} or use --csv")

@@ -50,7 +50,7 @@ class Dataset:
 
 
 DELIMITERS = ",;\t|"
-"""Delimiters :func:`load_csv` recognises (``csv.Sniffer`` on the first lines); a comma when unsure."""
+"""Delimiters `load_csv` recognises (``csv.Sniffer`` on the first lines); a comma when unsure."""
 
 
 def sniff_delimiter(text: str) -> str:
@@ -147,7 +147,7 @@ def _label_key(label: str) -> tuple:
 def load_csv(path: str | Path, target: str, drop: Sequence[str] = ()) -> Dataset:
     """Read a CSV table with a header row: every column but ``target`` (and ``drop``) is a numeric feature.
 
-    The delimiter (comma, semicolon, tab or bar) is sniffed from the first lines (:func:`sniff_delimiter`).
+    The delimiter (comma, semicolon, tab or bar) is sniffed from the first lines (`sniff_delimiter`).
 
     Class labels in ``target`` may be any strings; they are sorted and numbered 0..k-1. Blank lines
     are skipped; line numbers in errors are the file's own (the header is line 1).
@@ -158,7 +158,7 @@ def load_csv(path: str | Path, target: str, drop: Sequence[str] = ()) -> Dataset
         drop: columns to leave out (an id or a name column).
 
     Returns:
-        A :class:`Dataset` named after the file's stem.
+        A `Dataset` named after the file's stem.
 
     Raises:
         DataError: file missing or unreadable, empty table, no ``target`` column (lists the

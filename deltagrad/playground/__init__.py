@@ -5,8 +5,8 @@ needs ``nn`` (Linear, activations, losses, optimizers) and the dependency rule s
 imports ``nn``. Like the CLI, this package may import everything; the browser only draws the
 numbers the session computes with deltagrad's engine.
 
-Modules: :mod:`.state` (the one declarative state table, URL hash in and out), :mod:`.datasets`
-(the 2-D datasets), :mod:`.session` (training and frames), :mod:`.server` (Starlette app,
+Modules: `.state` (the one declarative state table, URL hash in and out), `.datasets`
+(the 2-D datasets), `.session` (training and frames), `.server` (Starlette app,
 Host/Origin checks, the WebSocket protocol), ``static/`` (the page: plain ES modules).
 """
 

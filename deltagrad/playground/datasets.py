@@ -3,7 +3,7 @@
 Every generator returns ``(X, y)``: X of shape (n, 2) (float64, points mostly inside the plane
 [-1.5, 1.5]²) and y of shape (n,) with class labels 0 … k−1 (k = 2, except Gaussian blobs with
 ``classes`` > 2, Iris with ``iris_class="all"`` (k = 3) and a CSV table, whose label column's k distinct
-values are its classes, 2 ≤ k ≤ :data:`MAX_CSV_CLASSES`). ``noise`` is the standard deviation of
+values are its classes, 2 ≤ k ≤ `MAX_CSV_CLASSES`). ``noise`` is the standard deviation of
 Gaussian jitter added to each coordinate, in the plane's units. Iris and CSV tables are
 standardized (z-scores) and halved, so they fit the same plane.
 """
@@ -29,13 +29,13 @@ def load_table(path: str | os.PathLike, target: str | None) -> Dataset:
     """A CSV table for the ``csv`` dataset, checking its size first (``--csv`` and uploads).
 
     Every column but ``target`` must be numeric (the first two are the plane's x₁ and x₂); the k
-    distinct values of ``target`` (sorted, see :func:`deltagrad.data.load_csv`) are the classes
-    0 … k−1, with 2 ≤ k ≤ :data:`MAX_CSV_CLASSES` (k > 2 needs the softmax cross-entropy loss).
+    distinct values of ``target`` (sorted, see `deltagrad.data.load_csv`) are the classes
+    0 … k−1, with 2 ≤ k ≤ `MAX_CSV_CLASSES` (k > 2 needs the softmax cross-entropy loss).
 
     Raises:
-        DataError: over :data:`MAX_CSV_BYTES`; no ``target``; fewer than 2 feature columns; 1 class or
-            more than :data:`MAX_CSV_CLASSES`; a non-numeric feature (names the line and column); and as
-            :func:`deltagrad.data.load_csv` for a malformed table.
+        DataError: over `MAX_CSV_BYTES`; no ``target``; fewer than 2 feature columns; 1 class or
+            more than `MAX_CSV_CLASSES`; a non-numeric feature (names the line and column); and as
+            `deltagrad.data.load_csv` for a malformed table.
 
     >>> import tempfile, pathlib
     >>> with tempfile.TemporaryDirectory() as tmp:

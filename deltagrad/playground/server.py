@@ -7,13 +7,13 @@ CSV table for the ``csv`` dataset of that tab only, at most 1 MB, read with delt
 Protocol on ``/ws`` (JSON objects, one per message). The page sends ``{"type": "hello", "hash": …, "session": ID}``
 first, then ``set`` (``name``, ``value``), ``play``, ``pause``, ``step``, ``reset``, ``select``
 (``index``), ``hide`` (``name``, ``hide``: a lesson hides that control), ``check`` and ``export``
-(``answers``: the exercise's typed values, see :mod:`.exercise`). The server answers ``state``
+(``answers``: the exercise's typed values, see `.exercise`). The server answers ``state``
 (the validated state, its URL hash, the hidden controls, ``errors``: one message per
-rejected value, and the run's layer ``sizes`` and ``classes`` names), ``data`` (the points), ``frame`` (see :meth:`Session.frame`), ``checked`` (a
+rejected value, and the run's layer ``sizes`` and ``classes`` names), ``data`` (the points), ``frame`` (see `Session.frame`), ``checked`` (a
 verdict per quantity), ``toml`` (the worked example) and ``error`` (a bad message: the page
 shows it; nothing is raised).
 
-Safety: :class:`HostGuard` refuses any HTTP or WebSocket request whose Host is not one of the
+Safety: `HostGuard` refuses any HTTP or WebSocket request whose Host is not one of the
 server's own names or whose Origin (when sent; always, for a WebSocket) is not ``http://`` + such a
 name — the defence against DNS rebinding. Messages are parsed with ``json.loads`` only and checked
 against the state table; nothing is evaluated.
@@ -72,7 +72,7 @@ class HostGuard:
 
     Args:
         app: the ASGI app to protect.
-        hosts: allowed ``host:port`` values (see :func:`allowed_hosts`).
+        hosts: allowed ``host:port`` values (see `allowed_hosts`).
     """
 
     def __init__(self, app, hosts: set[str]):
@@ -285,12 +285,12 @@ async def _table(request):
 
 
 def create_app(host: str = "127.0.0.1", port: int = 8000, csv=None) -> HostGuard:
-    """The playground's ASGI app, wrapped in :class:`HostGuard` for ``host:port``.
+    """The playground's ASGI app, wrapped in `HostGuard` for ``host:port``.
 
     Args:
         host, port: the address the server is bound to (the Host/Origin checks allow only it,
             and on loopback its other names ``localhost``, ``127.0.0.1``, ``[::1]``).
-        csv: a :class:`deltagrad.data.Dataset` for the ``csv`` dataset, or None.
+        csv: a `deltagrad.data.Dataset` for the ``csv`` dataset, or None.
 
     >>> app = create_app("127.0.0.1", 8765)
     >>> sorted(app.hosts)[0]

@@ -1,9 +1,9 @@
 """A playground training session: data, net, optimizer and the numbers of one frame, all from deltagrad's engine.
 
 The net is ``nn.Linear`` layers, each followed by ``nn.Activation`` (the hidden layers' activation;
-the output's depends on the loss, see :data:`HEADS`). Training is minibatch steps of
+the output's depends on the loss, see `HEADS`). Training is minibatch steps of
 ``(loss(net(X_batch), t_batch) + λ/2·Σ‖W‖²).backward(); optimizer.step()`` (L2 on the weights only,
-biases not; see :meth:`Session.penalty`). A frame adds, for the selected
+biases not; see `Session.penalty`). A frame adds, for the selected
 training sample k, one forward and backward pass of that sample alone: z, a and δ = ∂L/∂z per
 neuron and ∂L/∂W, ∂L/∂b, read from the engine's ``.grad`` fields, plus each hidden δ split into
 its chain-rule terms δⱼ = g'(zⱼ) · Σₖ Wₖⱼ δₖ (Rumelhart, Hinton & Williams 1986, eq. 14).
@@ -55,12 +55,12 @@ def pack(a: np.ndarray) -> str:
 
 
 class Session:
-    """One run of the playground: build from a validated state, then :meth:`step` and :meth:`frame`.
+    """One run of the playground: build from a validated state, then `step` and `frame`.
 
     Args:
-        state: a full state (see :func:`deltagrad.playground.state.validate`); missing keys take defaults.
+        state: a full state (see `deltagrad.playground.state.validate`); missing keys take defaults.
         csv: a table for ``dataset="csv"`` (its first two feature columns; its k classes, k > 2 needs softmax_ce).
-        user: a :class:`deltagrad.playground.user.UserRun` (the learner's model and data) instead of the
+        user: a `deltagrad.playground.user.UserRun` (the learner's model and data) instead of the
             dataset and architecture settings; the model is trained in place, from its first weights.
 
     Attributes:
@@ -153,7 +153,7 @@ class Session:
         return total * (lam / 2)
 
     def step(self, n: int = 1) -> None:
-        """``n`` minibatch steps: zero_grad, loss on the next ``batch_size`` shuffled rows (+ :meth:`penalty`), backward, step."""
+        """``n`` minibatch steps: zero_grad, loss on the next ``batch_size`` shuffled rows (+ `penalty`), backward, step."""
         bs = min(self.state["batch_size"], len(self.X_train))
         for _ in range(n):
             if self._pos + bs > len(self._order):
@@ -202,7 +202,7 @@ class Session:
         ``gprime[l][j]`` is g'(zⱼ), taken from the engine by a backward pass through the activation.
 
         With L2 (λ > 0) the sample's loss is what a training step minimises, L = ℓ(x, t) + λ/2·Σw²
-        (:meth:`penalty`): ``loss`` is L, ``data_loss`` ℓ and ``penalty`` λ/2·Σw²; ``dW`` = ∂L/∂W =
+        (`penalty`): ``loss`` is L, ``data_loss`` ℓ and ``penalty`` λ/2·Σw²; ``dW`` = ∂L/∂W =
         δ aᵀ + λW (the engine's backward through both terms). δ and ∂L/∂b are the data loss's alone,
         since the penalty depends on neither z nor b.
         """
@@ -269,9 +269,9 @@ class Session:
     def frame(self) -> dict:
         """Everything the page draws after the latest step, as JSON.
 
-        ``boundary`` (the output a; softmax_ce: class + probability, see :meth:`grid_values`) and
+        ``boundary`` (the output a; softmax_ce: class + probability, see `grid_values`) and
         ``heatmaps[l][j]`` (neuron j of hidden layer l+1, its a; with softmax_ce the output layer's
-        logits too) are grid×grid values, row 0 at the top of the plane, each packed with :func:`pack`.
+        logits too) are grid×grid values, row 0 at the top of the plane, each packed with `pack`.
         """
         if self.plane is None:  # more than 2 inputs: no input plane to draw (the page says so)
             g, boundary, heatmaps = 0, "", [[""] * n for n in self.sizes[1:-1 if not self.multi else None]]
@@ -303,6 +303,6 @@ class Session:
         return out.argmax(1) if self.multi else (out[:, 0] > 0).astype(int)
 
     def accuracy(self) -> dict:
-        """Fraction of train and test points whose predicted class (:meth:`predict`) is their label."""
+        """Fraction of train and test points whose predicted class (`predict`) is their label."""
         return {"train": float(np.mean(self.predict(self.X_train) == self.y_train)),
                 "test": float(np.mean(self.predict(self.X_test) == self.y_test))}

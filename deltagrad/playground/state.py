@@ -1,6 +1,6 @@
 """The playground's state: ONE declarative table, used to validate every message and the URL hash.
 
-Each :class:`Field` names a setting, its type, its range or choices, its default, its key in the
+Each `Field` names a setting, its type, its range or choices, its default, its key in the
 URL hash and whether a lesson may hide its control. The page's URL hash is
 ``#key=value&key=value&hide=key,key`` (the idea of TensorFlow Playground's URL state; no code is
 shared with it). Parsing never raises on user text: a bad value keeps the default and yields one
@@ -34,7 +34,7 @@ class Field:
         name: the setting's name in messages (``"lr"``).
         kind: ``"int"``, ``"float"``, ``"choice"``, ``"bool"``, ``"layers"`` (hidden sizes, e.g. ``[8, 8]``),
             ``"quiz"`` (the quantities an exercise hides, e.g. ``["delta2", "dW1"]``) or ``"action"`` (a group
-            of buttons with no value, in :data:`ACTIONS`: it can only be hidden).
+            of buttons with no value, in `ACTIONS`: it can only be hidden).
         default: the value when the URL or message gives none (or a bad one).
         lo, hi: the inclusive range of an int or float (for ``"layers"``: of each size).
         choices: the allowed strings of a ``"choice"``.
@@ -54,7 +54,7 @@ class Field:
     hideable: bool = True
 
     def parse(self, value: object) -> object:
-        """``value`` (a JSON value, or the text from a URL) as this field's type; raises :class:`StateError`.
+        """``value`` (a JSON value, or the text from a URL) as this field's type; raises `StateError`.
 
         >>> STATE["lr"].parse("0.03")
         0.03
@@ -110,7 +110,7 @@ class Field:
         return x
 
     def text(self, value: object) -> str:
-        """``value`` as it is written in the URL hash (the inverse of :meth:`parse`)."""
+        """``value`` as it is written in the URL hash (the inverse of `parse`)."""
         if self.kind == "bool":
             return "1" if value else "0"
         if self.kind in ("layers", "quiz"):
@@ -183,7 +183,7 @@ def defaults() -> dict:
 
 
 def validate_one(name: object, value: object) -> tuple[str, object]:
-    """Check one ``(name, value)`` from a message; return it parsed or raise :class:`StateError`."""
+    """Check one ``(name, value)`` from a message; return it parsed or raise `StateError`."""
     if not isinstance(name, str) or name not in STATE:
         raise StateError(f"unknown setting {_show(name)}")
     return name, STATE[name].parse(value)

@@ -1,7 +1,7 @@
 """The learner's own model and data in the playground: read an ``nn`` model as Linear layers + activation names.
 
-The playground's session trains a list of :class:`nn.Linear` layers, each followed by an activation
-(:class:`deltagrad.playground.session.Session`). A learner's model is read into that form:
+The playground's session trains a list of `nn.Linear` layers, each followed by an activation
+(`deltagrad.playground.session.Session`). A learner's model is read into that form:
 
 * ``nn.TensorMLP``: its ``layers`` and ``activations``, used as they are (training moves its weights);
 * ``nn.Sequential`` of ``nn.Linear`` and activations (``nn.Activation("tanh")``, ``nn.Tanh()``, ...):
@@ -89,13 +89,13 @@ def _sequential(model) -> tuple[list, list[str]]:
 
 
 class UserRun:
-    """The learner's model and data, read once; :meth:`restore` puts the model's first weights back.
+    """The learner's model and data, read once; `restore` puts the model's first weights back.
 
     Attributes:
-        X, y, class_names: the data (see :func:`read_data`).
+        X, y, class_names: the data (see `read_data`).
         layers, act_names: the model as ``nn.Linear`` layers and one activation name per layer.
             (all None when no model is given: the playground builds its net for the data.)
-        losses: the losses that fit the model's output (:func:`losses_for`).
+        losses: the losses that fit the model's output (`losses_for`).
         kind: ``"TensorMLP"``, ``"Sequential"``, ``"MLP"`` or ``"NoneType"``.
     """
 

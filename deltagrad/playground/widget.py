@@ -3,10 +3,10 @@
 The front end is the page's own (``static/main.js`` and its sibling modules, not a copy): the kernel
 sends their text to the browser in the widget's state, and ``static/widget.js`` (the anywidget module)
 links them with blob: URLs and starts main.js over the widget's comm instead of a WebSocket. The
-kernel side is the server's :class:`~deltagrad.playground.server.Connection` (the same protocol and
+kernel side is the server's `Connection` (the same protocol and
 the same checks against the state table) with the widget's comm as its socket, and the same
-:class:`~deltagrad.playground.session.Session`, which may train the learner's own model and data
-(:mod:`.user`).
+`Session`, which may train the learner's own model and data
+(`.user`).
 
 Where no widget can be shown (anywidget not installed, a notebook run by nbconvert and read in a
 viewer), the same output carries a static SVG of the network (``viz``'s network view of the
@@ -53,7 +53,7 @@ def _run(coro):
 
 
 class _Comm:
-    """What :class:`Connection` needs of its socket (``send_json``), over a function that sends one message."""
+    """What `Connection` needs of its socket (``send_json``), over a function that sends one message."""
 
     def __init__(self, send):
         self._send = send
@@ -170,7 +170,7 @@ class Playground:
     ``nn.Linear`` and activations) on your data: its architecture controls are hidden (it is your model,
     trained in place from the weights it had when given; reset goes back to them), everything else
     works. ``Playground(X=X, y=y)`` shows your data with the playground's net. Settings are the state
-    table's (:data:`deltagrad.playground.state.STATE_TABLE`), as keywords or as a URL hash of
+    table's (`deltagrad.playground.state.STATE_TABLE`), as keywords or as a URL hash of
     ``deltagrad playground`` (``hash="data=xor&hidden=3&quiz=delta2"``).
 
     Shown as the last value of a cell: a widget in JupyterLab and Notebook 7 (needs ``anywidget``,
@@ -190,7 +190,7 @@ class Playground:
         **settings: any setting of the state table (``lr=0.1``, ``hidden=[4, 2]``, ``quiz=["delta2"]``).
 
     Raises:
-        ValueError: a bad setting, hash or control name (:class:`StateError`, naming it), data of the
+        ValueError: a bad setting, hash or control name (`StateError`, naming it), data of the
             wrong shape, or a model whose output fits no loss.
         TypeError: a model that is not one of those three.
 
@@ -223,7 +223,7 @@ class Playground:
 
     @property
     def session(self) -> Session:
-        """The current run: its ``layers``, data, ``steps``, ``history``, :meth:`Session.frame`."""
+        """The current run: its ``layers``, data, ``steps``, ``history``, `Session.frame`."""
         return self.connection.session
 
     @property
@@ -238,7 +238,7 @@ class Playground:
             self._widget.send(msg)
 
     def handle(self, msg: dict) -> list[dict]:
-        """Apply one message of the page's protocol (:mod:`deltagrad.playground.server`); return the replies.
+        """Apply one message of the page's protocol (`deltagrad.playground.server`); return the replies.
 
         A message the state table refuses gives one ``{"type": "error", "message": ...}`` reply; nothing raises.
         """
@@ -265,7 +265,7 @@ class Playground:
         self.handle({"type": "pause"})
 
     def close(self) -> None:
-        """Stop playing and close the widget (its views go blank); the run stays in :attr:`session`."""
+        """Stop playing and close the widget (its views go blank); the run stays in `session`."""
         self.connection.playing = False
         if self._widget is not None:
             self._widget.close()
@@ -288,7 +288,7 @@ class Playground:
         return self._widget
 
     def picture(self, why: str = ""):
-        """The static picture as a :class:`deltagrad.viz.scene.Scene`: viz's network view of the selected sample.
+        """The static picture as a `deltagrad.viz.scene.Scene`: viz's network view of the selected sample.
 
         ``why`` (one line, or none) goes into its caption. With an exercise on (``quiz``), every δ and
         ∂L/∂w in it reads ``?`` (they are the answers).
@@ -326,7 +326,7 @@ class Playground:
         return scene
 
     def svg(self, why: str = "") -> str:
-        """:meth:`picture` as SVG text."""
+        """`picture` as SVG text."""
         return self.picture(why).svg()
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
