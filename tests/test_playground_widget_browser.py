@@ -1,14 +1,17 @@
-"""The playground widget in a real browser: JupyterLab started headless, the notebook opened in Debian's chromium.
+"""The playground widget in a real browser: JupyterLab or Notebook 7 started headless, opened in Debian's chromium.
 
-JupyterLab runs on 127.0.0.1 with a token and a temporary notebook directory (and temporary Jupyter
-config, data and runtime directories); the test writes a notebook whose cell makes a
+The test runs once per front end (JupyterLab at /lab/tree/<file>, Notebook 7 at /notebooks/<file>; both
+expose ``window.jupyterapp`` with the same notebook commands and output classes). The server runs on
+127.0.0.1 with a token and a temporary notebook directory (and temporary Jupyter config, data and
+runtime directories); the test writes a notebook whose cell makes a
 ``deltagrad.Playground``, opens it in headless chromium (the DevTools driver of tests/test_animate.py),
 runs the cell, waits for the widget's first frame (drawn by the playground's own main.js, linked by
 widget.js), presses play with a real mouse click, and checks that frames come from the kernel: the steps,
 the loss text and the network's numbers change, then pause stops them. A second cell with a learner's
 own nn.Sequential shows its architecture controls hidden. Clearing the outputs while playing pauses the
 kernel's play loop (a third cell prints its state). Set ``PLAYGROUND_SHOTS=DIR`` to keep the
-screenshots (the gallery's, docs/gallery/widget/, are made that way). Skips without chromium or jupyterlab.
+screenshots (the gallery's, docs/gallery/widget/, are made that way; Notebook 7's are named notebook7-*.png). Skips without chromium; each front end
+skips without its package (jupyterlab, notebook).
 """
 
 from __future__ import annotations
@@ -28,11 +31,18 @@ from test_animate import CHROMIUM, Chromium
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("anywidget")
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (Debian: apt-get install chromium)"),
-    pytest.mark.skipif(subprocess.run([sys.executable, "-c", "import jupyterlab"], check=False).returncode != 0,
-                       reason="needs jupyterlab (pip install -e '.[dev]')"),
-]
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (Debian: apt-get install chromium)")
+
+
+def _has(module: str) -> bool:  # in a child process: importing jupyterlab or notebook here would slow every test
+    return subprocess.run([sys.executable, "-c", f"import {module}"], check=False).returncode == 0
+
+
+# the two front ends: the server's module, the flag that sets window.jupyterapp, the notebook's URL path
+FRONT_ENDS = {
+    "jupyterlab": ("jupyterlab", "--LabApp.expose_app_in_browser=True", "/lab/tree/widget.ipynb?reset&"),
+    "notebook7": ("notebook", "--JupyterNotebookApp.expose_app_in_browser=True", "/notebooks/widget.ipynb?"),
+}
 
 CELLS = [
     ("from deltagrad import Playground\n"
@@ -52,8 +62,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def lab(tmp_path):
+@pytest.fixture(params=[pytest.param(name, marks=pytest.mark.skipif(
+    not _has(module), reason=f"needs {module} (pip install -e '.[dev]')")) for name, (module, *_) in FRONT_ENDS.items()])
+def lab(request, tmp_path):
+    module, expose, path = FRONT_ENDS[request.param]
     root = tmp_path / "notebooks"
     root.mkdir()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
@@ -67,10 +79,10 @@ def lab(tmp_path):
         "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTERLAB_SETTINGS_DIR",
         "JUPYTERLAB_WORKSPACES_DIR")}}
     log = open(tmp_path / "lab.log", "w")  # noqa: SIM115 - JupyterLab writes it until the end of the test
-    proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", module, "--no-browser", "--ServerApp.ip=127.0.0.1",
                              f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
                              f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-                             "--LabApp.expose_app_in_browser=True"] + (["--allow-root"] if os.geteuid() == 0 else []),
+                             expose] + (["--allow-root"] if os.geteuid() == 0 else []),
                             stdout=subprocess.DEVNULL, stderr=log, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -81,9 +93,9 @@ def lab(tmp_path):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > end:
-                    raise AssertionError("JupyterLab did not start: " + (tmp_path / "lab.log").read_text()[-2000:])
+                    raise AssertionError(f"{module} did not start: " + (tmp_path / "lab.log").read_text()[-2000:])
                 time.sleep(0.3)
-        yield f"{base}/lab/tree/widget.ipynb?token={token}&reset"
+        yield f"{base}{path}token={token}", "" if request.param == "jupyterlab" else request.param + "-"
     finally:
         proc.terminate()
         try:
@@ -95,8 +107,8 @@ def lab(tmp_path):
 
 
 class Lab:
-    def __init__(self, browser: Chromium, shots: str):
-        self.b, self.shots = browser, shots
+    def __init__(self, browser: Chromium, shots: str, prefix: str = ""):
+        self.b, self.shots, self.prefix = browser, shots, prefix
 
     def js(self, expr: str):
         return self.b.js(expr)
@@ -131,19 +143,20 @@ class Lab:
         png = base64.b64decode(self.b.send("Page.captureScreenshot", {"format": "png"})["data"])
         if self.shots:
             os.makedirs(self.shots, exist_ok=True)
-            with open(os.path.join(self.shots, name), "wb") as f:
+            with open(os.path.join(self.shots, self.prefix + name), "wb") as f:
                 f.write(png)
         return png
 
 
-def test_widget_in_jupyterlab(lab, tmp_path):
+def test_widget_in_jupyter(lab, tmp_path):
+    url, prefix = lab
     browser = Chromium(CHROMIUM, str(tmp_path / "profile"))
-    page = Lab(browser, os.environ.get("PLAYGROUND_SHOTS", ""))
+    page = Lab(browser, os.environ.get("PLAYGROUND_SHOTS", ""), prefix)
     try:
         browser.open("about:blank")
         browser.send("Emulation.setDeviceMetricsOverride", {"width": 1400, "height": 1000, "deviceScaleFactor": 1,
                                                             "mobile": False})
-        browser.send("Page.navigate", {"url": lab})
+        browser.send("Page.navigate", {"url": url})
         page.wait("window.jupyterapp && jupyterapp.shell.currentWidget && jupyterapp.shell.currentWidget.sessionContext"
                   " && jupyterapp.shell.currentWidget.sessionContext.session && "
                   "jupyterapp.shell.currentWidget.sessionContext.session.kernel && "
@@ -189,10 +202,17 @@ def test_widget_in_jupyterlab(lab, tmp_path):
         page.wait("document.querySelectorAll('.deltagrad-playground')[0].playground.playing === true")
         page.js("jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
         page.wait("document.querySelectorAll('.deltagrad-playground').length === 0")
-        page.js("(() => { const nb = jupyterapp.shell.currentWidget.content; nb.activeCellIndex = 2; "
-                "return jupyterapp.commands.execute('notebook:run-cell'); })()")
-        out = page.wait("(() => { const o = document.querySelectorAll('.jp-OutputArea-output'); "
-                        "return o.length ? o[o.length - 1].textContent : ''; })()")
+        # The front end sends comm messages on a kernel subshell (ipykernel 7, both front ends) and the cell on the
+        # main shell: they run concurrently, so the view's pause may land after a cell run at once. Run it again
+        # until the kernel has stopped; a pause that never comes keeps "True" and fails.
+        end, out = time.monotonic() + 30, ""
+        while "kernel playing: False False" not in out and time.monotonic() < end:
+            count = page.js("jupyterapp.shell.currentWidget.content.widgets[2].model.executionCount || 0")
+            page.js("(() => { const nb = jupyterapp.shell.currentWidget.content; nb.activeCellIndex = 2; "
+                    "return jupyterapp.commands.execute('notebook:run-cell'); })()")
+            page.wait(f"(jupyterapp.shell.currentWidget.content.widgets[2].model.executionCount || 0) > {count}")
+            out = page.wait("(() => { const o = document.querySelectorAll('.jp-OutputArea-output'); "
+                            "return o.length ? o[o.length - 1].textContent : ''; })()")
         assert "kernel playing: False False" in out, out
     finally:
         browser.close()
