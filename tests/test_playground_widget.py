@@ -234,3 +234,39 @@ def test_close_stops_playing_and_closes_the_widget():
     assert pg.connection.playing is False and pg._widget is None and w.comm is None
     assert pg.handle({"type": "step"})[0]["steps"] == 1  # the run itself goes on from Python
 
+
+
+def test_the_play_loop_and_a_cells_step_never_change_the_run_at_once(monkeypatch):
+    """Jupyter handles widget messages on their own kernel channel: the play loop may run in another thread
+    than a cell's step(). A cell's step that arrives while the loop is inside an optimizer step (slowed to
+    50 ms here) waits for it to end, and both steps count."""
+    import asyncio
+    import threading
+    import time
+
+    pg = Playground(dataset="xor")
+    pg.step(1)
+    session, intervals = pg.session, []
+    real_step, inside = session.step, threading.Event()
+
+    def slow_step(n):
+        start = time.perf_counter()
+        if threading.current_thread() is not threading.main_thread():
+            inside.set()
+        time.sleep(0.05)
+        real_step(n)
+        intervals.append((start, time.perf_counter()))
+
+    monkeypatch.setattr(session, "step", slow_step)
+    before = session.steps
+    pg.connection.playing = True
+    player = threading.Thread(target=lambda: asyncio.run(pg.connection.play()))  # as Jupyter's comm channel
+    player.start()
+    assert inside.wait(5)  # the loop is inside a step
+    pg.step(1)  # a cell's step (it also pauses the loop)
+    player.join(5)
+    assert not player.is_alive()
+    intervals.sort()
+    assert len(intervals) >= 2  # the loop's step(s) before the cell's got in, and the cell's
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(intervals, intervals[1:]))  # never at once
+    assert session.steps == before + len(intervals) * pg.state["steps_per_frame"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+import threading
 import time
 from importlib import resources
 from types import SimpleNamespace
@@ -75,6 +76,9 @@ class WidgetConnection(Connection):
         self.fixed = () if user is None else DATA_FIELDS + (NET_FIELDS if user.layers is not None else ())
         self.hidden = set(hidden) | {f for f in self.fixed if f in HIDEABLE}
         self.task: asyncio.Task | None = None
+        # Jupyter handles widget messages on a kernel channel of their own (ipykernel's subshells), so the
+        # play loop and a cell's step() can run in two threads: one run is changed by one of them at a time
+        self.lock = threading.RLock()
 
     def new_session(self) -> Session:
         return Session(self.state, None, self.user)
@@ -122,8 +126,9 @@ class WidgetConnection(Connection):
     async def play(self) -> None:
         while self.playing and self.session is not None:
             start = time.perf_counter()
-            self.session.step(self.state["steps_per_frame"])
-            await self.send_frame()
+            with self.lock:  # held over no real wait: the comm's sends are synchronous
+                self.session.step(self.state["steps_per_frame"])
+                await self.send_frame()
             await asyncio.sleep(max(0.0, FRAME_INTERVAL - (time.perf_counter() - start)))
 
 
@@ -244,15 +249,16 @@ class Playground:
         """
         from deltagrad.check import WorkedExampleError
 
-        self._replies = replies = []
-        try:
-            if not isinstance(msg, dict):
-                raise StateError("a message must be a JSON object")
-            _run(self.connection.handle(msg))
-        except (StateError, WorkedExampleError) as e:
-            self._send({"type": "error", "message": str(e)})
-        finally:
-            self._replies = None
+        with self.connection.lock:  # one message at a time, between the play loop's frames
+            self._replies = replies = []
+            try:
+                if not isinstance(msg, dict):
+                    raise StateError("a message must be a JSON object")
+                _run(self.connection.handle(msg))
+            except (StateError, WorkedExampleError) as e:
+                self._send({"type": "error", "message": str(e)})
+            finally:
+                self._replies = None
         return replies
 
     def step(self, n: int = 1) -> None:
