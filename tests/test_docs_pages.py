@@ -98,10 +98,12 @@ def _anchors(page: Path) -> set[str]:
 
 
 def _repo_texts():
-    skip = {".git", "build", "site", "dist", ".pytest_cache", ".hypothesis", "deltagrad-out"}
+    # the repository's own files: not hidden folders (.git, a .venv made in the clone), outputs, nor an installed tree
+    skip = {"build", "site", "dist", "deltagrad-out", "site-packages"}
     for path in ROOT.rglob("*"):
         rel = path.relative_to(ROOT)
-        if path.is_file() and not skip & set(rel.parts) and "egg-info" not in str(rel) \
+        if path.is_file() and not skip & set(rel.parts) and not any(p.startswith(".") for p in rel.parts[:-1]) \
+                and "egg-info" not in str(rel) \
                 and path.suffix in {".py", ".md", ".ipynb", ".toml", ".yml", ".txt", ".cfg"}:
             yield rel, path.read_text(encoding="utf-8", errors="replace")
 
