@@ -89,6 +89,8 @@ class _Writer:
         self.consts: dict = {}  # (value, dtype) -> name of the 0-d array bound for it
         self.uniform: dict = {}  # id(node) -> proto of the one number its gradient variable holds (see Sym.uniform)
         self.buffers: list = []
+        self.owned: set = set()  # gradient variables whose array no other name holds (see _in_place)
+        self.in_place: set = set()  # ids of the Syms _in_place wrote into their incoming gradient's array
         # one per program: it collects the names used
         self.tracer = Tracer("tensor", self.const) if tensor else Tracer("value")
 
@@ -107,8 +109,10 @@ class _Writer:
         self.used.add(name)
         return name
 
-    def emit(self, targets: list, comments: list | None = None) -> None:
-        """Lines ``target = expr`` for [(target, Sym)], shared sub-expressions first as their own lines."""
+    def emit(self, targets: list, comments: list | None = None) -> set:
+        """Lines ``target = expr`` for [(target, Sym)], shared sub-expressions first as their own lines.
+
+        Returns the targets whose line made a new value (not a name another target or line also holds)."""
         counts: dict = {}
         seen: set = set()
 
@@ -145,11 +149,15 @@ class _Writer:
                 order.append(s)
         for c in order:
             self.lines.append(f"{names[id(c)]} = {c.render(names)}")
+        fresh = set()
         for i, (target, s) in enumerate(targets):
             text = f"{target} = {_render_top(s, names)}"
             note = comments[i] if comments else ""
             self.lines.append(f"{text}  # {note}" if note else text)
+            if id(s) not in names and not s.is_atom():
+                fresh.add(target)
         self.used |= self.tracer.names
+        return fresh
 
 
 def _render_top(s: Sym, names: dict) -> str:
@@ -298,6 +306,37 @@ def _bufferable(w: _Writer, gi: Sym, leaf) -> bool:
     return isinstance(p, np.ndarray) and p.shape == leaf.data.shape and p.dtype == leaf.data.dtype
 
 
+def _uses(s: Sym, target: Sym) -> int:
+    """How many times ``target`` (by identity) occurs in the expression ``s``."""
+    if s is target:
+        return 1
+    return sum(_uses(c, target) for c in s.children())
+
+
+def _new_array(w: _Writer, s: Sym) -> bool:
+    # a ufunc, matmul or reduce call on arrays of one axis or more makes a new array (views, np.full and
+    # called rows are left out: broadcast_to is read-only, a called rule may return g itself)
+    return s.full is None and (s.outable is not None or id(s) in w.in_place) and np.ndim(s.proto) >= 1
+
+
+def _in_place(w: _Writer, g: Sym, grads: list, ps: tuple, need: tuple) -> None:
+    """Write one elementwise VJP result into the incoming gradient's own array, as a person writes
+    ``d1 *= z1 > 0``: only when this program made that array, nothing else holds it, the rule reads
+    ``g`` once, directly, and the result has g's shape and dtype (no broadcasting, no promotion)."""
+    outs = [(i, gi) for i, gi in enumerate(grads) if need[i] and isinstance(gi, Sym)]
+    if sum(_uses(gi, g) for _, gi in outs) != 1:
+        return
+    for i, gi in outs:
+        if ps[i].op is None or gi.outable is None or gi.full is not None:
+            continue  # a leaf's gradient is returned (and may use bufs); a uniform is a number
+        fn, *args = gi.outable
+        if fn in ("np.add", "np.subtract", "np.multiply", "np.divide") and any(a is g for a in args) \
+                and isinstance(gi.proto, np.ndarray) and gi.proto.shape == g.proto.shape \
+                and gi.proto.dtype == g.proto.dtype:
+            grads[i] = gi.with_out(g.render())
+            w.in_place.add(id(grads[i]))
+
+
 def _ctx_args(w: _Writer, ctx: tuple) -> list[str]:
     out = []
     for c in ctx:
@@ -352,6 +391,8 @@ def _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count) -> 
         traced = True
     except Exception:
         traced = False
+    if traced and gname in w.owned:
+        _in_place(w, g, grads, ps, need)
     if not traced:  # call the row's own VJP: exactly the engine's call
         if g.full is not None:  # the row gets the array the uniform stands for
             w.lines.append(f"{gname} = {g.materialize().render()}  # ∂L/∂{names[id(n)]} as the array it stands for")
@@ -364,6 +405,7 @@ def _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count) -> 
         w.lines.append(f"{unpack} = {fname}({', '.join(args)})  # the {op.name} row's VJP, called")
         grads = [_fresh_sym(w, p, tmp[i]) for i, p in enumerate(ps)]
     items, comments = [], []
+    inner: set = set()  # the targets that are non-leaf gradients (they may be owned; see _in_place)
     tops: dict = {}
     for i in range(len(ps)):
         if need[i] and grads[i] is not None:
@@ -391,12 +433,19 @@ def _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count) -> 
             results.append(base)
         elif id(p) not in gnames:
             gnames[id(p)] = grad_name(p, names[id(p)], w.namer)
+            inner.add(gnames[id(p)])
             items.append((gnames[id(p)], gi))
             comments.append(f"{gnames[id(p)]} = ∂L/∂{names[id(p)]} = {note}{_uniform_note(w, p, gi)}")
         else:
             acc = gnames[id(p)]
+            inner.add(acc)
             total = _grad_sym(w, p, acc) + gi
             items.append((acc, total))
             comments.append(f"{acc} = ∂L/∂{names[id(p)]} += {note}{_uniform_note(w, p, total)}")
     if items:
-        w.emit(items, comments)
+        fresh = w.emit(items, comments)
+        for target, gi in items:
+            if target in inner and target in fresh and _new_array(w, gi):
+                w.owned.add(target)
+            else:
+                w.owned.discard(target)

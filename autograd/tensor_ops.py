@@ -166,8 +166,9 @@ def _sigmoid(x):
 
 def v_relu(g, out, x):
     # relu' = [relu(x) != 0]: 0 at the kink and below, 1 at nan (torch's threshold_backward on the result);
-    # on arrays a float times a bool mask, without a float copy of the mask
-    if g.__class__ is np.ndarray and out.__class__ is np.ndarray:
+    # on arrays a float times a bool mask, without a float copy of the mask (also the compiler's stand-ins
+    # for arrays, which have a tracer); nodes (create_graph) get the mask as an array of g's dtype
+    if g.__class__ is np.ndarray and out.__class__ is np.ndarray or hasattr(g, "tracer"):
         return (g * (out != 0),)
     return (g * _mask(_np(out) != 0, g),)
 
@@ -203,13 +204,25 @@ def _pow(x, p):
 
 
 def _softmax(x, axis):
-    lse = _lse(x, axis, True)
-    return _nan_where_inf(np.exp(x - lse), lse)
+    lse, fin = _lse_kept(x, axis)
+    return np.exp(x - lse) if fin else _nan_where_inf(np.exp(x - lse), lse)
 
 
 def _log_softmax(x, axis):
-    lse = _lse(x, axis, True)
-    return _nan_where_inf(x - lse, lse)
+    lse, fin = _lse_kept(x, axis)
+    return x - lse if fin else _nan_where_inf(x - lse, lse)
+
+
+def _lse_kept(x, axis):
+    # (logsumexp along axis with the axis kept, whether every row's max was finite). The shift m is the
+    # max, 0 where that is ±inf or nan (initial=-inf: over an empty axis the max is -inf and the result
+    # log 0 = -inf, as torch.logsumexp). With every max finite no row reaches lse = +inf, so the callers
+    # skip the masking: the same numbers in fewer numpy calls (np.isposinf is Python-level code)
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    fin = bool(np.isfinite(m).all())
+    if not fin:
+        m = np.where(np.isfinite(m), m, 0.0)
+    return np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m, fin
 
 
 def _nan_where_inf(out, lse):
@@ -232,10 +245,7 @@ def _keep(x, axis):
 
 
 def _lse(x, axis, keepdims):
-    # initial=-inf: over an empty axis the max is -inf and the result log 0 = -inf, as torch.logsumexp
-    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    m = np.where(np.isfinite(m), m, 0.0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    out, _ = _lse_kept(x, axis)
     return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
 
 

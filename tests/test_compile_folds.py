@@ -5,7 +5,9 @@
 - a gradient that is one number broadcast back (a mean's or a sum's) stays one number while numpy's
   broadcasting gives the engine's array, and is written out as ``np.full`` anywhere else;
 - a large leaf gradient is written with ``out=`` into the array the program returned last run,
-  only when nothing else holds that array any more.
+  only when nothing else holds that array any more;
+- an elementwise VJP writes into the incoming gradient's own array (``d1 *= z1 > 0``) when the
+  program made that array, nothing else holds it and the rule reads it once.
 
 Each with float32 and float64, broadcast and non-broadcast shapes, and a case where the fold would be
 wrong if made blindly (a constant that is a leaf requiring grad, a node used twice, a transposed
@@ -13,6 +15,8 @@ operand, a gradient array the caller kept).
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
@@ -257,3 +261,81 @@ def test_gradients_only_keeps_what_the_backward_reads():
     (torch.tanh(tx * tw) ** 2).sum().backward()
     np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(w.grad, tw.grad.numpy(), rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- in place into the incoming gradient
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_backward_writes_into_the_incoming_gradient_as_a_hand_written_loop_does(dtype):
+    def build(T, lib):
+        X, W1, b1, V = T
+        return (_max0(X @ W1 + b1, lib) * V).sum()
+
+    program, _ = _check(build, [(6, 4), (4, 5), (5,), (6, 5)], dtype)
+    lines = [ln.strip() for ln in program.source.splitlines()]
+    relu_line = next(ln for ln in lines if "relu'" in ln)
+    assert re.match(r"dt2 = np\.multiply\((dt3), t3 != 0, out=\1\)  #", relu_line), program.source
+    assert "vjp_relu" not in program.source  # the row's VJP traces now
+
+
+def test_a_gradient_from_a_called_rule_is_not_written_in_place():
+    """A VJP called by name may hand back g itself or a view: its result is never overwritten."""
+    x = Tensor(np.array([[0.5, -1.0], [2.0, 0.25]]), label="x")
+    w = Tensor(np.array([[1.0, 2.0], [-3.0, 0.5]]), label="w")
+    loss = ((x @ w).relu() @ w).sum()
+    program = compile(loss)
+    called = [ln.split(" = ")[0] for ln in program.source.splitlines() if "VJP, called" in ln]
+    assert called and "out=" not in program.source.split("# backward")[1].split("bufs")[0], program.source
+    program.run()
+    tx, tw = (torch.tensor(a.data, requires_grad=True) for a in (x, w))
+    (torch.relu(tx @ tw) @ tw).sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad, tw.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", ["read twice", "two parents", "alias of a leaf's", "promoted", "broadcast",
+                                  "accumulated", "uniform"])
+def test_in_place_only_where_nothing_else_reads_the_gradient(dtype, case):
+    """Each case is one where writing into ∂L/∂(node) blindly would change a number (or the dtype)."""
+    def build(T, lib):
+        x, w, v = T
+        h = x * w  # a non-leaf node whose gradient the cases consume in different ways
+        if case == "read twice":  # tanh's VJP reads g once, but h's gradient feeds two products
+            return ((h.tanh() * v).sum() + (h * h).sum())
+        if case == "two parents":  # ∂L/∂(a*b) is read by both parents' rules
+            a, b = _max0(h, lib), _sig(h, lib)
+            return (a * b * v).sum()
+        if case == "alias of a leaf's":  # add passes g itself to the leaf v and on to h
+            return _max0(h + v, lib).sum()
+        if case == "promoted":  # a float32 gradient times a float64 mask gives float64
+            y = h * (v.data.astype(np.float64) if lib is np else v.detach().double()) if dtype == np.float32 \
+                else h * v
+            return _max0(y, lib).sum() if lib is np else _max0(y, lib).sum()
+        if case == "broadcast":  # the rule's result is wider than g
+            return (_max0(h.sum(axis=0), lib) * v).sum()
+        if case == "accumulated":  # h's gradient is a sum of two parts, then relu's VJP reads it once
+            a = _max0(h, lib)
+            return (a * v).sum() + (a * w).sum()
+        return (_max0(h, lib) + v).mean()  # uniform: g is one number standing for the array
+
+    if case == "promoted" and dtype == np.float64:
+        pytest.skip("float64 has nothing to promote to")
+    if case == "promoted":
+        return _promoted(build)
+    program, _ = _check(build, [(3, 4), (3, 4), (3, 4)] if case != "broadcast" else [(3, 4), (3, 4), (4,)], dtype)
+    inplace = [ln for ln in program.source.splitlines() if ", out=d" in ln]
+    if case in ("two parents", "alias of a leaf's", "broadcast", "uniform", "read twice"):
+        assert all("out=dt1" not in ln for ln in inplace), program.source  # h's gradient is not overwritten
+
+
+def _promoted(build):
+    # float32 leaves with a float64 factor: the compiled program must keep the engine's float64 result
+    rng = np.random.default_rng(3)
+    vals = [rng.uniform(-1.5, 1.5, (3, 4)).astype(np.float32) for _ in range(3)]
+    leaves = [Tensor(v.copy(), label=f"x{i}") for i, v in enumerate(vals)]
+    program = compile(build(leaves, np))
+    program.run()
+    ref = [Tensor(v.copy()) for v in vals]
+    build(ref, np).backward()
+    for t, r in zip(leaves, ref):
+        assert same(t.grad, r.grad), program.source

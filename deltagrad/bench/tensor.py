@@ -66,6 +66,31 @@ def take_turns(runs: dict, repeats: int) -> tuple[dict[str, float], dict[str, li
     return {k: statistics.median(v) for k, v in times.items()}, results
 
 
+def ratio_rounds(runs: dict, rounds: int) -> tuple[dict[str, float], dict[str, tuple[float, float, float]]]:
+    """Per ``label: fn``, the median seconds over ``rounds``, and its ratio to the first label's time in
+    the same round as (lower quartile, median, upper quartile).
+
+    Every round runs each fn once; the order alternates (A B C, then C B A), so whoever runs first
+    or after whom is shared out evenly. A ratio taken within one round sees the same machine load on
+    both sides; its spread over the rounds says how far one number can be trusted (a second copy of
+    the reference, timed as an engine, shows the noise floor). One full gc pass first."""
+    labels = list(runs)
+    times: dict = {k: [] for k in labels}
+    gc.collect()
+    for r in range(rounds):
+        for label in (labels if r % 2 == 0 else labels[::-1]):
+            t = perf_counter()
+            runs[label]()
+            times[label].append(perf_counter() - t)
+    base = times[labels[0]]
+    spread = {}
+    for k, v in times.items():
+        ratios = [a / b for a, b in zip(v, base)]
+        q1, _, q3 = statistics.quantiles(ratios, n=4) if rounds > 1 else (ratios[0],) * 3
+        spread[k] = (q1, statistics.median(ratios), q3)
+    return {k: statistics.median(v) for k, v in times.items()}, spread
+
+
 def max_diff(a: dict, b: dict) -> float:
     """max |a - b| over every array of two weight dicts."""
     return max(float(np.max(np.abs(np.asarray(a[k], dtype=np.float64) - b[k]))) for k in a)
