@@ -343,6 +343,26 @@ def test_softmax_with_inf_and_nan(fn, row):
         assert _same(out.data, tout.detach().numpy()) and _same(t.grad, tt.grad.numpy(), rtol=1e-10)
 
 
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax", "logsumexp"])
+def test_softmax_rows_with_and_without_inf_in_one_batch(fn):
+    """A finite row beside a row with +inf (masked path) and one all finite (fast path): each row as alone."""
+    rows = [[1.0, 2.0, 3.0], [INF, 1.0, 2.0], [-INF, -INF, 0.5], [0.25, -4.0, 9.0]]
+    g = np.array([[0.3, -1.0, 2.0]] * len(rows)) if fn != "logsumexp" else np.array([0.5, -1.0, 2.0, 0.25])
+    t = Tensor(rows)
+    out = getattr(t, fn)(axis=1) if fn != "logsumexp" else t.logsumexp(axis=1)
+    out.backward(g)
+    for i, row in enumerate(rows):
+        alone = Tensor([row])
+        one = getattr(alone, fn)(axis=1) if fn != "logsumexp" else alone.logsumexp(axis=1)
+        one.backward(g[i:i + 1])
+        assert _same(out.data[i:i + 1], one.data) and _same(t.grad[i:i + 1], alone.grad)
+    if torch is not None:
+        tt = _t(rows)
+        tout = getattr(torch, fn)(tt, 1)
+        tout.backward(torch.tensor(g))
+        assert _same(out.data, tout.detach().numpy(), rtol=1e-12) and _same(t.grad, tt.grad.numpy(), rtol=1e-10)
+
+
 NAN_DATA = [[1.0, NAN, 3.0, NAN], [2.0, 1.0, 0.5, 2.0]]
 
 
