@@ -360,7 +360,7 @@ def test_softmax_rows_with_and_without_inf_in_one_batch(fn):
         tt = _t(rows)
         tout = getattr(torch, fn)(tt, 1)
         tout.backward(torch.tensor(g))
-        assert _same(out.data, tout.detach().numpy(), rtol=1e-12) and _same(t.grad, tt.grad.numpy(), rtol=1e-10)
+        assert _same(out.data, tout.detach().numpy(), rtol=1e-9) and _same(t.grad, tt.grad.numpy(), rtol=1e-10)
 
 
 NAN_DATA = [[1.0, NAN, 3.0, NAN], [2.0, 1.0, 0.5, 2.0]]
