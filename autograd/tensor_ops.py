@@ -218,11 +218,12 @@ def _lse_kept(x, axis):
     # max, 0 where that is ±inf or nan (initial=-inf: over an empty axis the max is -inf and the result
     # log 0 = -inf, as torch.logsumexp). With every max finite no row reaches lse = +inf, so the callers
     # skip the masking: the same numbers in fewer numpy calls (np.isposinf is Python-level code)
-    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    fin = bool(np.isfinite(m).all())
+    # (the ufuncs' own reduce: what np.max, np.sum and .all() run, without their Python wrappers)
+    m = np.maximum.reduce(x, axis, keepdims=True, initial=-np.inf)
+    fin = bool(np.logical_and.reduce(np.isfinite(m), None))
     if not fin:
         m = np.where(np.isfinite(m), m, 0.0)
-    return np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m, fin
+    return np.log(np.add.reduce(np.exp(x - m), axis, keepdims=True)) + m, fin
 
 
 def _nan_where_inf(out, lse):

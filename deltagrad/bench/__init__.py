@@ -135,7 +135,7 @@ def report(cfg: dict, skip: set, progress: bool = True, only: tuple = tuple(GROU
         lines.append(f"- method, compiled (g): the same process and BLAS setting; one compile() per run, then run() "
                      f"per step; medians of {cfg['xor_repeats']} (XOR) and {cfg['repeats']} (per sample) repeats, "
                      f"engines taking turns; 784-256-10: {cfg['mlp_rounds']} rounds of {cfg['mlp_round_steps']} steps "
-                     f"per engine, the order alternating (A B C, C B A), each round's ratio to the hand-written "
+                     f"per engine, every order in turn, each round's ratio to the hand-written "
                      f"step, their median and quartiles; gc enabled")
     tgt = ((scalar.targets(out) if "scalar" in method else []) + tensor.targets(out) + compiled.targets(out)
            + frames.targets(out))

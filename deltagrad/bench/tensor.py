@@ -10,6 +10,7 @@ deltagrad Tensors, and PyTorch autograd on CPU. XOR times deltagrad twice: writt
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import statistics
 from time import perf_counter
@@ -70,15 +71,16 @@ def ratio_rounds(runs: dict, rounds: int) -> tuple[dict[str, float], dict[str, t
     """Per ``label: fn``, the median seconds over ``rounds``, and its ratio to the first label's time in
     the same round as (lower quartile, median, upper quartile).
 
-    Every round runs each fn once; the order alternates (A B C, then C B A), so whoever runs first
-    or after whom is shared out evenly. A ratio taken within one round sees the same machine load on
+    Every round runs each fn once, in the next of all the orders in turn (A B C, A C B, B A C ...), so
+    whoever runs first, or after whom, is shared out evenly. A ratio taken within one round sees the same machine load on
     both sides; its spread over the rounds says how far one number can be trusted (a second copy of
     the reference, timed as an engine, shows the noise floor). One full gc pass first."""
     labels = list(runs)
+    orders = list(itertools.permutations(labels))
     times: dict = {k: [] for k in labels}
     gc.collect()
     for r in range(rounds):
-        for label in (labels if r % 2 == 0 else labels[::-1]):
+        for label in orders[r % len(orders)]:
             t = perf_counter()
             runs[label]()
             times[label].append(perf_counter() - t)
