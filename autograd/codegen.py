@@ -12,8 +12,6 @@ Nothing a user wrote reaches the text except through `autograd.names.identifier`
 
 from __future__ import annotations
 
-import ast
-
 import math
 from dataclasses import dataclass, field
 
@@ -21,10 +19,10 @@ import numpy as np
 
 from .names import Namer, grad_name, node_name
 from .notes import backward_note, forward_note
+from .folds import bufferable, in_place, is_const, live, new_array
 from .trace import Sym, Tracer, Untraceable, literal
 
 INDENT = "    "
-BUF_BYTES = 128 * 1024  # a leaf gradient this large is written into last run's array when that is free (see Plan)
 _CONST_NAMES = {"0.0": "zero", "0.5": "half", "1.0": "one", "2.0": "two"}  # by repr: -0.0 is not zero
 _INFIX_OPS = {"add", "sub", "mul", "div", "matmul", "neg"}  # their traced line already reads as the note
 
@@ -66,19 +64,6 @@ def _runtime(tensor: bool) -> dict:
     return ns
 
 
-def _is_const(node, consumers: dict, tensor: bool) -> bool:
-    # a number written into an expression (its own constant node): compiled in as a literal
-    if node.op is not None or node.requires_grad or node.label or node.tag is not None or node._hooks:
-        return False
-    if not tensor:
-        return type(node.data) is float
-    d = node.data
-    if d.ndim != 0 or d.dtype.kind != "f":
-        return False
-    # a weak Python float gives the other operand's dtype: only the same dtype keeps numpy's promotion
-    return all(p.data.dtype == d.dtype for c in consumers.get(id(node), ()) for p in c.parents)
-
-
 class _Writer:
     def __init__(self, tensor: bool, reserved: set):
         self.tensor = tensor
@@ -89,8 +74,8 @@ class _Writer:
         self.consts: dict = {}  # (value, dtype) -> name of the 0-d array bound for it
         self.uniform: dict = {}  # id(node) -> proto of the one number its gradient variable holds (see Sym.uniform)
         self.buffers: list = []
-        self.owned: set = set()  # gradient variables whose array no other name holds (see _in_place)
-        self.in_place: set = set()  # ids of the Syms _in_place wrote into their incoming gradient's array
+        self.owned: set = set()  # gradient variables whose array no other name holds (see folds.in_place)
+        self.written_in_place: set = set()  # ids of the Syms folds.in_place wrote into their incoming gradient's array
         # one per program: it collects the names used
         self.tracer = Tracer("tensor", self.const) if tensor else Tracer("value")
 
@@ -193,7 +178,7 @@ def generate(root, order: list, nodes: list, keep_value: bool = True) -> Plan:
     for n in nodes:
         if n.op is not None:
             continue
-        if _is_const(n, consumers, tensor):
+        if is_const(n, consumers, tensor):
             value = float(n.data)
             text, prec = literal(value)
             t = w.tracer
@@ -229,7 +214,7 @@ def generate(root, order: list, nodes: list, keep_value: bool = True) -> Plan:
     if w.buffers:
         w.lines.insert(0, "# bufs[k]: the array this program returned for that gradient last run, if nothing holds it")
     ret = f"return {out if keep_value else None}, ({', '.join(results)}{',' if len(results) == 1 else ''})"
-    lines = w.lines if keep_value else _live(w.lines, ret)
+    lines = w.lines if keep_value else live(w.lines, ret)
     body = [f"{header}{',' if len(leaves) == 1 else ''} = leaves", *lines, ret]
     args = "leaves, seed, bufs" if w.buffers else "leaves, seed"
     src = f"def program({args}):\n" + "".join(f"{INDENT}{ln}\n" for ln in body)
@@ -237,26 +222,6 @@ def generate(root, order: list, nodes: list, keep_value: bool = True) -> Plan:
     w.used |= w.tracer.names
     ns = {k: v for k, v in w.ns.items() if k in w.used or k in ("np",)}
     return Plan(src, ns, leaves, targets, quiet, body, w.buffers)
-
-
-def _live(lines: list[str], ret: str) -> list[str]:
-    """``lines`` (straight-line assignments and comments) without the assignments nothing after them reads."""
-    live = {n.id for n in ast.walk(ast.parse(ret.replace("return ", "_ = ", 1))) if isinstance(n, ast.Name)}
-    kept: list[str] = []
-    for line in reversed(lines):
-        tree = ast.parse(line)
-        if not tree.body:  # a comment line
-            kept.append(line)
-            continue
-        stmt = tree.body[0]
-        stores = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        if stores and not stores & live and not isinstance(stmt, ast.AugAssign):
-            continue
-        live |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        if isinstance(stmt, ast.AugAssign):
-            live |= stores
-        kept.append(line)
-    return kept[::-1]
 
 
 def _sym_of(w: _Writer, n, names: dict, syms: dict) -> Sym:
@@ -296,45 +261,6 @@ def _same_kind(s, like, tensor: bool) -> bool:
         return True
     p = s.proto
     return p is not None and np.shape(p) == np.shape(like) and np.result_type(p) == like.dtype
-
-
-def _bufferable(w: _Writer, gi: Sym, leaf) -> bool:
-    # a large Tensor gradient from one numpy call that can write into an array of the leaf's shape and dtype
-    if not w.tensor or gi.outable is None or leaf.data.nbytes < BUF_BYTES:
-        return False
-    p = gi.proto
-    return isinstance(p, np.ndarray) and p.shape == leaf.data.shape and p.dtype == leaf.data.dtype
-
-
-def _uses(s: Sym, target: Sym) -> int:
-    """How many times ``target`` (by identity) occurs in the expression ``s``."""
-    if s is target:
-        return 1
-    return sum(_uses(c, target) for c in s.children())
-
-
-def _new_array(w: _Writer, s: Sym) -> bool:
-    # a ufunc, matmul or reduce call on arrays of one axis or more makes a new array (views, np.full and
-    # called rows are left out: broadcast_to is read-only, a called rule may return g itself)
-    return s.full is None and (s.outable is not None or id(s) in w.in_place) and np.ndim(s.proto) >= 1
-
-
-def _in_place(w: _Writer, g: Sym, grads: list, ps: tuple, need: tuple) -> None:
-    """Write one elementwise VJP result into the incoming gradient's own array, as a person writes
-    ``d1 *= z1 > 0``: only when this program made that array, nothing else holds it, the rule reads
-    ``g`` once, directly, and the result has g's shape and dtype (no broadcasting, no promotion)."""
-    outs = [(i, gi) for i, gi in enumerate(grads) if need[i] and isinstance(gi, Sym)]
-    if sum(_uses(gi, g) for _, gi in outs) != 1:
-        return
-    for i, gi in outs:
-        if ps[i].op is None or gi.outable is None or gi.full is not None:
-            continue  # a leaf's gradient is returned (and may use bufs); a uniform is a number
-        fn, *args = gi.outable
-        if fn in ("np.add", "np.subtract", "np.multiply", "np.divide") and any(a is g for a in args) \
-                and isinstance(gi.proto, np.ndarray) and gi.proto.shape == g.proto.shape \
-                and gi.proto.dtype == g.proto.dtype:
-            grads[i] = gi.with_out(g.render())
-            w.in_place.add(id(grads[i]))
 
 
 def _ctx_args(w: _Writer, ctx: tuple) -> list[str]:
@@ -392,7 +318,7 @@ def _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count) -> 
     except Exception:
         traced = False
     if traced and gname in w.owned:
-        _in_place(w, g, grads, ps, need)
+        in_place(w, g, grads, ps, need)
     if not traced:  # call the row's own VJP: exactly the engine's call
         if g.full is not None:  # the row gets the array the uniform stands for
             w.lines.append(f"{gname} = {g.materialize().render()}  # ∂L/∂{names[id(n)]} as the array it stands for")
@@ -405,7 +331,7 @@ def _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count) -> 
         w.lines.append(f"{unpack} = {fname}({', '.join(args)})  # the {op.name} row's VJP, called")
         grads = [_fresh_sym(w, p, tmp[i]) for i, p in enumerate(ps)]
     items, comments = [], []
-    inner: set = set()  # the targets that are non-leaf gradients (they may be owned; see _in_place)
+    inner: set = set()  # the targets that are non-leaf gradients (they may be owned; see folds.in_place)
     tops: dict = {}
     for i in range(len(ps)):
         if need[i] and grads[i] is not None:
@@ -424,7 +350,7 @@ def _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count) -> 
             fresh = traced and not gi.is_atom() and tops[id(gi)] == 1
             if gi.full is not None:  # a leaf's gradient is an array of its own
                 gi, fresh = gi.materialize(), True
-            if fresh and _bufferable(w, gi, p):
+            if fresh and bufferable(w, gi, p):
                 gi = gi.with_out(f"bufs[{len(w.buffers)}]")
                 w.buffers.append(len(targets))
             items.append((base, gi))
@@ -445,7 +371,7 @@ def _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count) -> 
     if items:
         fresh = w.emit(items, comments)
         for target, gi in items:
-            if target in inner and target in fresh and _new_array(w, gi):
+            if target in inner and target in fresh and new_array(w, gi):
                 w.owned.add(target)
             else:
                 w.owned.discard(target)
