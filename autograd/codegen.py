@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .folds import bufferable, in_place, is_const, live, new_array
 from .names import Namer, grad_name, node_name
 from .notes import backward_note, forward_note
-from .folds import bufferable, in_place, is_const, live, new_array
 from .trace import Sym, Tracer, Untraceable, literal
 
 INDENT = "    "

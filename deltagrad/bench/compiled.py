@@ -161,11 +161,11 @@ def bench_compiled(cfg: dict, peers: set, out: dict) -> list[str]:
         out[f"compiled mlp {name}"] = spread["compiled"][1]
         out[f"compiled mlp {name} spread"] = spread["compiled"]
         out[f"compiled mlp {name} A/A"] = spread["numpy again"]
-        iqr = lambda e: f"{spread[e][1]:.2f} ({spread[e][0]:.2f}–{spread[e][2]:.2f})"
+        iqr = {e: f"{m:.2f} ({q1:.2f}–{q3:.2f})" for e, (q1, m, q3) in spread.items()}
         lines += [f"| 784-256-10 step, {name} | hand-written numpy | {ms['numpy']:.2f} ms | 1.00 |",
                   f"| | hand-written numpy, a second copy (the noise floor) | {ms['numpy again']:.2f} ms "
-                  f"| {iqr('numpy again')} |",
-                  f"| | deltagrad compiled | {ms['compiled']:.2f} ms | {iqr('compiled')} |"]
+                  f"| {iqr['numpy again']} |",
+                  f"| | deltagrad compiled | {ms['compiled']:.2f} ms | {iqr['compiled']} |"]
     out["compiled agree"] = max(xor_agree, agree["agree"], mlp_agree["float64"])
     lines += ["", (f"- agreement with the reference, max |Δ|: XOR loss and weights after the timed epochs "
                    f"{xor_agree:.2g}; micrograd's demo net, weights after every timed sample {agree['agree']:.2g}; "
