@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from . import modes
 from .codegen import generate
 from .graph import _order, mode, topo_order
 
@@ -119,6 +120,7 @@ class Program:
         self._seed0 = None  # the default seed (grad=None), made on the first run
         self._specs = tuple((n.data.shape, n.data.dtype) for n in self.leaves) if self._tensor else ()
         self._kinds = [(np.ndarray, shape, dtype) for shape, dtype in self._specs]  # what each run must find
+        self._hooks_seen = modes.hooks_added  # compile() refused hooks; a later one changes the count
         filename = f"<deltagrad.compile {_FILES}>"
         tree = ast.parse(self.source, filename)
         _validate(tree, set(plan.namespace))
@@ -129,6 +131,9 @@ class Program:
         ns = {"__builtins__": {"__import__": builtins.__import__}, **plan.namespace}
         exec(code, ns)
         self._fn = ns["program"]
+        # (the program, the leaves' kinds, (leaf, fresh, dtype) per returned gradient, errstate or not)
+        self._hot = (self._fn, self._kinds, tuple((leaf, fresh, getattr(leaf.data, "dtype", None)) for leaf, fresh in self._targets),
+                     self._quiet)
 
     def __repr__(self) -> str:
         return f"Program({len(self.source.splitlines()) - 2} lines, {len(self.leaves)} leaves)"
@@ -165,24 +170,25 @@ class Program:
         leaves = self.leaves
         datas = [n.data for n in leaves]
         if self._tensor:
+            fn, kinds, adopt, quiet = self._hot  # one attribute read per run for what every run needs
             try:  # one list comparison per run (identity first: dtypes and shapes compare fast); details if it fails
-                fit = [(d.__class__, d.shape, d.dtype) for d in datas] == self._kinds
+                fit = [(d.__class__, d.shape, d.dtype) for d in datas] == kinds
             except AttributeError:
                 fit = False
-            if not fit or any([n._hooks for n in leaves]):
+            if not fit or modes.hooks_added != self._hooks_seen:  # a leaf moved, or a hook was added somewhere
                 self._check(datas)
             args = (datas, seed, self._free_buffers()) if self._buffers else (datas, seed)
-            if self._quiet:
+            if quiet:
                 with np.errstate(all="ignore"):
-                    out, grads = self._fn(*args)
+                    out, grads = fn(*args)
             else:
-                out, grads = self._fn(*args)
+                out, grads = fn(*args)
             if out is not None:  # None: compiled with value=False
                 self.root.data = out if out.__class__ is np.ndarray else np.asarray(out)
-            for (leaf, fresh), g in zip(self._targets, grads):
+            for (leaf, fresh, dtype), g in zip(adopt, grads):
                 pg = leaf.grad
                 if fresh and (pg is None or (pg.__class__ is float and pg == 0.0)) and g.__class__ is np.ndarray \
-                        and g.base is None and g.dtype is leaf.data.dtype:
+                        and g.base is None and g.dtype is dtype:
                     leaf.grad = g  # accumulate()'s adoption, written inline: the usual step after zero_grad()
                 else:
                     accumulate(leaf, g, fresh)
@@ -205,6 +211,7 @@ class Program:
         return [b if b is not None and sys.getrefcount(b) == 3 else None for b in self._bufs]
 
     def _check(self, datas: list) -> None:
+        seen = modes.hooks_added  # read first: a hook added while this runs is checked next run
         for n, d, (shape, dtype) in zip(self.leaves, datas, self._specs):
             if d.__class__ is not np.ndarray or d.shape != shape or d.dtype != dtype:
                 got = f"{getattr(d, 'shape', '?')} {getattr(d, 'dtype', type(d).__name__)}"
@@ -212,6 +219,7 @@ class Program:
                                  "compile the graph again")
             if n._hooks:
                 raise RuntimeError(f"compile: leaf {_who(n)} got a hook after compilation; hooks are not compiled")
+        self._hooks_seen = seen
 
 
 def compile(root: Any, *, value: bool = True, create_graph: bool = False) -> Program:

@@ -26,6 +26,7 @@ class _Mode(threading.local):
 
 
 mode = _Mode()
+hooks_added = 0  # counts register_hook calls in every thread: a compiled program re-checks its leaves when it moves
 
 
 class AnomalyError(FloatingPointError):

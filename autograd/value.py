@@ -316,6 +316,7 @@ class Value:
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(fn)
+        modes.hooks_added += 1
 
         def remove() -> None:
             if self._hooks and fn in self._hooks:

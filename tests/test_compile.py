@@ -285,6 +285,27 @@ def test_a_leaf_whose_shape_or_dtype_changed_is_named():
         program.run()
 
 
+
+def test_a_hook_added_to_a_leaf_after_compilation_is_refused_until_removed():
+    params, _, _, loss = _xor()
+    program = compile(loss)
+    program.run()
+    Tensor(np.ones(2), label="other").register_hook(lambda g: g)  # a hook elsewhere: the leaves are re-checked
+    program.run()
+    remove = params[1].register_hook(lambda g: g * 2)
+    with pytest.raises(RuntimeError, match="'b1' got a hook after compilation"):
+        program.run()
+    with pytest.raises(RuntimeError, match="'b1' got a hook"):
+        program.run()  # still refused on the next run
+    remove()
+    for t in params:
+        t.zero_grad()
+    program.run()
+    ref_params, _, _, ref = _xor()
+    ref.backward()
+    for t, r in zip(params, ref_params):
+        assert same(t.grad, r.grad)
+
 ADVERSARIAL = ["'; import os #", "a\nb = __import__('os').system('echo pwned')", "__import__('os')", "δ", "ｘ", "x",
                "class", "np", "seed", "L", "program", "", "1abc", "\u2028", "a" * 200, "t1", "sum", "exp", "x",
                '"""', "\\", "#", "None", "__builtins__", "z\u0301", "ź"]
