@@ -192,8 +192,9 @@ class Program:
                     leaf.grad = g  # accumulate()'s adoption, written inline: the usual step after zero_grad()
                 else:
                     accumulate(leaf, g, fresh)
-            for k, i in enumerate(self._buffers):
-                self._bufs[k] = grads[i]  # adopted by its leaf (busy until released) or this run's scratch
+            if self._buffers:
+                for k, i in enumerate(self._buffers):
+                    self._bufs[k] = grads[i]  # adopted by its leaf (busy until released) or this run's scratch
         else:
             out, grads = self._fn(datas, seed)
             if out is not None:
