@@ -27,10 +27,10 @@ from . import compiled, frames, graphs, mlp, playground, scalar, tensor, xor
 HELP = "time the engine: scalar vs micrograd, PyTorch batch-1, a plain-float floor; Tensor vs numpy and PyTorch"
 FULL = {"samples": 100, "repeats": 9, "n": 100_000, "shallow": 900,
         "xor_epochs": 10_000, "xor_repeats": 5, "mlp_steps": 20, "mlp_repeats": 9, "mlp_rounds": 60,
-        "mlp_round_steps": 4, "threads": 1}
+        "mlp_round_steps": 4, "xor_rounds": 20, "xor_round_epochs": 2_000, "threads": 1}
 QUICK = {"samples": 5, "repeats": 2, "n": 2_000, "shallow": 300,
          "xor_epochs": 200, "xor_repeats": 2, "mlp_steps": 2, "mlp_repeats": 2, "mlp_rounds": 2,
-         "mlp_round_steps": 1, "threads": 1}
+         "mlp_round_steps": 1, "xor_rounds": 2, "xor_round_epochs": 50, "threads": 1}
 PEERS = ("micrograd", "torch")
 REPO = Path(__file__).resolve().parents[2]  # the source checkout (deltagrad/bench/ -> the repository)
 GROUPS = {  # run order within a group; (a) imports torch, so it goes last among the scalar workloads
@@ -133,10 +133,11 @@ def report(cfg: dict, skip: set, progress: bool = True, only: tuple = tuple(GROU
                      f"gc enabled")
     if "compiled" in method:
         lines.append(f"- method, compiled (g): the same process and BLAS setting; one compile() per run, then run() "
-                     f"per step; medians of {cfg['xor_repeats']} (XOR) and {cfg['repeats']} (per sample) repeats, "
-                     f"engines taking turns; 784-256-10: {cfg['mlp_rounds']} rounds of {cfg['mlp_round_steps']} steps "
-                     f"per engine, every order in turn, each round's ratio to the hand-written "
-                     f"step, their median and quartiles; gc enabled")
+                     f"per step; per sample: medians of {cfg['repeats']} repeats, engines taking turns; XOR: "
+                     f"{cfg['xor_rounds']} rounds of {cfg['xor_round_epochs']:,} epochs per engine, 784-256-10: "
+                     f"{cfg['mlp_rounds']} rounds of {cfg['mlp_round_steps']} steps per engine, the engines' order "
+                     f"changing every round, each round's ratio to the hand-written code, their median and "
+                     f"quartiles; gc enabled")
     tgt = ((scalar.targets(out) if "scalar" in method else []) + tensor.targets(out) + compiled.targets(out)
            + frames.targets(out))
     head = [f"# deltagrad bench ({mode})", "", "```", command_line(), "```", "",

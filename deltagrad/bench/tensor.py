@@ -71,12 +71,14 @@ def ratio_rounds(runs: dict, rounds: int) -> tuple[dict[str, float], dict[str, t
     """Per ``label: fn``, the median seconds over ``rounds``, and its ratio to the first label's time in
     the same round as (lower quartile, median, upper quartile).
 
-    Every round runs each fn once, in the next of all the orders in turn (A B C, A C B, B A C ...), so
-    whoever runs first, or after whom, is shared out evenly. A ratio taken within one round sees the same machine load on
+    Every round runs each fn once, in the next of a set of orders taken in turn: all of them for up
+    to three engines (A B C, A C B, B A C ...), else each rotation forwards and backwards (A B C D,
+    B C D A ..., A D C B, B A D C ...), so whoever runs first, or after whom, is shared out evenly. A ratio taken within one round sees the same machine load on
     both sides; its spread over the rounds says how far one number can be trusted (a second copy of
     the reference, timed as an engine, shows the noise floor). One full gc pass first."""
     labels = list(runs)
-    orders = list(itertools.permutations(labels))
+    orders = list(itertools.permutations(labels)) if len(labels) <= 3 else \
+        [labels[i:] + labels[:i] for i in range(len(labels))] + [labels[i::-1] + labels[:i:-1] for i in range(len(labels))]
     times: dict = {k: [] for k in labels}
     gc.collect()
     for r in range(rounds):
