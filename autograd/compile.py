@@ -132,8 +132,8 @@ class Program:
         exec(code, ns)
         self._fn = ns["program"]
         # (the program, the leaves' kinds, (leaf, fresh, dtype) per returned gradient, errstate or not)
-        self._hot = (self._fn, self._kinds, tuple((leaf, fresh, getattr(leaf.data, "dtype", None)) for leaf, fresh in self._targets),
-                     self._quiet)
+        adopt = tuple((leaf, fresh, getattr(leaf.data, "dtype", None)) for leaf, fresh in self._targets)
+        self._hot = (self._fn, self._kinds, adopt, self._quiet)
 
     def __repr__(self) -> str:
         return f"Program({len(self.source.splitlines()) - 2} lines, {len(self.leaves)} leaves)"
