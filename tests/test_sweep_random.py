@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 SHAPES = [(3, 4), (1, 4), (4,), ()]  # all broadcast together to (3, 4)
-UNARY = ["tanh", "sigmoid", "neg", "sumrows", "viewT", "plus1"]
+UNARY = ["tanh", "sigmoid", "relu", "neg", "sumrows", "viewT", "plus1"]
 BINARY = ["add", "sub", "mul"]
 steps = st.lists(
     st.tuples(st.sampled_from(UNARY + BINARY), st.integers(0, 99), st.integers(0, 99), st.booleans()),
@@ -37,6 +37,8 @@ def _run(prog, leaves, lib):
             z = x.tanh()
         elif op == "sigmoid":
             z = x.sigmoid()
+        elif op == "relu":  # its VJP is compiled in place into the incoming gradient where that is safe
+            z = x.relu()
         elif op == "neg":
             z = -x
         elif op == "sumrows":  # (3, 4) -> (1, 4); other shapes pass through a mul by 0.5
