@@ -170,6 +170,16 @@ class Chromium:
     def js(self, expr: str):
         return self.send("Runtime.evaluate", {"expression": expr, "returnByValue": True})["result"].get("value")
 
+    def wait(self, expr: str, timeout: float = 20.0, poll: float = 0.05):
+        """The first truthy value of the page expression ``expr``, polled every ``poll`` s for ``timeout`` s."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            value = self.js(expr)
+            if value:
+                return value
+            time.sleep(poll)
+        raise AssertionError(f"timed out waiting for {expr}")
+
     def close(self) -> None:
         with contextlib.suppress(Exception):  # the browser may be gone already
             self.send("Browser.close", timeout=5)

@@ -45,13 +45,7 @@ class Page:
         return self.b.js(expr)
 
     def wait(self, expr: str, timeout: float = 20.0):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            value = self.js(expr)
-            if value:
-                return value
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {expr}")
+        return self.b.wait(expr, timeout)
 
     def open(self, url: str) -> None:
         self.b.open("about:blank")

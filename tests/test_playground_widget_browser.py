@@ -114,13 +114,7 @@ class Lab:
         return self.b.js(expr)
 
     def wait(self, expr: str, timeout: float = 60.0):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            value = self.js(expr)
-            if value:
-                return value
-            time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {expr}")
+        return self.b.wait(expr, timeout, poll=0.1)
 
     def click(self, i: int, element_id: str) -> None:
         # the element's box in the page: its shadow root is inside the widget's output (a real mouse click)
