@@ -77,7 +77,7 @@ def test_mlp_numpy_backward_matches_finite_differences():
 def test_run_only_tensor_quick_report(tmp_path, monkeypatch):
     monkeypatch.setattr(bench_mlp, "MLP_SIZES", TINY["sizes"])
     monkeypatch.setattr(bench_mlp, "MLP_BATCH", TINY["batch"])
-    monkeypatch.setitem(bench.QUICK, "xor_epochs", 20)
+    monkeypatch.setitem(bench.QUICK, "xor_round_epochs", 20)
     monkeypatch.setattr(bench_mlp.mlp_problem, "__defaults__", (np.float64, TINY["sizes"], TINY["batch"], 0))
     parser = argparse.ArgumentParser()
     bench.add_arguments(parser)

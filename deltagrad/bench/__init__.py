@@ -26,11 +26,9 @@ from . import compiled, frames, graphs, mlp, playground, scalar, tensor, xor
 
 HELP = "time the engine: scalar vs micrograd, PyTorch batch-1, a plain-float floor; Tensor vs numpy and PyTorch"
 FULL = {"samples": 100, "repeats": 9, "n": 100_000, "shallow": 900,
-        "xor_epochs": 10_000, "xor_repeats": 5, "mlp_rounds": 60,
-        "mlp_round_steps": 4, "xor_rounds": 20, "xor_round_epochs": 2_000, "threads": 1}
+        "mlp_rounds": 60, "mlp_round_steps": 4, "xor_rounds": 20, "xor_round_epochs": 2_000, "threads": 1}
 QUICK = {"samples": 5, "repeats": 2, "n": 2_000, "shallow": 300,
-         "xor_epochs": 200, "xor_repeats": 2, "mlp_rounds": 2,
-         "mlp_round_steps": 1, "xor_rounds": 2, "xor_round_epochs": 50, "threads": 1}
+         "mlp_rounds": 2, "mlp_round_steps": 1, "xor_rounds": 2, "xor_round_epochs": 50, "threads": 1}
 PEERS = ("micrograd", "torch")
 REPO = Path(__file__).resolve().parents[2]  # the source checkout (deltagrad/bench/ -> the repository)
 GROUPS = {  # run order within a group; (a) imports torch, so it goes last among the scalar workloads
@@ -128,10 +126,10 @@ def report(cfg: dict, skip: set, progress: bool = True, only: tuple = tuple(GROU
                      f"in (a), engines taking turns); gc enabled unless stated; PyTorch float64 with 1 thread")
     if "tensor" in method:
         lines.append(f"- method, Tensor (e)-(f): the same process, BLAS threads and allocator for every engine, "
-                     f"same initial weights; (e): medians of {cfg['xor_repeats']} runs of {cfg['xor_epochs']:,} "
-                     f"epochs, engines taking turns; (f): {cfg['mlp_rounds']} rounds of {cfg['mlp_round_steps']} "
-                     f"steps per engine, the engines' order changing every round, the median of each round's "
-                     f"ratio to numpy; gc enabled")
+                     f"same initial weights; rounds of {cfg['xor_round_epochs']:,} epochs ({cfg['xor_rounds']} rounds, "
+                     f"(e)) or {cfg['mlp_round_steps']} steps ({cfg['mlp_rounds']} rounds, (f)) per engine, each "
+                     f"engine going on from where it stopped, the engines' order changing every round; the median "
+                     f"of each round's ratio to numpy, with quartiles; gc enabled")
     if "compiled" in method:
         lines.append(f"- method, compiled (g): the same process and BLAS setting; one compile() per run, then run() "
                      f"per step; per sample: medians of {cfg['repeats']} repeats, engines taking turns; XOR: "

@@ -14,7 +14,7 @@ import numpy as np
 
 from .mlp import MLP_LR, mlp_numpy, mlp_problem
 from .scalar import LR, flat, floor_step, init_weights, two_moons
-from .tensor import KEYS, max_diff, ratio_rounds, take_turns
+from .tensor import KEYS, max_diff, ratio_rounds, resumed, take_turns
 from .xor import XOR_LR, XOR_X, XOR_Y, xor_deltagrad_ops, xor_init, xor_numpy
 
 
@@ -44,18 +44,6 @@ def xor_compiled(p: dict, lr: float = XOR_LR, value: bool = True):
         return loss.item() if value else float("nan")
 
     return train, lambda: {k: t.data for k, t in zip(KEYS, params)}
-
-
-def _resumed(fn, p: dict):
-    """(train(epochs) -> loss, weights()) for an ``fn(p, epochs) -> (loss, weights)`` that starts from ``p``:
-    each call goes on from the weights the last one ended with."""
-    state = {"p": p}
-
-    def train(epochs: int) -> float:
-        loss, state["p"] = fn(state["p"], epochs)
-        return loss
-
-    return train, lambda: state["p"]
 
 
 def scalar_compiled(W: list, B: list):
@@ -139,9 +127,9 @@ def bench_compiled(cfg: dict, peers: set, out: dict) -> list[str]:
     # XOR, the seed's network, full batch: rounds of E epochs per engine, each engine going on from
     # where its last round ended (all start from the same weights and run as many epochs)
     p, E = xor_init(), cfg["xor_round_epochs"]
-    trainers = {"numpy": _resumed(xor_numpy, p), "numpy again": _resumed(xor_numpy, p),
+    trainers = {"numpy": resumed(xor_numpy, p), "numpy again": resumed(xor_numpy, p),
                 "grads": xor_compiled(p, value=False), "compiled": xor_compiled(p),
-                "engine": _resumed(xor_deltagrad_ops, p)}
+                "engine": resumed(xor_deltagrad_ops, p)}
     losses = {}
     secs, spread = ratio_rounds({k: (lambda k=k, t=t: losses.__setitem__(k, t(E))) for k, (t, _) in trainers.items()},
                                 cfg["xor_rounds"])

@@ -95,6 +95,18 @@ def ratio_rounds(runs: dict, rounds: int) -> tuple[dict[str, float], dict[str, t
     return {k: statistics.median(v) for k, v in times.items()}, spread
 
 
+def resumed(fn, p: dict) -> tuple:
+    """(train(epochs) -> loss, weights()) for an ``fn(p, epochs) -> (loss, weights)`` that starts from ``p``:
+    each call goes on from the weights the last one ended with."""
+    state = {"p": p}
+
+    def train(epochs: int) -> float:
+        loss, state["p"] = fn(state["p"], epochs)
+        return loss
+
+    return train, lambda: state["p"]
+
+
 def max_diff(a: dict, b: dict) -> float:
     """max |a - b| over every array of two weight dicts."""
     return max(float(np.max(np.abs(np.asarray(a[k], dtype=np.float64) - b[k]))) for k in a)
