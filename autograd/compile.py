@@ -111,7 +111,6 @@ class Program:
         self.root = root
         self.source: str = plan.source
         self.leaves: tuple = tuple(plan.leaves)
-        self._targets = tuple(plan.targets)
         self._leaf_targets = tuple(p for p, _ in plan.targets)
         self._quiet = plan.quiet
         self._tensor = not isinstance(root.data, float)
@@ -132,7 +131,7 @@ class Program:
         exec(code, ns)
         self._fn = ns["program"]
         # (the program, the leaves' kinds, (leaf, fresh, dtype) per returned gradient, errstate or not)
-        adopt = tuple((leaf, fresh, getattr(leaf.data, "dtype", None)) for leaf, fresh in self._targets)
+        adopt = tuple((leaf, fresh, getattr(leaf.data, "dtype", None)) for leaf, fresh in plan.targets)
         self._hot = (self._fn, self._kinds, adopt, self._quiet)
 
     def __repr__(self) -> str:

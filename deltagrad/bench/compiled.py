@@ -14,7 +14,7 @@ import numpy as np
 
 from .mlp import MLP_LR, mlp_numpy, mlp_problem
 from .scalar import LR, flat, floor_step, init_weights, two_moons
-from .tensor import KEYS, max_diff, ratio_rounds, resumed, take_turns
+from .tensor import KEYS, fmt_spread, max_diff, ratio_rounds, resumed, take_turns
 from .xor import XOR_LR, XOR_X, XOR_Y, xor_deltagrad_ops, xor_init, xor_numpy
 
 
@@ -140,7 +140,7 @@ def bench_compiled(cfg: dict, peers: set, out: dict) -> list[str]:
     final = {k: w() for k, (_, w) in trainers.items()}
     xor_agree = max([abs(losses["compiled"] - losses["numpy"])]
                     + [max_diff(final[k], final["numpy"]) for k in ("compiled", "grads", "engine", "numpy again")])
-    iqr = {e: f"{m:.2f} ({q1:.2f}–{q3:.2f})" for e, (q1, m, q3) in spread.items()}
+    iqr = {e: fmt_spread(v) for e, v in spread.items()}
     lines += [f"| XOR 2-3-1, s / 10,000 epochs | hand-written numpy (no loss in the loop) | {per['numpy']:.3f} s | 1.00 |",
               f"| | hand-written numpy, a second copy (the noise floor) | {per['numpy again']:.3f} s "
               f"| {iqr['numpy again']} |",
@@ -175,7 +175,7 @@ def bench_compiled(cfg: dict, peers: set, out: dict) -> list[str]:
         out[f"compiled mlp {name}"] = spread["compiled"][1]
         out[f"compiled mlp {name} spread"] = spread["compiled"]
         out[f"compiled mlp {name} A/A"] = spread["numpy again"]
-        iqr = {e: f"{m:.2f} ({q1:.2f}–{q3:.2f})" for e, (q1, m, q3) in spread.items()}
+        iqr = {e: fmt_spread(v) for e, v in spread.items()}
         lines += [f"| 784-256-10 step, {name} | hand-written numpy | {ms['numpy']:.2f} ms | 1.00 |",
                   f"| | hand-written numpy, a second copy (the noise floor) | {ms['numpy again']:.2f} ms "
                   f"| {iqr['numpy again']} |",

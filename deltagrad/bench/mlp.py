@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .scalar import fmt
-from .tensor import KEYS, max_diff, ratio_rounds
+from .tensor import KEYS, fmt_spread, max_diff, ratio_rounds
 
 MLP_SIZES, MLP_BATCH, MLP_LR = (784, 256, 10), 128, 0.1
 
@@ -139,12 +139,10 @@ def bench_mlp(cfg: dict, peers: set, out: dict) -> list[str]:
         ms = {e: v / k * 1e3 for e, v in secs.items()}
         dg = ms["deltagrad Tensor"]
         lines += [f"| {name} | {e} | {fmt(v)} | {dg / v:.2f} |" for e, v in ms.items()]
-        q1, r, q3 = spread["deltagrad Tensor"]  # per round, deltagrad's time over numpy's
-        out[f"mlp ratio numpy {name}"] = r
+        out[f"mlp ratio numpy {name}"] = spread["deltagrad Tensor"][1]  # per round, deltagrad's time over numpy's
         out[f"mlp ratio torch {name}"] = dg / ms.get("PyTorch CPU", float("nan"))
-        notes.append(f"- {name}: each round's deltagrad / hand-written numpy, over {cfg['mlp_rounds']} rounds: median "
-                     f"{r:.2f}×, quartiles {q1:.2f}–{q3:.2f}")
-        notes += [f"- {name}: deltagrad / hand-written numpy **{out[f'mlp ratio numpy {name}']:.2f}×**"
+        notes += [f"- {name}: deltagrad / hand-written numpy **{out[f'mlp ratio numpy {name}']:.2f}×** (each round's "
+                  f"ratio over {cfg['mlp_rounds']} rounds, median (quartiles): {fmt_spread(spread['deltagrad Tensor'])})"
                   + (f", deltagrad / PyTorch **{out[f'mlp ratio torch {name}']:.2f}×**" if "PyTorch CPU" in ms else "")]
         notes += [f"- {name}, one step from the same weights, {e} vs numpy (relative): loss {a:.2g}, "
                   f"updated weights {b:.2g} (of max |W|), weight update {c:.2g} (of max |ΔW|)"

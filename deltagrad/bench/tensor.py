@@ -73,9 +73,10 @@ def ratio_rounds(runs: dict, rounds: int) -> tuple[dict[str, float], dict[str, t
 
     Every round runs each fn once, in the next of a set of orders taken in turn: all of them for up
     to three engines (A B C, A C B, B A C ...), else each rotation forwards and backwards (A B C D,
-    B C D A ..., A D C B, B A D C ...), so whoever runs first, or after whom, is shared out evenly. A ratio taken within one round sees the same machine load on
-    both sides; its spread over the rounds says how far one number can be trusted (a second copy of
-    the reference, timed as an engine, shows the noise floor). One full gc pass first."""
+    B C D A ..., A D C B, B A D C ...), so whoever runs first, or after whom, is shared out evenly.
+    A ratio taken within one round sees the same machine load on both sides; its spread over the
+    rounds says how far one number can be trusted (a second copy of the reference, timed as an
+    engine, shows the noise floor). One full gc pass first."""
     labels = list(runs)
     orders = list(itertools.permutations(labels)) if len(labels) <= 3 else \
         [labels[i:] + labels[:i] for i in range(len(labels))] + [labels[i::-1] + labels[:i:-1] for i in range(len(labels))]
@@ -93,6 +94,12 @@ def ratio_rounds(runs: dict, rounds: int) -> tuple[dict[str, float], dict[str, t
         q1, _, q3 = statistics.quantiles(ratios, n=4) if rounds > 1 else (ratios[0],) * 3
         spread[k] = (q1, statistics.median(ratios), q3)
     return {k: statistics.median(v) for k, v in times.items()}, spread
+
+
+def fmt_spread(spread: tuple) -> str:
+    """``(q1, median, q3)`` of `ratio_rounds` as ``median (q1–q3)``."""
+    q1, m, q3 = spread
+    return f"{m:.2f} ({q1:.2f}–{q3:.2f})"
 
 
 def resumed(fn, p: dict) -> tuple:

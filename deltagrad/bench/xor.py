@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tensor import KEYS, max_diff, ratio_rounds, resumed
+from .tensor import KEYS, fmt_spread, max_diff, ratio_rounds, resumed
 
 XOR_LR, XOR_SEED = 0.1, 1
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -121,8 +121,7 @@ def bench_xor(cfg: dict, peers: set, out: dict) -> list[str]:
     per = {k: v * 10_000 / E for k, v in secs.items()}
     lines = [f"| engine | s / 10,000 epochs | × hand-written numpy (median of the rounds, quartiles) "
              f"| final loss ({R * E:,} epochs) |", "|---|---:|---:|---:|"]
-    lines += [f"| {k} | {v:.3f} | {spread[k][1]:.2f} ({spread[k][0]:.2f}–{spread[k][2]:.2f}) | {losses[k]:.12f} |"
-              for k, v in per.items()]
+    lines += [f"| {k} | {v:.3f} | {fmt_spread(spread[k])} | {losses[k]:.12f} |" for k, v in per.items()]
     weights = {k: w() for k, (_, w) in trainers.items()}
     dl = max(abs(loss - losses[NUMPY]) for loss in losses.values())
     dw = max(max_diff(w, weights[NUMPY]) for w in weights.values())
