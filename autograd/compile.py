@@ -86,6 +86,40 @@ def _validate(tree: ast.Module, bound: set) -> None:
             raise AssertionError("compile: unexpected construct in generated code")
 
 
+def _load(owner: Any, source: str, namespace: dict, filename: str) -> Any:
+    """Validate, compile and define the one function in ``source`` (our text only, see codegen); tracebacks
+    show its lines while ``owner`` lives."""
+    tree = ast.parse(source, filename)
+    _validate(tree, set(namespace))
+    code = builtins.compile(tree, filename, "exec")
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    weakref.finalize(owner, linecache.cache.pop, filename, None)
+    # no builtins but the import hook numpy's C code looks up in the caller's globals
+    ns = {"__builtins__": {"__import__": builtins.__import__}, **namespace}
+    exec(code, ns)
+    return ns[tree.body[0].name]
+
+
+def _guard_source(n: int) -> str:
+    """``guard(leaves)``: the leaves' arrays in a list when each is still an ndarray of its compiled shape and
+    dtype, else None (then `Program._check` says which moved). Straight-line, with only numbered names: one
+    comparison per attribute and no loop, because it runs before every ``run()``."""
+    ds = [f"d{i}" for i in range(n)]
+    if not n:
+        return "def guard(leaves):\n    return []\n"
+    kinds = " and ".join(f"type({d}) is nd and {d}.shape == s{i} and {d}.dtype is t{i}" for i, d in enumerate(ds))
+    return (f"def guard(leaves):\n    {', '.join(f'n{i}' for i in range(n))}, = leaves\n"
+            + "".join(f"    {d} = n{i}.data\n" for i, d in enumerate(ds))
+            + f"    return [{', '.join(ds)}] if {kinds} else None\n")
+
+
+def _guard_names(specs: tuple) -> dict:
+    names = {"nd": np.ndarray, "type": type}
+    for i, (shape, dtype) in enumerate(specs):
+        names[f"s{i}"], names[f"t{i}"] = shape, dtype
+    return names
+
+
 class Program:
     """A compiled graph: ``source`` (readable Python), ``run()`` (forward + backward, no graph).
 
@@ -113,26 +147,18 @@ class Program:
         self.leaves: tuple = tuple(plan.leaves)
         self._leaf_targets = tuple(p for p, _ in plan.targets)
         self._quiet = plan.quiet
-        self._tensor = not isinstance(root.data, float)
+        self._floats = isinstance(root.data, float)
         self._buffers = tuple(plan.buffers)  # indices into the returned gradients written with out=bufs[k]
         self._bufs: list = [None] * len(self._buffers)
         self._seed0 = None  # the default seed (grad=None), made on the first run
-        self._specs = tuple((n.data.shape, n.data.dtype) for n in self.leaves) if self._tensor else ()
-        self._kinds = [(np.ndarray, shape, dtype) for shape, dtype in self._specs]  # what each run must find
+        self._specs = tuple((n.data.shape, n.data.dtype) for n in self.leaves) if not self._floats else ()
         self._hooks_seen = modes.hooks_added  # compile() refused hooks; a later one changes the count
-        filename = f"<deltagrad.compile {_FILES}>"
-        tree = ast.parse(self.source, filename)
-        _validate(tree, set(plan.namespace))
-        code = builtins.compile(tree, filename, "exec")  # our text only (see codegen)
-        linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
-        weakref.finalize(self, linecache.cache.pop, filename, None)  # tracebacks show the line while it lives
-        # no builtins but the import hook numpy's C code looks up in the caller's globals
-        ns = {"__builtins__": {"__import__": builtins.__import__}, **plan.namespace}
-        exec(code, ns)
-        self._fn = ns["program"]
-        # (the program, the leaves' kinds, (leaf, fresh, dtype) per returned gradient, errstate or not)
+        self._fn = _load(self, self.source, plan.namespace, f"<deltagrad.compile {_FILES}>")
+        self._guard = None if self._floats else _load(self, _guard_source(len(self.leaves)), _guard_names(self._specs),
+                                f"<deltagrad.compile {_FILES} guard>")
+        # (the program, its guard, (leaf, fresh, dtype) per returned gradient, a plain call or not)
         adopt = tuple((leaf, fresh, getattr(leaf.data, "dtype", None)) for leaf, fresh in plan.targets)
-        self._hot = (self._fn, self._kinds, adopt, self._quiet)
+        self._hot = (self._fn, self._guard, adopt, not (self._quiet or self._buffers))
 
     def __repr__(self) -> str:
         return f"Program({len(self.source.splitlines()) - 2} lines, {len(self.leaves)} leaves)"
@@ -158,44 +184,11 @@ class Program:
         if mode.anomaly:
             raise RuntimeError("compile: Program.run() refuses anomaly mode: the compiled program makes no per-op "
                                "nan/inf checks; use root.backward() inside detect_anomaly()")
-        if grad is None and self._seed0 is not None:
-            seed = self._seed0
-        else:
-            seed = self.root._seed(grad, False)
-            if self._tensor and seed.ndim == 0:
-                seed = seed[()]  # a numpy scalar: the same value and dtype rules as the 0-d array, faster arithmetic
-            if grad is None:
-                self._seed0 = seed
-        leaves = self.leaves
-        datas = [n.data for n in leaves]
-        if self._tensor:
-            fn, kinds, adopt, quiet = self._hot  # one attribute read per run for what every run needs
-            try:  # one list comparison per run (identity first: dtypes and shapes compare fast); details if it fails
-                fit = [(d.__class__, d.shape, d.dtype) for d in datas] == kinds
-            except AttributeError:
-                fit = False
-            if not fit or modes.hooks_added != self._hooks_seen:  # a leaf moved, or a hook was added somewhere
-                self._check(datas)
-            args = (datas, seed, self._free_buffers()) if self._buffers else (datas, seed)
-            if quiet:
-                with np.errstate(all="ignore"):
-                    out, grads = fn(*args)
-            else:
-                out, grads = fn(*args)
-            if out is not None:  # None: compiled with value=False
-                self.root.data = out if out.__class__ is np.ndarray else np.asarray(out)
-            for (leaf, fresh, dtype), g in zip(adopt, grads):
-                pg = leaf.grad
-                if fresh and (pg is None or (pg.__class__ is float and pg == 0.0)) and g.__class__ is np.ndarray \
-                        and g.base is None and g.dtype is dtype:
-                    leaf.grad = g  # accumulate()'s adoption, written inline: the usual step after zero_grad()
-                else:
-                    accumulate(leaf, g, fresh)
-            if self._buffers:
-                for k, i in enumerate(self._buffers):
-                    self._bufs[k] = grads[i]  # adopted by its leaf (busy until released) or this run's scratch
-        else:
-            out, grads = self._fn(datas, seed)
+        seed = self._seed0 if grad is None else None
+        if seed is None:
+            seed = self._seed(grad)
+        if self._floats:
+            out, grads = self._fn([n.data for n in self.leaves], seed)
             if out is not None:
                 self.root.data = out
             for leaf, g in zip(self._leaf_targets, grads):
@@ -204,6 +197,43 @@ class Program:
                     leaf.grad = pg + g  # accumulate()'s float case, written inline: the per-sample hot loop
                 else:
                     accumulate(leaf, g, False)
+            return
+        fn, guard, adopt, plain = self._hot  # one attribute read for what every run needs
+        datas = guard(self.leaves)  # the leaves' arrays if each has its compiled class, shape and dtype, else None
+        if datas is None or modes.hooks_added != self._hooks_seen:  # a leaf moved, or a hook was added somewhere
+            datas = [n.data for n in self.leaves]
+            self._check(datas)
+        out, grads = fn(datas, seed) if plain else self._call(datas, seed)
+        if out is not None:  # None: compiled with value=False
+            self.root.data = out if out.__class__ is np.ndarray else np.asarray(out)
+        for (leaf, fresh, dtype), g in zip(adopt, grads):
+            pg = leaf.grad
+            if fresh and (pg is None or (pg.__class__ is float and pg == 0.0)) and g.__class__ is np.ndarray \
+                    and g.base is None and g.dtype is dtype:
+                leaf.grad = g  # accumulate()'s adoption, written inline: the usual step after zero_grad()
+            else:
+                accumulate(leaf, g, fresh)
+
+    def _seed(self, grad: Any) -> Any:
+        """∂L/∂root for this run: the default seed is made once and kept (it is never written to)."""
+        seed = self.root._seed(grad, False)
+        if not self._floats and seed.ndim == 0:
+            seed = seed[()]  # a numpy scalar: the same value and dtype rules as the 0-d array, faster arithmetic
+        if grad is None:
+            self._seed0 = seed
+        return seed
+
+    def _call(self, datas: list, seed: Any) -> tuple:
+        """The program's call when it needs more than its arguments: kept buffers, silenced numpy warnings."""
+        args = (datas, seed, self._free_buffers()) if self._buffers else (datas, seed)
+        if self._quiet:
+            with np.errstate(all="ignore"):
+                out, grads = self._fn(*args)
+        else:
+            out, grads = self._fn(*args)
+        for k, i in enumerate(self._buffers):
+            self._bufs[k] = grads[i]  # adopted by its leaf (busy until released) or this run's scratch
+        return out, grads
 
     def _free_buffers(self) -> list:
         """Last run's gradient arrays that nothing but this program holds any more (else None): safe to overwrite."""

@@ -285,6 +285,36 @@ def test_a_leaf_whose_shape_or_dtype_changed_is_named():
         program.run()
 
 
+def test_a_leaf_array_reshaped_or_retyped_in_place_is_named_and_a_fit_again_runs():
+    params, X, y, loss = _xor()
+    program = compile(loss)
+    program.run()
+    w1 = params[0].data
+    w1.shape = (3, 2)  # the same array object, another shape
+    with pytest.raises(ValueError, match=r"'W1' was \(2, 3\) float64 when compiled, now \(3, 2\) float64"):
+        program.run()
+    w1.shape = (2, 3)
+    w1.dtype = np.int64  # the same bytes read as integers
+    with pytest.raises(ValueError, match=r"'W1' was \(2, 3\) float64 when compiled, now \(2, 3\) int64"):
+        program.run()
+    w1.dtype = np.float64
+    params[1].data = params[1].data.tolist()  # not an array at all
+    with pytest.raises(ValueError, match=r"'b1' was \(1, 3\) float64 when compiled, now \? list"):
+        program.run()
+    # an equal dtype that is another object (it carries metadata) fits: the run goes on, through the full check
+    params[1].data = np.zeros((1, 3), dtype=np.dtype(np.float64, metadata={"unit": "m"}))
+    for t in params:
+        t.zero_grad()
+    program.run()
+    expected = [t.grad.copy() for t in params]
+    for t in params:
+        t.zero_grad()
+    W1, b1, W2, b2 = params
+    (0.5 * ((((X @ W1 + b1).sigmoid() @ W2 + b2).sigmoid() - y) ** 2).mean()).backward()  # the engine, afresh
+    for t, g in zip(params, expected):
+        np.testing.assert_array_equal(t.grad, g)
+
+
 
 def test_a_hook_added_to_a_leaf_after_compilation_is_refused_until_removed():
     params, _, _, loss = _xor()

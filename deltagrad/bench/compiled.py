@@ -36,11 +36,10 @@ def xor_compiled(p: dict, lr: float = XOR_LR, value: bool = True):
 
     def train(epochs: int) -> float:
         for _ in range(epochs):
-            for t in params:
-                t.zero_grad()
             run()
-            for t in params:
+            for t in params:  # SGD by hand, then release the gradient (torch's `p.grad = None` idiom)
                 t.data -= lr * t.grad
+                t.grad = None
         return loss.item() if value else float("nan")
 
     return train, lambda: {k: t.data for k, t in zip(KEYS, params)}
@@ -88,11 +87,10 @@ def mlp_compiled(X, y, p: dict, lr: float = MLP_LR):
     run = compile(loss).run
 
     def step() -> float:
-        for t in params:
-            t.zero_grad()
         run()
-        for t in params:
+        for t in params:  # SGD by hand, then release the gradient (torch's `p.grad = None` idiom)
             t.data -= lr * t.grad
+            t.grad = None
         return loss.item()
 
     return step, lambda: dict(zip(KEYS, (t.data for t in params)))
