@@ -104,9 +104,9 @@ def exercise_md(ex) -> str:
     samples = [f"sample {i + 1}" for i in range(m)]
     out += _table(d["data"]["x"].T, [f"x[{i}]" for i in range(sizes[0])], samples) + [""]
     out += _table(d["data"]["y"].T, [f"y[{i}]" for i in range(sizes[-1])], samples) + [""]
-    out += ["## Weights and biases", "", "W⁽ˡ⁾ has one row per neuron of layer l and one column per neuron (or input) "
+    out += ["## Weights and biases", "", ("W⁽ˡ⁾ has one row per neuron of layer l and one column per neuron (or input) "
             "of layer l − 1; neurons are numbered from 0, as in the picture, and every answer lists them in that "
-            "order.", ""]
+            "order."), ""]
     for l in range(1, L + 1):
         neurons = [f"neuron {j}" for j in range(sizes[l])]
         inputs = [f"from {'x' if l == 1 else 'a'}[{i}]" for i in range(sizes[l - 1])]

@@ -110,8 +110,8 @@ class Scene:
         w, h = _n(self.width), _n(self.height)
         out = [
             '<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}pt" height="{h}pt" viewBox="0 0 {w} {h}" '
-            f'font-family="{FONT}">',
+            (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}pt" height="{h}pt" viewBox="0 0 {w} {h}" '
+            f'font-family="{FONT}">'),
             f'<rect x="0" y="0" width="{w}" height="{h}" fill="#ffffff"/>',
         ]
         svg_shape = self._svg_shape

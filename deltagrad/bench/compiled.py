@@ -140,10 +140,10 @@ def bench_compiled(cfg: dict, peers: set, out: dict) -> list[str]:
                     + [max_diff(final[k], final["numpy"]) for k in ("compiled", "grads", "engine", "numpy again")])
     iqr = {e: fmt_spread(v) for e, v in spread.items()}
     lines += [f"| XOR 2-3-1, s / 10,000 epochs | hand-written numpy (no loss in the loop) | {per['numpy']:.3f} s | 1.00 |",
-              f"| | hand-written numpy, a second copy (the noise floor) | {per['numpy again']:.3f} s "
-              f"| {iqr['numpy again']} |",
-              f"| | deltagrad compiled, gradients only (`value=False`: no loss in the loop) | {per['grads']:.3f} s "
-              f"| {iqr['grads']} |",
+              (f"| | hand-written numpy, a second copy (the noise floor) | {per['numpy again']:.3f} s "
+              f"| {iqr['numpy again']} |"),
+              (f"| | deltagrad compiled, gradients only (`value=False`: no loss in the loop) | {per['grads']:.3f} s "
+              f"| {iqr['grads']} |"),
               f"| | deltagrad compiled with the loss (seed's ops) | {per['compiled']:.3f} s | {iqr['compiled']} |",
               f"| | deltagrad engine, same ops, backward() | {per['engine']:.3f} s | {iqr['engine']} |"]
     # micrograd's demo net, one sample per step
@@ -175,8 +175,8 @@ def bench_compiled(cfg: dict, peers: set, out: dict) -> list[str]:
         out[f"compiled mlp {name} A/A"] = spread["numpy again"]
         iqr = {e: fmt_spread(v) for e, v in spread.items()}
         lines += [f"| 784-256-10 step, {name} | hand-written numpy | {ms['numpy']:.2f} ms | 1.00 |",
-                  f"| | hand-written numpy, a second copy (the noise floor) | {ms['numpy again']:.2f} ms "
-                  f"| {iqr['numpy again']} |",
+                  (f"| | hand-written numpy, a second copy (the noise floor) | {ms['numpy again']:.2f} ms "
+                  f"| {iqr['numpy again']} |"),
                   f"| | deltagrad compiled | {ms['compiled']:.2f} ms | {iqr['compiled']} |"]
     out["compiled agree"] = max(xor_agree, agree["agree"], mlp_agree["float64"])
     lines += ["", (f"- agreement with the reference, max |Δ|: XOR loss and weights after the timed epochs "

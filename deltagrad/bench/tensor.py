@@ -43,8 +43,8 @@ def blas_lines(torch=None) -> list[str]:
     env = ", ".join(f"{k}={os.environ[k]}" for k in sorted(os.environ)
                     if k.startswith(("OPENBLAS", "OMP_", "MKL_", "MALLOC_")))
     lines = [f"- BLAS: numpy (and so deltagrad) → {np_blas}",
-             f"- BLAS and allocator environment: {env or 'no OPENBLAS_*, OMP_*, MKL_*, MALLOC_* variables set'} "
-             "(one process: every engine runs under the same settings)"]
+             (f"- BLAS and allocator environment: {env or 'no OPENBLAS_*, OMP_*, MKL_*, MALLOC_* variables set'} "
+             "(one process: every engine runs under the same settings)")]
     if torch is not None:
         blas = "MKL" if torch.backends.mkl.is_available() else "its bundled BLAS"
         lines.append(f"- BLAS: PyTorch → {blas}, {torch.get_num_threads()} intra-op thread(s), "

@@ -119,8 +119,8 @@ def bench_xor(cfg: dict, peers: set, out: dict) -> list[str]:
     secs, spread = ratio_rounds({k: (lambda k=k, t=t: losses.__setitem__(k, t(E))) for k, (t, _) in trainers.items()},
                                 R)
     per = {k: v * 10_000 / E for k, v in secs.items()}
-    lines = [f"| engine | s / 10,000 epochs | × hand-written numpy (median of the rounds, quartiles) "
-             f"| final loss ({R * E:,} epochs) |", "|---|---:|---:|---:|"]
+    lines = [(f"| engine | s / 10,000 epochs | × hand-written numpy (median of the rounds, quartiles) "
+             f"| final loss ({R * E:,} epochs) |"), "|---|---:|---:|---:|"]
     lines += [f"| {k} | {v:.3f} | {fmt_spread(spread[k])} | {losses[k]:.12f} |" for k, v in per.items()]
     weights = {k: w() for k, (_, w) in trainers.items()}
     dl = max(abs(loss - losses[NUMPY]) for loss in losses.values())
