@@ -204,33 +204,40 @@ def _pow(x, p):
 
 
 def _softmax(x, axis):
-    lse, fin = _lse_kept(x, axis)
-    return np.exp(x - lse) if fin else _nan_where_inf(np.exp(x - lse), lse)
+    # torch's order: e = exp(x - m), e / Σe (so a row's outputs sum to 1 even where |m| dwarfs log Σe)
+    z, _, fin = _shifted(x, axis)
+    e = np.exp(z)
+    s = np.add.reduce(e, axis, keepdims=True)
+    return e / s if fin else _nan_where_inf(e / s, s)
 
 
 def _log_softmax(x, axis):
-    lse, fin = _lse_kept(x, axis)
-    return x - lse if fin else _nan_where_inf(x - lse, lse)
+    # torch's order: (x - m) - log Σ exp(x - m), never x - (m + log Σ ...), where a large m swallows the log
+    z, _, fin = _shifted(x, axis)
+    lse0 = np.log(np.add.reduce(np.exp(z), axis, keepdims=True))
+    return z - lse0 if fin else _nan_where_inf(z - lse0, lse0)
 
 
-def _lse_kept(x, axis):
-    # (logsumexp along axis with the axis kept, whether every row's max was finite). The shift m is the
-    # max, 0 where that is ±inf or nan (initial=-inf: over an empty axis the max is -inf and the result
-    # log 0 = -inf, as torch.logsumexp). With every max finite no row reaches lse = +inf, so the callers
-    # skip the masking: the same numbers in fewer numpy calls (np.isposinf is Python-level code)
-    # (the ufuncs' own reduce: what np.max, np.sum and .all() run, without their Python wrappers)
+def _shifted(x, axis):
+    # (x - m, m, whether every row's max was finite) with m the max along axis, kept; m is 0 where the max
+    # is ±inf or nan (initial=-inf: over an empty axis the max is -inf, and logsumexp log 0 = -inf, as
+    # torch.logsumexp). With every max finite no row's Σ exp(x - m) reaches +inf, so the callers skip the
+    # masking: the same numbers in fewer numpy calls (np.isposinf is Python-level code). The ufuncs' own
+    # reduce is what np.max and np.sum run, without their Python wrappers. One sum tells that every max is
+    # finite: an inf or nan max makes it inf or nan; finite maxes whose sum overflows only send the batch
+    # through the masking, which leaves finite maxes as they are
     m = np.maximum.reduce(x, axis, keepdims=True, initial=-np.inf)
-    fin = bool(np.logical_and.reduce(np.isfinite(m), None))
+    fin = math.isfinite(np.add.reduce(m, None))
     if not fin:
         m = np.where(np.isfinite(m), m, 0.0)
-    return np.log(np.add.reduce(np.exp(x - m), axis, keepdims=True)) + m, fin
+    return x - m, m, fin
 
 
-def _nan_where_inf(out, lse):
+def _nan_where_inf(out, big):
     # torch's softmax shifts by the max as it is, so a +inf logit makes its whole row nan (inf - inf);
-    # lse (which masks an infinite max, as torch.logsumexp) is +inf exactly on those rows
-    if np.isposinf(lse).any():
-        return np.where(np.isposinf(lse), np.nan, out)
+    # the masked shift leaves that row's Σ exp (and its log) at +inf, and only that row's: ``big``
+    if np.isposinf(big).any():
+        return np.where(np.isposinf(big), np.nan, out)
     return out
 
 
@@ -246,7 +253,8 @@ def _keep(x, axis):
 
 
 def _lse(x, axis, keepdims):
-    out, _ = _lse_kept(x, axis)
+    z, m, _ = _shifted(x, axis)
+    out = np.log(np.add.reduce(np.exp(z), axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
 
 

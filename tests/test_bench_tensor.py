@@ -74,6 +74,17 @@ def test_mlp_numpy_backward_matches_finite_differences():
             assert (p[k][i] - params()[k][i]) / lr == pytest.approx(fd, abs=1e-7), (k, i)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mlp_numpy_gradients_first_takes_the_same_steps(dtype):
+    # the same arithmetic in another order (every gradient, then every update): the same bits, step after step
+    X, y, p = bench_mlp.mlp_problem(dtype, **TINY)
+    (now, now_w), (late, late_w) = bench_mlp.mlp_numpy(X, y, p), bench_mlp.mlp_numpy(X, y, p, late=True)
+    for _ in range(3):
+        assert now() == late()
+    assert all(np.array_equal(now_w()[k], late_w()[k]) for k in bench_tensor.KEYS)
+    assert bench_tensor.max_diff(late_w(), p) > 0, "the steps changed no weight"
+
+
 def test_run_only_tensor_quick_report(tmp_path, monkeypatch):
     monkeypatch.setattr(bench_mlp, "MLP_SIZES", TINY["sizes"])
     monkeypatch.setattr(bench_mlp, "MLP_BATCH", TINY["batch"])

@@ -363,6 +363,26 @@ def test_softmax_rows_with_and_without_inf_in_one_batch(fn):
         assert _same(out.data, tout.detach().numpy(), rtol=1e-9) and _same(t.grad, tt.grad.numpy(), rtol=1e-10)
 
 
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax", "logsumexp"])
+def test_softmax_rows_whose_finite_maxes_overflow_when_summed(fn):
+    """Every row's max finite, but their sum overflows: the batch takes the masked path, same numbers as alone."""
+    rows = [[1e308, 0.0, -1.0], [1e308, 1.0, 2.0], [-1e308, -1.5e308, -1e308], [-1e308, -1e308, -1.7e308]]
+    t = Tensor(rows)
+    out = getattr(t, fn)(axis=1)
+    g = np.ones(out.data.shape) * 0.5
+    out.backward(g)
+    for i, row in enumerate(rows):
+        alone = Tensor([row])
+        one = getattr(alone, fn)(axis=1)
+        one.backward(g[i:i + 1])
+        assert _same(out.data[i:i + 1], one.data) and _same(t.grad[i:i + 1], alone.grad)
+    if torch is not None:
+        tt = _t(rows)
+        tout = getattr(torch, fn)(tt, 1)
+        tout.backward(torch.tensor(g))
+        assert _same(out.data, tout.detach().numpy(), rtol=1e-12) and _same(t.grad, tt.grad.numpy(), rtol=1e-12)
+
+
 NAN_DATA = [[1.0, NAN, 3.0, NAN], [2.0, 1.0, 0.5, 2.0]]
 
 

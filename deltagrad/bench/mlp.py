@@ -20,15 +20,19 @@ def mlp_problem(dtype=np.float64, sizes=MLP_SIZES, batch: int = MLP_BATCH, seed:
     return X.astype(dtype), y, {k: v.astype(dtype) for k, v in p.items()}
 
 
-def mlp_numpy(X, y, p: dict, lr: float = MLP_LR):
+def mlp_numpy(X, y, p: dict, lr: float = MLP_LR, late: bool = False):
     """(step, params) of a hand-written SGD step: relu hidden layer, mean softmax cross-entropy from logits.
 
     z1 = X W1ᵀ + b1, h = relu(z1), z2 = h W2ᵀ + b2, L = mean_k(log Σ_c e^z2[k,c] - z2[k, y_k]).
     Backward: δ2 = (softmax(z2) - onehot(y))/n, δ1 = (δ2 W2)·[z1 > 0];
     ∂L/∂W2 = δ2ᵀ h, ∂L/∂b2 = Σ_rows δ2, ∂L/∂W1 = δ1ᵀ X, ∂L/∂b1 = Σ_rows δ1 (no gradient for X).
+    Each weight is updated as soon as its gradient is known. ``late=True``: all four gradients first
+    (∂L/∂W1 into an array kept from step to step, as a compiled program keeps it), then the four
+    updates -- the order that ``backward()`` followed by a step imposes on any autograd library.
     """
     W1, b1, W2, b2 = (p[k].copy() for k in KEYS)
     n, rows = len(X), np.arange(len(X))
+    gW1 = np.empty_like(W1) if late else None
 
     def step() -> float:
         nonlocal W1, b1, W2, b2  # updated in place
@@ -44,6 +48,13 @@ def mlp_numpy(X, y, p: dict, lr: float = MLP_LR):
         d2 /= n
         d1 = d2 @ W2
         d1 *= z1 > 0
+        if late:
+            gW2, gb2 = d2.T @ h, d2.sum(axis=0)  # the backward's order, then the updates in parameters() order
+            np.matmul(d1.T, X, out=gW1)
+            gb1 = d1.sum(axis=0)
+            for w, g in zip((W1, b1, W2, b2), (gW1, gb1, gW2, gb2)):
+                w -= lr * g
+            return float(loss)
         W2 -= lr * (d2.T @ h)
         b2 -= lr * d2.sum(axis=0)
         W1 -= lr * (d1.T @ X)
