@@ -132,23 +132,25 @@ def _rows(fn: Callable, x, axis: int, name: str):
     return fn([v if isinstance(v, Value) else Value(float(v), requires_grad=False) for v in x])
 
 
-def _lse_parts(z: list[Value]) -> tuple[list[Value], Value, float]:
+def _lse_parts(z: list[Value]) -> tuple[list[Value], list[Value], Value]:
     m = max(v.data for v in z)
     if m == -math.inf or m != m:  # all -inf, or a nan: no shift (a +inf max stays: its row is nan, as torch)
         m = 0.0
-    es = [(v - m).exp() for v in z]  # shifted by the max: no exponent is positive, nothing overflows
-    return es, autograd.sum(es), m
+    shifted = [v - m for v in z]
+    es = [s.exp() for s in shifted]  # shifted by the max: no exponent is positive, nothing overflows
+    return shifted, es, autograd.sum(es)
 
 
 def _softmax(z: list[Value]) -> list[Value]:
-    es, total, _ = _lse_parts(z)
+    _, es, total = _lse_parts(z)
     return [e / total for e in es]
 
 
 def _log_softmax(z: list[Value]) -> list[Value]:
-    _, total, m = _lse_parts(z)
-    lse = total.log() + m
-    return [v - lse for v in z]
+    # (z - m) - log Σ e^(z - m), as torch: never z - (m + log Σ), where a large m swallows the log
+    shifted, _, total = _lse_parts(z)
+    log_total = total.log()
+    return [s - log_total for s in shifted]
 
 
 def softmax(x, axis: int = -1):
@@ -167,7 +169,7 @@ def softmax(x, axis: int = -1):
 
 
 def log_softmax(x, axis: int = -1):
-    """log softmax(z)ⱼ = zⱼ − logsumexp(z), logsumexp shifted by the max (stable at |z| = 1e4).
+    """log softmax(z)ⱼ = (zⱼ − m) − log Σₖ e^(zₖ − m), m = max z (stable at |z| = 1e4 and at 1e300).
 
     Gradient: g − softmax(z)·Σ g. Same inputs as `softmax`; matches ``torch.log_softmax``.
 

@@ -376,6 +376,15 @@ def test_softmax_rows_whose_finite_maxes_overflow_when_summed(fn):
         one = getattr(alone, fn)(axis=1)
         one.backward(g[i:i + 1])
         assert _same(out.data[i:i + 1], one.data) and _same(t.grad[i:i + 1], alone.grad)
+    # a tie of two maxes far below zero, by hand: softmax ½, 0, ½; log_softmax -log 2, -5e307, -log 2
+    by_hand = {"softmax": [0.5, 0.0, 0.5], "log_softmax": [-math.log(2), -5e307, -math.log(2)],
+               "logsumexp": -1e308 + math.log(2)}[fn]
+    assert _same(out.data[2], by_hand, rtol=1e-15)
+    if fn != "logsumexp":  # nn's softmax on Values: each row a list, its outputs one Value each
+        for i, row in enumerate(rows):
+            vs = [Value(x) for x in row]
+            vout = getattr(nn, fn)(vs)
+            assert _same([o.data for o in vout], out.data[i], rtol=1e-12)
     if torch is not None:
         tt = _t(rows)
         tout = getattr(torch, fn)(tt, 1)
