@@ -70,7 +70,7 @@ def _validate(tree: ast.Module, bound: set) -> None:
     fn = tree.body[0]
     if len(tree.body) != 1 or not isinstance(fn, ast.FunctionDef):
         raise AssertionError("compile: generated code is not one function")
-    allowed = (ast.Assign, ast.Return, ast.Expr)
+    allowed = (ast.Assign, ast.Return, ast.Expr, ast.If)
     assigned = {a.arg for a in fn.args.args}
     for stmt in fn.body:
         if not isinstance(stmt, allowed):
@@ -100,24 +100,60 @@ def _load(owner: Any, source: str, namespace: dict, filename: str) -> Any:
     return ns[tree.body[0].name]
 
 
-def _guard_source(n: int) -> str:
-    """``guard(leaves)``: the leaves' arrays in a list when each is still an ndarray of its compiled shape and
-    dtype, else None (then `Program._check` says which moved). Straight-line, with only numbered names: one
-    comparison per attribute and no loop, because it runs before every ``run()``."""
-    ds = [f"d{i}" for i in range(n)]
-    if not n:
-        return "def guard(leaves):\n    return []\n"
-    kinds = " and ".join(f"type({d}) is nd and {d}.shape == s{i} and {d}.dtype is t{i}" for i, d in enumerate(ds))
-    return (f"def guard(leaves):\n    {', '.join(f'n{i}' for i in range(n))}, = leaves\n"
-            + "".join(f"    {d} = n{i}.data\n" for i, d in enumerate(ds))
-            + f"    return [{', '.join(ds)}] if {kinds} else None\n")
+def _replay_source(n: int, targets: list) -> str:
+    """``replay(seed)``: `Program.run`'s whole Tensor step as straight-line code over numbered names.
+
+    It reads the leaves' arrays, returns False (nothing done) unless each is still an ndarray of its
+    compiled shape and dtype (then `Program._check` says which moved), calls the program, sets the
+    root's data, and hands each leaf its gradient: a fresh leaf (grad None or 0.0) adopts the array
+    the program made for it alone when that owns its memory and has the leaf's dtype, anything else goes
+    through `accumulate`. One comparison per attribute, no loop, no tuple built: it runs every step.
+    ``targets``: ``fresh`` per returned gradient. Names: ``n{i}`` leaf, ``s{i}``/``t{i}`` its shape and
+    dtype, ``L{j}`` the leaf of gradient j, ``u{j}`` its dtype."""
+    ds = ", ".join(f"d{i}" for i in range(n))
+    kinds = " and ".join(f"type(d{i}) is nd and d{i}.shape == s{i} and d{i}.dtype is t{i}" for i in range(n))
+    lines = ["def replay(seed):", *(f"    d{i} = n{i}.data" for i in range(n))]
+    if n:
+        lines.append(f"    if not ({kinds}):\n        return False")
+    gs = "".join(f"g{j}, " for j in range(len(targets)))
+    lines.append(f"    out, ({gs}) = program([{ds}], seed)" if targets else f"    out, grads = program([{ds}], seed)")
+    lines.append("    if out is not None:\n        root.data = out if type(out) is nd else asarray(out)")
+    for j, fresh in enumerate(targets):
+        if fresh:
+            lines.append(f"    p{j} = L{j}.grad\n    if (p{j} is None or type(p{j}) is float and p{j} == 0.0) and "
+                         f"type(g{j}) is nd and g{j}.base is None and g{j}.dtype is u{j}:\n        L{j}.grad = g{j}\n"
+                         f"    else:\n        accumulate(L{j}, g{j}, True)")
+        else:
+            lines.append(f"    accumulate(L{j}, g{j}, False)")
+    return "\n".join([*lines, "    return True"]) + "\n"
 
 
-def _guard_names(specs: tuple) -> dict:
-    names = {"nd": np.ndarray, "type": type}
-    for i, (shape, dtype) in enumerate(specs):
-        names[f"s{i}"], names[f"t{i}"] = shape, dtype
-    return names
+def _caller(fn: Any, quiet: bool, buffers: tuple) -> Any:
+    """``call(datas, seed) -> (out, grads)``: the program with what it needs besides its arguments.
+
+    ``quiet``: under ``np.errstate(all="ignore")``. ``buffers``: indices of the gradients written with
+    ``out=bufs[k]``; bufs[k] is the array returned for that gradient last run when nothing but this
+    call holds it any more (``sys.getrefcount``: a leaf's ``.grad``, a view, any name keeps it out of
+    reach), else None. A closure, not a method: the replay that calls it keeps no Program alive."""
+    if not (quiet or buffers):
+        return fn
+    kept: list = [None] * len(buffers)
+
+    def call(datas: list, seed: Any) -> tuple:
+        if buffers:  # references to a free one: the list kept, the name b, getrefcount's argument
+            args = (datas, seed, [b if b is not None and sys.getrefcount(b) == 3 else None for b in kept])
+        else:
+            args = (datas, seed)
+        if quiet:
+            with np.errstate(all="ignore"):
+                out, grads = fn(*args)
+        else:
+            out, grads = fn(*args)
+        for k, i in enumerate(buffers):
+            kept[k] = grads[i]  # adopted by its leaf (busy until released) or this run's scratch
+        return out, grads
+
+    return call
 
 
 class Program:
@@ -146,19 +182,25 @@ class Program:
         self.source: str = plan.source
         self.leaves: tuple = tuple(plan.leaves)
         self._leaf_targets = tuple(p for p, _ in plan.targets)
-        self._quiet = plan.quiet
+        self._targets = tuple(plan.targets)
         self._floats = isinstance(root.data, float)
-        self._buffers = tuple(plan.buffers)  # indices into the returned gradients written with out=bufs[k]
-        self._bufs: list = [None] * len(self._buffers)
         self._seed0 = None  # the default seed (grad=None), made on the first run
         self._specs = tuple((n.data.shape, n.data.dtype) for n in self.leaves) if not self._floats else ()
         self._hooks_seen = modes.hooks_added  # compile() refused hooks; a later one changes the count
         self._fn = _load(self, self.source, plan.namespace, f"<deltagrad.compile {_FILES}>")
-        self._guard = None if self._floats else _load(self, _guard_source(len(self.leaves)), _guard_names(self._specs),
-                                f"<deltagrad.compile {_FILES} guard>")
-        # (the program, its guard, (leaf, fresh, dtype) per returned gradient, a plain call or not)
-        adopt = tuple((leaf, fresh, getattr(leaf.data, "dtype", None)) for leaf, fresh in plan.targets)
-        self._hot = (self._fn, self._guard, adopt, not (self._quiet or self._buffers))
+        self._call = _caller(self._fn, plan.quiet, tuple(plan.buffers))
+        self._replay = None if self._floats else _load(
+            self, _replay_source(len(self.leaves), [fresh for _, fresh in plan.targets]), self._replay_names(plan),
+            f"<deltagrad.compile {_FILES} replay>")
+
+    def _replay_names(self, plan: Any) -> dict:
+        names = {"nd": np.ndarray, "type": type, "float": float, "asarray": np.asarray, "accumulate": accumulate,
+                 "root": self.root, "program": self._call}
+        for i, (leaf, (shape, dtype)) in enumerate(zip(self.leaves, self._specs)):
+            names[f"n{i}"], names[f"s{i}"], names[f"t{i}"] = leaf, shape, dtype
+        for j, (leaf, _) in enumerate(plan.targets):
+            names[f"L{j}"], names[f"u{j}"] = leaf, leaf.data.dtype
+        return names
 
     def __repr__(self) -> str:
         return f"Program({len(self.source.splitlines()) - 2} lines, {len(self.leaves)} leaves)"
@@ -198,20 +240,15 @@ class Program:
                 else:
                     accumulate(leaf, g, False)
             return
-        fn, guard, adopt, plain = self._hot  # one attribute read for what every run needs
-        datas = guard(self.leaves)  # the leaves' arrays if each has its compiled class, shape and dtype, else None
-        if datas is None or modes.hooks_added != self._hooks_seen:  # a leaf moved, or a hook was added somewhere
+        if modes.hooks_added != self._hooks_seen:  # a hook was added somewhere since the last check
+            self._check([n.data for n in self.leaves])
+        if not self._replay(seed):  # a leaf moved: say which; an equal dtype that is another object goes on
             datas = [n.data for n in self.leaves]
             self._check(datas)
-        out, grads = fn(datas, seed) if plain else self._call(datas, seed)
-        if out is not None:  # None: compiled with value=False
-            self.root.data = out if out.__class__ is np.ndarray else np.asarray(out)
-        for (leaf, fresh, dtype), g in zip(adopt, grads):
-            pg = leaf.grad
-            if fresh and (pg is None or (pg.__class__ is float and pg == 0.0)) and g.__class__ is np.ndarray \
-                    and g.base is None and g.dtype is dtype:
-                leaf.grad = g  # accumulate()'s adoption, written inline: the usual step after zero_grad()
-            else:
+            out, grads = self._call(datas, seed)
+            if out is not None:
+                self.root.data = np.asarray(out)
+            for (leaf, fresh), g in zip(self._targets, grads):
                 accumulate(leaf, g, fresh)
 
     def _seed(self, grad: Any) -> Any:
@@ -222,23 +259,6 @@ class Program:
         if grad is None:
             self._seed0 = seed
         return seed
-
-    def _call(self, datas: list, seed: Any) -> tuple:
-        """The program's call when it needs more than its arguments: kept buffers, silenced numpy warnings."""
-        args = (datas, seed, self._free_buffers()) if self._buffers else (datas, seed)
-        if self._quiet:
-            with np.errstate(all="ignore"):
-                out, grads = self._fn(*args)
-        else:
-            out, grads = self._fn(*args)
-        for k, i in enumerate(self._buffers):
-            self._bufs[k] = grads[i]  # adopted by its leaf (busy until released) or this run's scratch
-        return out, grads
-
-    def _free_buffers(self) -> list:
-        """Last run's gradient arrays that nothing but this program holds any more (else None): safe to overwrite."""
-        # references: the list self._bufs, the name b, getrefcount's argument
-        return [b if b is not None and sys.getrefcount(b) == 3 else None for b in self._bufs]
 
     def _check(self, datas: list) -> None:
         seen = modes.hooks_added  # read first: a hook added while this runs is checked next run
