@@ -37,7 +37,8 @@ class Plan:
     ``buffers``: the indices (into ``targets``) of the large leaf gradients the program writes with
     ``out=bufs[k]``: the array it returned for that target last run, when nothing else holds it any
     more (so no one can see it overwritten), else None (numpy allocates). Reusing it saves the page
-    faults a fresh array of that size costs on every step.
+    faults a fresh array of that size costs on every step. ``grad_dtypes``: per returned gradient, its
+    dtype as the protos give it (None for floats).
     """
 
     source: str
@@ -47,6 +48,7 @@ class Plan:
     quiet: bool = False
     lines: list = field(default_factory=list)
     buffers: list = field(default_factory=list)
+    grad_dtypes: list = field(default_factory=list)
 
 
 def _runtime(tensor: bool) -> dict:
@@ -74,6 +76,7 @@ class _Writer:
         self.consts: dict = {}  # (value, dtype) -> name of the 0-d array bound for it
         self.uniform: dict = {}  # id(node) -> proto of the one number its gradient variable holds (see Sym.uniform)
         self.buffers: list = []
+        self.grad_dtypes: list = []  # per returned gradient, its dtype as the protos give it (None: floats)
         self.owned: set = set()  # gradient variables whose array no other name holds (see folds.in_place)
         self.written_in_place: set = set()  # ids of the Syms folds.in_place wrote into their incoming gradient's array
         # one per program: it collects the names used
@@ -221,7 +224,7 @@ def generate(root, order: list, nodes: list, keep_value: bool = True) -> Plan:
     quiet = tensor and bool(ops & _QUIET)
     w.used |= w.tracer.names
     ns = {k: v for k, v in w.ns.items() if k in w.used or k in ("np",)}
-    return Plan(src, ns, leaves, targets, quiet, body, w.buffers)
+    return Plan(src, ns, leaves, targets, quiet, body, w.buffers, w.grad_dtypes)
 
 
 def _sym_of(w: _Writer, n, names: dict, syms: dict) -> Sym:
@@ -357,6 +360,7 @@ def _backward_lines(w, n, names, gnames, syms, targets, results, leaf_count) -> 
             comments.append(f"{base} = ∂L/∂{names[id(p)]}{' (part ' + str(k) + ')' if k > 1 else ''} = {note}")
             targets.append((p, fresh))
             results.append(base)
+            w.grad_dtypes.append(np.result_type(gi.proto) if w.tensor and gi.proto is not None else None)
         elif id(p) not in gnames:
             gnames[id(p)] = grad_name(p, names[id(p)], w.namer)
             inner.add(gnames[id(p)])

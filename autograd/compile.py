@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import linecache
+import math
 import sys
 import weakref
 from typing import Any
@@ -22,6 +23,7 @@ import numpy as np
 from . import modes
 from .codegen import generate
 from .graph import _order, mode, topo_order
+from .sgd import sgd_source
 
 _FILES = 0
 
@@ -70,7 +72,7 @@ def _validate(tree: ast.Module, bound: set) -> None:
     fn = tree.body[0]
     if len(tree.body) != 1 or not isinstance(fn, ast.FunctionDef):
         raise AssertionError("compile: generated code is not one function")
-    allowed = (ast.Assign, ast.Return, ast.Expr, ast.If)
+    allowed = (ast.Assign, ast.AugAssign, ast.Return, ast.Expr, ast.If)
     assigned = {a.arg for a in fn.args.args}
     for stmt in fn.body:
         if not isinstance(stmt, allowed):
@@ -100,7 +102,7 @@ def _load(owner: Any, source: str, namespace: dict, filename: str) -> Any:
     return ns[tree.body[0].name]
 
 
-def _replay_source(n: int, targets: list) -> str:
+def _replay_source(n: int, targets: list, sgd: bool = False) -> str:
     """``replay(seed)``: `Program.run`'s whole Tensor step as straight-line code over numbered names.
 
     It reads the leaves' arrays, returns False (nothing done) unless each is still an ndarray of its
@@ -109,12 +111,21 @@ def _replay_source(n: int, targets: list) -> str:
     the program made for it alone when that owns its memory and has the leaf's dtype, anything else goes
     through `accumulate`. One comparison per attribute, no loop, no tuple built: it runs every step.
     ``targets``: ``fresh`` per returned gradient. Names: ``n{i}`` leaf, ``s{i}``/``t{i}`` its shape and
-    dtype, ``L{j}`` the leaf of gradient j, ``u{j}`` its dtype."""
+    dtype, ``L{j}`` the leaf of gradient j, ``u{j}`` its dtype. ``sgd=True``: ``replay(seed, lr)`` for
+    `Program.sgd_step` (the program updates the leaves itself; it also asks that each array owns its
+    memory and no two leaves hold the same one, else `Program._no_overlap` looks closer)."""
     ds = ", ".join(f"d{i}" for i in range(n))
     kinds = " and ".join(f"type(d{i}) is nd and d{i}.shape == s{i} and d{i}.dtype is t{i}" for i in range(n))
-    lines = ["def replay(seed):", *(f"    d{i} = n{i}.data" for i in range(n))]
+    if sgd and n:
+        kinds += "".join(f" and d{i}.base is None" for i in range(n))
+        kinds += f" and len({{{', '.join(f'id(d{i})' for i in range(n))}}}) == {n}"
+    lines = [f"def replay(seed{', lr' if sgd else ''}):", *(f"    d{i} = n{i}.data" for i in range(n))]
     if n:
         lines.append(f"    if not ({kinds}):\n        return False")
+    if sgd:
+        lines.append(f"    out, _ = program([{ds}], seed, lr)")
+        lines.append("    if out is not None:\n        root.data = out if type(out) is nd else asarray(out)")
+        return "\n".join([*lines, "    return True"]) + "\n"
     gs = "".join(f"g{j}, " for j in range(len(targets)))
     lines.append(f"    out, ({gs}) = program([{ds}], seed)" if targets else f"    out, grads = program([{ds}], seed)")
     lines.append("    if out is not None:\n        root.data = out if type(out) is nd else asarray(out)")
@@ -129,7 +140,7 @@ def _replay_source(n: int, targets: list) -> str:
 
 
 def _caller(fn: Any, quiet: bool, buffers: tuple) -> Any:
-    """``call(datas, seed) -> (out, grads)``: the program with what it needs besides its arguments.
+    """``call(datas, seed, *more) -> (out, grads)``: the program with what it needs besides its arguments.
 
     ``quiet``: under ``np.errstate(all="ignore")``. ``buffers``: indices of the gradients written with
     ``out=bufs[k]``; bufs[k] is the array returned for that gradient last run when nothing but this
@@ -139,11 +150,11 @@ def _caller(fn: Any, quiet: bool, buffers: tuple) -> Any:
         return fn
     kept: list = [None] * len(buffers)
 
-    def call(datas: list, seed: Any) -> tuple:
+    def call(datas: list, seed: Any, *more: Any) -> tuple:
         if buffers:  # references to a free one: the list kept, the name b, getrefcount's argument
-            args = (datas, seed, [b if b is not None and sys.getrefcount(b) == 3 else None for b in kept])
+            args = (datas, seed, *more, [b if b is not None and sys.getrefcount(b) == 3 else None for b in kept])
         else:
-            args = (datas, seed)
+            args = (datas, seed, *more)
         if quiet:
             with np.errstate(all="ignore"):
                 out, grads = fn(*args)
@@ -179,6 +190,7 @@ class Program:
         global _FILES
         _FILES += 1
         self.root = root
+        self._number = _FILES
         self.source: str = plan.source
         self.leaves: tuple = tuple(plan.leaves)
         self._leaf_targets = tuple(p for p, _ in plan.targets)
@@ -189,13 +201,16 @@ class Program:
         self._hooks_seen = modes.hooks_added  # compile() refused hooks; a later one changes the count
         self._fn = _load(self, self.source, plan.namespace, f"<deltagrad.compile {_FILES}>")
         self._call = _caller(self._fn, plan.quiet, tuple(plan.buffers))
+        self._plan = plan  # the namespace, warnings, buffers and gradient dtypes: sgd_step's text is made from them
+        self._sgd = self._sgd_replay = None
+        self.sgd_source: str | None = None  # the program with its SGD updates, once sgd_step has run
         self._replay = None if self._floats else _load(
             self, _replay_source(len(self.leaves), [fresh for _, fresh in plan.targets]), self._replay_names(plan),
             f"<deltagrad.compile {_FILES} replay>")
 
-    def _replay_names(self, plan: Any) -> dict:
+    def _replay_names(self, plan: Any, call: Any = None) -> dict:
         names = {"nd": np.ndarray, "type": type, "float": float, "asarray": np.asarray, "accumulate": accumulate,
-                 "root": self.root, "program": self._call}
+                 "root": self.root, "program": call or self._call, "id": id, "len": len}
         for i, (leaf, (shape, dtype)) in enumerate(zip(self.leaves, self._specs)):
             names[f"n{i}"], names[f"s{i}"], names[f"t{i}"] = leaf, shape, dtype
         for j, (leaf, _) in enumerate(plan.targets):
@@ -250,6 +265,74 @@ class Program:
                 self.root.data = np.asarray(out)
             for (leaf, fresh), g in zip(self._targets, grads):
                 accumulate(leaf, g, fresh)
+
+    def sgd_step(self, lr: float) -> None:
+        """One step of plain SGD on a Tensor program: the forward, the backward, and ``W -= lr * ∂L/∂W``.
+
+        Every leaf that requires grad is updated in place as soon as nothing later in the program reads
+        its array or changes its gradient: where a hand-written numpy step updates it
+        (``W1 -= lr * (d1.T @ X)``), and as PyTorch's "optimizer step in backward" does. The weights
+        come out bit for bit as after ``run()`` on released gradients followed by ``W.data -= lr * W.grad``
+        for each parameter, which keeps every ∂L/∂W alive until all are done. ``.grad`` is neither read
+        nor written (the update uses this step's gradient alone); ``root.data`` is set as by ``run()``.
+        The text run is ``sgd_source`` (made on the first call).
+
+        Args:
+            lr: the learning rate η (a finite Python or numpy number).
+
+        Raises:
+            TypeError: for a Value program (floats cannot be updated in place) or a non-number ``lr``.
+            ValueError: a non-finite ``lr``; a leaf whose shape or dtype changed (named); two leaves whose
+                arrays share memory when one of them is updated (named): an update would change the other.
+            RuntimeError: under ``detect_anomaly()``, or a leaf that got a hook after compilation.
+        """
+        if self._floats:
+            raise TypeError("compile: sgd_step() updates arrays in place; for a Value program use run() and "
+                            "set each leaf's .data")
+        if not (lr.__class__ is float and -math.inf < lr < math.inf):
+            if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)):
+                raise TypeError(f"compile: sgd_step(lr): lr must be a number, got {type(lr).__name__}")
+            if not math.isfinite(lr):
+                raise ValueError(f"compile: sgd_step(lr): lr must be finite, got {lr}")
+        if mode.anomaly:
+            raise RuntimeError("compile: sgd_step() refuses anomaly mode: the compiled program makes no per-op "
+                               "nan/inf checks; use root.backward() inside detect_anomaly()")
+        if self._sgd is None:
+            self._sgd_program()
+        seed = self._seed0 if self._seed0 is not None else self._seed(None)
+        if modes.hooks_added != self._hooks_seen:
+            self._check([n.data for n in self.leaves])
+        if not self._sgd_replay(seed, lr):  # a leaf moved or shares memory: say which, or go on the slow way
+            datas = [n.data for n in self.leaves]
+            self._check(datas)
+            self._no_overlap(datas)
+            out, _ = self._sgd(datas, seed, lr)
+            if out is not None:
+                self.root.data = np.asarray(out)
+
+    def _sgd_program(self) -> None:
+        index = {id(n): i for i, n in enumerate(self.leaves)}
+        targets = [index[id(leaf)] for leaf, _ in self._targets]
+        casts = {i: False for i in targets}
+        for i, dt in zip(targets, self._plan.grad_dtypes):
+            casts[i] |= dt != self._specs[i][1]  # copied into the leaf's dtype first, as accumulate does
+        self.sgd_source = sgd_source(self.source, targets, casts)
+        fn = _load(self, self.sgd_source, self._plan.namespace, f"<deltagrad.compile {self._number} sgd>")
+        self._sgd = _caller(fn, self._plan.quiet, ())
+        names = self._replay_names(self._plan, self._sgd)
+        self._sgd_replay = _load(self, _replay_source(len(self.leaves), [], sgd=True), names,
+                                 f"<deltagrad.compile {self._number} sgd replay>")
+
+    def _no_overlap(self, datas: list) -> None:
+        # arrays that own their memory and are distinct objects cannot overlap: the usual case, checked fast
+        if len({id(d) for d in datas}) == len(datas) and all(d.base is None for d in datas):
+            return
+        params = {id(leaf) for leaf, _ in self._targets}
+        for i, (a, da) in enumerate(zip(self.leaves, datas)):
+            for b, db in zip(self.leaves[i + 1:], datas[i + 1:]):
+                if (id(a) in params or id(b) in params) and np.may_share_memory(da, db):
+                    raise ValueError(f"compile: sgd_step(): leaves {_who(a)} and {_who(b)} share memory, and an "
+                                     "in-place update of one would change the other; give each its own array")
 
     def _seed(self, grad: Any) -> Any:
         """∂L/∂root for this run: the default seed is made once and kept (it is never written to)."""
