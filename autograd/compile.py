@@ -31,9 +31,10 @@ _FILES = 0
 def accumulate(leaf: Any, g: Any, fresh: bool) -> None:
     """Add a gradient contribution ``g`` into ``leaf.grad`` as the engine's sweep does (the one place to adapt).
 
-    Floats: ``grad += g``. ``grad = None`` counts as a fresh 0.0. Arrays (PyTorch's AccumulateGrad): a leaf whose grad is an array adds in
-    place; a fresh leaf (``grad == 0.0``) adopts ``g`` when this program made it for this leaf alone
-    (``fresh``), owns it (no base) and it has the leaf's dtype, else takes a copy in the leaf's dtype.
+    Floats: ``grad += g``. ``grad = None`` counts as a fresh 0.0. Arrays (PyTorch's AccumulateGrad): a leaf
+    whose grad is an array adds in place; a fresh leaf (``grad == 0.0``) adopts ``g`` when this program made
+    it for this leaf alone (``fresh``), owns it (no base) and it has the leaf's dtype, else takes a copy in
+    the leaf's dtype.
 
     Raises:
         RuntimeError: if ``leaf.grad`` is a node (left by ``backward(create_graph=True)``).
@@ -102,7 +103,7 @@ def _load(owner: Any, source: str, namespace: dict, filename: str) -> Any:
     return ns[tree.body[0].name]
 
 
-def _replay_source(n: int, targets: list, sgd: bool = False) -> str:
+def _replay_source(n: int, targets: list, sgd: tuple | None = None) -> str:
     """``replay(seed)``: `Program.run`'s whole Tensor step as straight-line code over numbered names.
 
     It reads the leaves' arrays, returns False (nothing done) unless each is still an ndarray of its
@@ -111,18 +112,20 @@ def _replay_source(n: int, targets: list, sgd: bool = False) -> str:
     the program made for it alone when that owns its memory and has the leaf's dtype, anything else goes
     through `accumulate`. One comparison per attribute, no loop, no tuple built: it runs every step.
     ``targets``: ``fresh`` per returned gradient. Names: ``n{i}`` leaf, ``s{i}``/``t{i}`` its shape and
-    dtype, ``L{j}`` the leaf of gradient j, ``u{j}`` its dtype. ``sgd=True``: ``replay(seed, lr)`` for
-    `Program.sgd_step` (the program updates the leaves itself; it also asks that each array owns its
-    memory and no two leaves hold the same one, else `Program._no_overlap` looks closer)."""
+    dtype, ``L{j}`` the leaf of gradient j, ``u{j}`` its dtype. ``sgd``: the indices of the leaves an
+    SGD step updates: ``replay(seed, lr)`` for `Program.sgd_step` (the program updates the leaves itself;
+    it also asks that each array owns its memory, that no two leaves hold the same one, else
+    `Program._no_overlap` looks closer, and that the updated ones are writeable)."""
     ds = ", ".join(f"d{i}" for i in range(n))
     kinds = " and ".join(f"type(d{i}) is nd and d{i}.shape == s{i} and d{i}.dtype is t{i}" for i in range(n))
-    if sgd and n:
+    if sgd is not None and n:
         kinds += "".join(f" and d{i}.base is None" for i in range(n))
         kinds += f" and len({{{', '.join(f'id(d{i})' for i in range(n))}}}) == {n}"
-    lines = [f"def replay(seed{', lr' if sgd else ''}):", *(f"    d{i} = n{i}.data" for i in range(n))]
+        kinds += "".join(f" and d{i}.flags.writeable" for i in sgd)
+    lines = [f"def replay(seed{'' if sgd is None else ', lr'}):", *(f"    d{i} = n{i}.data" for i in range(n))]
     if n:
         lines.append(f"    if not ({kinds}):\n        return False")
-    if sgd:
+    if sgd is not None:
         lines.append(f"    out, _ = program([{ds}], seed, lr)")
         lines.append("    if out is not None:\n        root.data = out if type(out) is nd else asarray(out)")
         return "\n".join([*lines, "    return True"]) + "\n"
@@ -320,14 +323,19 @@ class Program:
         fn = _load(self, self.sgd_source, self._plan.namespace, f"<deltagrad.compile {self._number} sgd>")
         self._sgd = _caller(fn, self._plan.quiet, ())
         names = self._replay_names(self._plan, self._sgd)
-        self._sgd_replay = _load(self, _replay_source(len(self.leaves), [], sgd=True), names,
+        self._sgd_replay = _load(self, _replay_source(len(self.leaves), [], sgd=tuple(sorted(set(targets)))), names,
                                  f"<deltagrad.compile {self._number} sgd replay>")
 
     def _no_overlap(self, datas: list) -> None:
-        # arrays that own their memory and are distinct objects cannot overlap: the usual case, checked fast
+        # every updated array writeable; arrays that own their memory and are distinct objects cannot
+        # overlap: the usual case, checked fast
+        params = {id(leaf) for leaf, _ in self._targets}
+        for n, d in zip(self.leaves, datas):
+            if id(n) in params and not d.flags.writeable:
+                raise ValueError(f"compile: sgd_step(): leaf {_who(n)} is read-only (flags.writeable is False); "
+                                 "nothing was updated")
         if len({id(d) for d in datas}) == len(datas) and all(d.base is None for d in datas):
             return
-        params = {id(leaf) for leaf, _ in self._targets}
         for i, (a, da) in enumerate(zip(self.leaves, datas)):
             for b, db in zip(self.leaves[i + 1:], datas[i + 1:]):
                 if (id(a) in params or id(b) in params) and np.may_share_memory(da, db):

@@ -144,8 +144,12 @@ def sgd_source(source: str, targets: list, casts: dict) -> str:
             rule = f"; {comment[stmt.lineno]}" if comment[stmt.lineno] else ""
             replace[stmt.lineno] = [f"{indent}{w} -= lr * {g}  # {note}{rule}"]
             continue
-        total = " + ".join(gs)
-        g = f"np.asarray({total}, {w}.dtype)" if casts[i] else total if len(gs) == 1 else f"({total})"
+        if casts[i]:  # as accumulate: the first part copied into the leaf's dtype, each next one added into it
+            g = f"np.asarray({gs[0]}, {w}.dtype)"
+            for part in gs[1:]:
+                g = f"np.asarray({g} + {part}, {w}.dtype)"
+        else:
+            g = gs[0] if len(gs) == 1 else f"({' + '.join(gs)})"
         after.setdefault(line, []).append(f"{indent}{w} -= lr * {g}  # {note}")
         after[line] += [f"{indent}{name} = None" for name in gs if loads.get(name, 0) <= line]
     out = [f"def {fn.name}(leaves, seed, lr):"]

@@ -165,3 +165,27 @@ def test_a_hook_added_after_compilation_is_refused_by_sgd_step():
     params[1].register_hook(lambda g: g)
     with pytest.raises(RuntimeError, match="got a hook after compilation"):
         program.sgd_step(0.1)
+
+
+def test_a_read_only_weight_is_refused_before_anything_moves():
+    params, loss = _mlp(*mlp_problem(np.float64, sizes=(6, 5, 3), batch=4, seed=0), np.float64)
+    program = compile(loss)
+    before = [t.data.copy() for t in params]
+    params[3].data.flags.writeable = False  # b2, the second weight the step would update
+    with pytest.raises(ValueError, match="read-only"):
+        program.sgd_step(0.1)
+    for t, b in zip(params, before):
+        np.testing.assert_array_equal(t.data, b)
+
+
+def test_a_float32_weight_used_twice_with_float64_gradients_accumulates_as_run_does():
+    X = Tensor(np.linspace(-1, 1, 6).reshape(3, 2), requires_grad=False, label="X")  # float64
+    W = Tensor(np.array([[0.3, 0.1], [-0.2, 0.4]], dtype=np.float32), label="W")
+    X2, W2 = Tensor(X.data.copy(), requires_grad=False, label="X"), Tensor(W.data.copy(), label="W")
+    program = compile(((X @ W).tanh() @ W).sum())
+    program2 = compile(((X2 @ W2).tanh() @ W2).sum())
+    for _ in range(3):
+        program.sgd_step(0.1)
+        _run_then_update(program2, [W2], 0.1)
+    np.testing.assert_array_equal(W.data, W2.data)
+    assert "np.asarray(np.asarray(" in program.sgd_source
