@@ -205,8 +205,7 @@ class Program:
         self._fn = _load(self, self.source, plan.namespace, f"<deltagrad.compile {_FILES}>")
         self._call = _caller(self._fn, plan.quiet, tuple(plan.buffers))
         self._plan = plan  # the namespace, warnings, buffers and gradient dtypes: sgd_step's text is made from them
-        self._sgd = self._sgd_replay = None
-        self.sgd_source: str | None = None  # the program with its SGD updates, once sgd_step has run
+        self._sgd = self._sgd_replay = self._sgd_text = None
         self._replay = None if self._floats else _load(
             self, _replay_source(len(self.leaves), [fresh for _, fresh in plan.targets]), self._replay_names(plan),
             f"<deltagrad.compile {_FILES} replay>")
@@ -269,6 +268,13 @@ class Program:
             for (leaf, fresh), g in zip(self._targets, grads):
                 accumulate(leaf, g, fresh)
 
+    @property
+    def sgd_source(self) -> str | None:
+        """The text `sgd_step` runs: ``source`` with ``W -= lr * ∂L/∂W`` written in (None for a Value program)."""
+        if self._sgd_text is None and not self._floats:
+            self._sgd_program()
+        return self._sgd_text
+
     def sgd_step(self, lr: float) -> None:
         """One step of plain SGD on a Tensor program: the forward, the backward, and ``W -= lr * ∂L/∂W``.
 
@@ -278,7 +284,7 @@ class Program:
         come out bit for bit as after ``run()`` on released gradients followed by ``W.data -= lr * W.grad``
         for each parameter, which keeps every ∂L/∂W alive until all are done. ``.grad`` is neither read
         nor written (the update uses this step's gradient alone); ``root.data`` is set as by ``run()``.
-        The text run is ``sgd_source`` (made on the first call).
+        The text run is ``sgd_source``.
 
         Args:
             lr: the learning rate η (a finite Python or numpy number).
@@ -319,8 +325,8 @@ class Program:
         casts = {i: False for i in targets}
         for i, dt in zip(targets, self._plan.grad_dtypes):
             casts[i] |= dt != self._specs[i][1]  # copied into the leaf's dtype first, as accumulate does
-        self.sgd_source = sgd_source(self.source, targets, casts)
-        fn = _load(self, self.sgd_source, self._plan.namespace, f"<deltagrad.compile {self._number} sgd>")
+        self._sgd_text = sgd_source(self.source, targets, casts)
+        fn = _load(self, self._sgd_text, self._plan.namespace, f"<deltagrad.compile {self._number} sgd>")
         self._sgd = _caller(fn, self._plan.quiet, ())
         names = self._replay_names(self._plan, self._sgd)
         self._sgd_replay = _load(self, _replay_source(len(self.leaves), [], sgd=tuple(sorted(set(targets)))), names,
