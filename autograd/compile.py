@@ -171,7 +171,8 @@ def _caller(fn: Any, quiet: bool, buffers: tuple) -> Any:
 
 
 class Program:
-    """A compiled graph: ``source`` (readable Python), ``run()`` (forward + backward, no graph).
+    """A compiled graph: ``source`` (readable Python), ``run()`` (forward + backward, no graph), and for
+    Tensors ``sgd_step(lr)`` (the same with each SGD update written in, ``sgd_source``).
 
     Attributes:
         source: the generated function ``program(leaves, seed)``: unpacks the leaves' data, computes
@@ -206,16 +207,18 @@ class Program:
         self._call = _caller(self._fn, plan.quiet, tuple(plan.buffers))
         self._plan = plan  # the namespace, warnings, buffers and gradient dtypes: sgd_step's text is made from them
         self._sgd = self._sgd_replay = self._sgd_text = None
+        fresh = [f for _, f in plan.targets]
         self._replay = None if self._floats else _load(
-            self, _replay_source(len(self.leaves), [fresh for _, fresh in plan.targets]), self._replay_names(plan),
+            self, _replay_source(len(self.leaves), fresh), self._replay_names(self._call),
             f"<deltagrad.compile {_FILES} replay>")
 
-    def _replay_names(self, plan: Any, call: Any = None) -> dict:
+    def _replay_names(self, call: Any) -> dict:
+        # what a replay names: its program call, the leaves (n, s, t by index) and the gradients' leaves (L, u)
         names = {"nd": np.ndarray, "type": type, "float": float, "asarray": np.asarray, "accumulate": accumulate,
-                 "root": self.root, "program": call or self._call, "id": id, "len": len}
+                 "root": self.root, "program": call, "id": id, "len": len}
         for i, (leaf, (shape, dtype)) in enumerate(zip(self.leaves, self._specs)):
             names[f"n{i}"], names[f"s{i}"], names[f"t{i}"] = leaf, shape, dtype
-        for j, (leaf, _) in enumerate(plan.targets):
+        for j, leaf in enumerate(self._leaf_targets):
             names[f"L{j}"], names[f"u{j}"] = leaf, leaf.data.dtype
         return names
 
@@ -328,7 +331,7 @@ class Program:
         self._sgd_text = sgd_source(self.source, targets, casts)
         fn = _load(self, self._sgd_text, self._plan.namespace, f"<deltagrad.compile {self._number} sgd>")
         self._sgd = _caller(fn, self._plan.quiet, ())
-        names = self._replay_names(self._plan, self._sgd)
+        names = self._replay_names(self._sgd)
         self._sgd_replay = _load(self, _replay_source(len(self.leaves), [], sgd=tuple(sorted(set(targets)))), names,
                                  f"<deltagrad.compile {self._number} sgd replay>")
 

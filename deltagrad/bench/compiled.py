@@ -149,8 +149,8 @@ def bench_compiled(cfg: dict, peers: set, out: dict) -> list[str]:
     out["compiled xor A/A"] = spread["numpy again"]
     out["compiled xor sgd_step"] = spread["sgd_step"]
     final = {k: w() for k, (_, w) in trainers.items()}
-    xor_agree = max([abs(losses["compiled"] - losses["numpy"])]
-                    + [max_diff(final[k], final["numpy"]) for k in ("compiled", "grads", "sgd_step", "engine", "numpy again")])
+    engines = ("compiled", "grads", "sgd_step", "engine", "numpy again")
+    xor_agree = max([abs(losses["compiled"] - losses["numpy"])] + [max_diff(final[k], final["numpy"]) for k in engines])
     iqr = {e: fmt_spread(v) for e, v in spread.items()}
     lines += [f"| XOR 2-3-1, s / 10,000 epochs | hand-written numpy (no loss in the loop) | {per['numpy']:.3f} s | 1.00 |",
               (f"| | hand-written numpy, a second copy (the noise floor) | {per['numpy again']:.3f} s "
