@@ -41,7 +41,7 @@ def _arrays(expr: ast.AST, roots: dict) -> set:
         if out is not None:  # written into out=: that array (bufs[k] is the program's own buffer)
             return _arrays(out, roots) if isinstance(out, ast.Name) else set()
         name = _np_call(expr)
-        if name is not None and name != "full" and name.split(".")[0] not in _VIEWS:
+        if name is not None and name.split(".")[0] not in _VIEWS:
             return set()
     # a view (x.T, x[i], x.reshape, np.transpose) or a called row: anything it was given
     return set().union(*(roots.get(n, ()) for n in _names(expr)))
