@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from deltagrad.autograd import Tensor, Value, compile, detect_anomaly
+from deltagrad.nn import TensorMLP
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_sweep_random import _leaf_values, _run, steps
-from deltagrad.autograd import Tensor, Value, compile, detect_anomaly
-from deltagrad.nn import TensorMLP
 
 from deltagrad.bench.mlp import KEYS, mlp_numpy, mlp_problem
 from deltagrad.bench.xor import XOR_X, XOR_Y, xor_init, xor_numpy
