@@ -63,6 +63,11 @@ def accumulate(leaf: Any, g: Any, fresh: bool) -> None:
                            "zero_grad() it before run()")
 
 
+def _anomaly_refused(what: str) -> RuntimeError:
+    return RuntimeError(f"compile: {what} refuses anomaly mode: the compiled program makes no per-op nan/inf "
+                        "checks; use root.backward() inside detect_anomaly()")
+
+
 def _who(n: Any) -> str:
     return repr(n.label) if getattr(n, "label", "") else f"{type(n).__name__} of shape {np.shape(n.data)}"
 
@@ -244,8 +249,7 @@ class Program:
             ValueError: a Tensor leaf whose shape or dtype changed since compilation (named).
         """
         if mode.anomaly:
-            raise RuntimeError("compile: Program.run() refuses anomaly mode: the compiled program makes no per-op "
-                               "nan/inf checks; use root.backward() inside detect_anomaly()")
+            raise _anomaly_refused("Program.run()")
         seed = self._seed0 if grad is None else None
         if seed is None:
             seed = self._seed(grad)
@@ -307,8 +311,7 @@ class Program:
             if not math.isfinite(lr):
                 raise ValueError(f"compile: sgd_step(lr): lr must be finite, got {lr}")
         if mode.anomaly:
-            raise RuntimeError("compile: sgd_step() refuses anomaly mode: the compiled program makes no per-op "
-                               "nan/inf checks; use root.backward() inside detect_anomaly()")
+            raise _anomaly_refused("sgd_step()")
         if self._sgd is None:
             self._sgd_program()
         seed = self._seed0 if self._seed0 is not None else self._seed(None)

@@ -47,7 +47,7 @@ def _arrays(expr: ast.AST, roots: dict) -> set:
     return set().union(*(roots.get(n, ()) for n in _names(expr)))
 
 
-_INFIX = {"add": ast.Add, "subtract": ast.Sub, "multiply": ast.Mult, "divide": ast.Div, "matmul": ast.MatMult}
+_AST_OPS = {"add": ast.Add, "subtract": ast.Sub, "multiply": ast.Mult, "divide": ast.Div, "matmul": ast.MatMult}
 
 
 def _bare(value: ast.expr) -> str:
@@ -55,7 +55,7 @@ def _bare(value: ast.expr) -> str:
     # operator again where the keyword had made it a call (np.matmul(a, b, out=bufs[0]) -> a @ b)
     if isinstance(value, ast.Call):
         kept = [k for k in value.keywords if not (k.arg == "out" and isinstance(k.value, ast.Subscript))]
-        op = _INFIX.get(_np_call(value) or "")
+        op = _AST_OPS.get(_np_call(value) or "")
         if op is not None and not kept and len(value.args) == 2 and len(value.keywords) == 1:
             value = ast.BinOp(value.args[0], op(), value.args[1])
         else:
